@@ -1,0 +1,62 @@
+"""`kms-conformance`: a thin dispatcher. Each stage registers its own subcommands.
+
+Any ConformanceError becomes one line on stderr and its exit code; nothing
+else the user did wrong should ever print a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from conformance import __version__
+from conformance.errors import EXIT_USAGE, ConformanceError
+from conformance.redact import scrub
+
+# Stage modules that contribute subcommands (each has `register(subparsers)`).
+COMMAND_MODULES = (
+    "conformance.spec.commands",  # spec sync | diff | requirements | openapi
+    "conformance.reference.commands",  # serve
+    "conformance.targets.commands",  # plan | cleanup
+    "conformance.runner.commands",  # run
+    "conformance.report.commands",  # compare | dashboard | render
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kms-conformance",
+        description="Conformance suite for the AWS KMS custom key store API.",
+    )
+    parser.add_argument("--version", action="version", version=f"kms-conformance {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue  # stage not present in this build
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return int(args.func(args) or 0)
+    except ConformanceError as exc:
+        print(f"kms-conformance: {scrub(str(exc))}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("kms-conformance: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

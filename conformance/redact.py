@@ -1,0 +1,75 @@
+"""Keep secrets out of logs, reports, cassettes and exception text.
+
+Two mechanisms: members known to be secret (by name, anywhere in a request or
+config) are replaced, and every secret *value* registered at run time (config
+passwords, credentials) is scrubbed from any string we write.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any
+
+REDACTED = "***REDACTED***"
+
+# Member / key names whose values are secret wherever they appear.
+SECRET_KEYS = frozenset(
+    {
+        "KeyStorePassword",
+        "RawSecretAccessKey",
+        "XksProxyAuthenticationCredential",
+        "kmsuser_password",
+        "secret_access_key",
+        "aws_secret_access_key",
+        "SecretAccessKey",
+        "session_token",
+        "aws_session_token",
+        "x-amz-security-token",
+    }
+)
+
+_lock = threading.Lock()
+_values: set[str] = set()
+_SIG_RE = re.compile(r"(Signature=)[0-9a-f]{16,}")
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a secret value so scrub() removes it from any text."""
+    if value and len(value) >= 4:
+        with _lock:
+            _values.add(value)
+
+
+def registered_secrets() -> list[str]:
+    with _lock:
+        return sorted(_values)
+
+
+def scrub(text: str) -> str:
+    """Remove every registered secret value (and SigV4 signatures) from text."""
+    if not isinstance(text, str):
+        return text
+    with _lock:
+        values = sorted(_values, key=len, reverse=True)
+    for v in values:
+        if v in text:
+            text = text.replace(v, REDACTED)
+    return _SIG_RE.sub(r"\1" + REDACTED, text)
+
+
+def redact(obj: Any) -> Any:
+    """Deep copy of obj with secret keys replaced and secret values scrubbed."""
+    if isinstance(obj, dict):
+        out = {}
+        for k, v in obj.items():
+            if isinstance(k, str) and (k in SECRET_KEYS or k.lower() in SECRET_KEYS):
+                out[k] = REDACTED if v is not None else None
+            else:
+                out[k] = redact(v)
+        return out
+    if isinstance(obj, (list, tuple)):
+        return [redact(v) for v in obj]
+    if isinstance(obj, str):
+        return scrub(obj)
+    return obj
