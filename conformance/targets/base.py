@@ -115,5 +115,8 @@ class Target(ABC):
     ) -> Observation:
         ...
 
+    def begin_case(self, case_id: str) -> None:
+        """Told before each case runs (recording and replay key observations by case)."""
+
     def close(self) -> None:
         """Release clients, servers, patches. Store cleanup is the driver's job (targets/driving.py)."""
