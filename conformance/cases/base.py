@@ -112,3 +112,18 @@ class Case:
     # Cases sharing a group run together so a live run minimises connect/disconnect cycles.
     schedule_group: str = "stateless"
     tags: tuple[str, ...] = ()
+    # For `kms-conformance plan` (live AWS cost): calls the case makes and the
+    # connect/disconnect cycles it needs (a live connect can take 20 minutes).
+    api_calls: tuple[str, ...] = ()
+    connect_cycles: int = 0
+
+
+@dataclass
+class CollectContext:
+    """What case generators get: the edition's model and the requirement catalogue."""
+
+    edition: str
+    model: Any  # ServiceModel for the edition
+    requirements: list[Any]  # conformance.spec.requirements.Requirement
+    seed: int = 0
+    options: dict[str, Any] = field(default_factory=dict)
