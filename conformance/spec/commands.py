@@ -1,0 +1,116 @@
+"""`kms-conformance spec ...`: sync, diff, openapi, requirements."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from conformance.errors import EXIT_OK, EXIT_UNEXPECTED, UsageError
+
+
+def _edition_arg(value: str) -> str:
+    from conformance.spec.editions import known_editions
+
+    if value not in known_editions():
+        raise argparse.ArgumentTypeError(f"unknown edition {value!r} (known: {', '.join(known_editions())})")
+    return value
+
+
+def register(subparsers) -> None:
+    spec = subparsers.add_parser("spec", help="the model slice, editions, OpenAPI and the requirement catalogue")
+    sub = spec.add_subparsers(dest="spec_command", metavar="SPEC_COMMAND")
+    spec.set_defaults(func=lambda args: (spec.print_help(sys.stderr), 2)[1])
+
+    p = sub.add_parser("sync", help="regenerate specs/kms-custom-key-stores.json from a model")
+    p.add_argument("--source", default="botocore", help="botocore (default), smithy, or a model file path")
+    p.add_argument("--check", action="store_true", help="only compare; exit 1 with a diff summary if they disagree")
+    p.add_argument("--out", type=Path, default=None, help="slice file (default: specs/kms-custom-key-stores.json)")
+    p.set_defaults(func=cmd_sync)
+
+    p = sub.add_parser("diff", help="every model difference between two editions")
+    p.add_argument("old", type=_edition_arg, help="edition, e.g. 2019-12")
+    p.add_argument("new", type=_edition_arg, help="edition, e.g. current")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument("--operation", action="append", default=None, help="limit to this operation (repeatable)")
+    p.set_defaults(func=cmd_diff)
+
+    p = sub.add_parser("openapi", help="render the operations as an OpenAPI 3.1 document (for Schemathesis)")
+    p.add_argument("--edition", type=_edition_arg, default="current")
+    p.add_argument("--operation", action="append", default=None, help="limit to this operation (repeatable)")
+    p.add_argument("--out", type=Path, default=None, help="write here instead of stdout")
+    p.set_defaults(func=cmd_openapi)
+
+    p = sub.add_parser("requirements", help="list the requirement catalogue")
+    p.add_argument("--operation", default=None, metavar="OP")
+    p.add_argument("--edition", default=None, metavar="E")
+    p.add_argument("--format", choices=("table", "yaml", "json"), default="table")
+    p.set_defaults(func=cmd_requirements)
+
+
+def cmd_sync(args) -> int:
+    from conformance.spec.slice import sync_slice
+
+    result = sync_slice(source=args.source, path=args.out, check=args.check)
+    if not result.changed:
+        print(f"{result.path}: up to date")
+        return EXIT_OK
+    if args.check:
+        changed = sum(1 for line in result.diff if line[:1] in "+-" and line[:3] not in ("+++", "---"))
+        print(f"{result.path}: differs from a regeneration from {args.source} ({changed} changed lines)", file=sys.stderr)
+        if result.semantic:
+            print(f"model differences (committed -> regenerated), {len(result.semantic)}:", file=sys.stderr)
+            for d in result.semantic[:40]:
+                print(f"  {d.where}: {d.kind} {d.item}: {d.old} -> {d.new}", file=sys.stderr)
+            if len(result.semantic) > 40:
+                print(f"  ... {len(result.semantic) - 40} more", file=sys.stderr)
+        print("text diff:", file=sys.stderr)
+        for line in result.diff[:30]:
+            print("  " + line, file=sys.stderr)
+        if len(result.diff) > 30:
+            print(f"  ... {len(result.diff) - 30} more diff lines", file=sys.stderr)
+        print("run `kms-conformance spec sync` to update it", file=sys.stderr)
+        return EXIT_UNEXPECTED
+    print(f"{result.path}: regenerated from {args.source}")
+    return EXIT_OK
+
+
+def cmd_diff(args) -> int:
+    from conformance.spec.diff import diff_models, render_diff_table
+    from conformance.spec.editions import edition_model
+
+    diffs = diff_models(edition_model(args.old), edition_model(args.new), operations=args.operation)
+    if args.format == "json":
+        print(json.dumps({"old": args.old, "new": args.new, "differences": [d.to_dict() for d in diffs]}, indent=1))
+    else:
+        render_diff_table(diffs, args.old, args.new)
+    return EXIT_OK
+
+
+def cmd_openapi(args) -> int:
+    from conformance.spec.editions import edition_model
+    from conformance.spec.openapi import render_openapi
+
+    try:
+        doc = render_openapi(edition_model(args.edition), operations=args.operation)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    text = json.dumps(doc, indent=1, sort_keys=True) + "\n"
+    if args.out:
+        try:
+            args.out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.out}: {exc.strerror}") from None
+        print(f"wrote {args.out} ({len(doc['paths'])} operations, edition {args.edition})")
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def cmd_requirements(args) -> int:
+    try:
+        from conformance.spec.requirements import cli_requirements
+    except ImportError as exc:
+        raise UsageError(f"the requirement catalogue is not available in this build ({exc})") from None
+    return cli_requirements(args)
