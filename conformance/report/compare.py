@@ -1,0 +1,331 @@
+"""Compare two runs case by case: where do two targets' (or a live run's and a cassette's) answers differ?
+
+Each difference is classed by the lowest strictness at which it matters:
+  code  - status, error code, transport failure, unimplemented, a case or step missing on one side
+  regex - message shape (ids, timestamps, numbers and quoted values blanked), body structure
+          (a JSON path present on one side only, or a different JSON type)
+  exact - message text, body values
+  info  - shown, never counted (verdicts, step labels)
+`compare --strictness S` exits 1 when any difference at S or below exists.
+Ids (cks-, cluster-, UUIDs, ARNs, account ids) and timestamps are normalised
+on both sides first, so two runs of the same behaviour compare equal.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from conformance.report.results import load_results, utc_now
+from conformance.report.formatting import outcome_line, target_label
+
+LEVELS = ("code", "regex", "exact")
+_RANK = {"code": 0, "regex": 1, "exact": 2, "info": 99}
+
+# Order matters: ARNs contain account ids and UUIDs.
+_ID_PATTERNS = [
+    # The store-name run prefix of conformance.targets.driving.make_run_prefix (kmsconf-<UTC stamp>-<hex>).
+    (re.compile(r"\bkmsconf-\d{8}T\d{6}-[0-9a-f]{4}"), "<run>"),
+    (re.compile(r"arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{12}:[^\s\"',]+"), "<arn>"),
+    (re.compile(r"\bcks-[0-9a-zA-Z]+\b"), "cks-<id>"),
+    (re.compile(r"\bcluster-[0-9a-zA-Z]+\b"), "cluster-<id>"),
+    (re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"), "<uuid>"),
+    (re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?"), "<timestamp>"),
+    (re.compile(r"\b\d{12}\b"), "<account>"),
+]
+_SHAPE_PATTERNS = [
+    (re.compile(r"'[^']*'|\"[^\"]*\"|\[[^\]]*\]"), "<value>"),
+    (re.compile(r"\b\d+(?:\.\d+)?\b"), "<n>"),
+    (re.compile(r"\s+"), " "),
+]
+_TIME_KEY = re.compile(r"(Date|Time|Timestamp)$")
+# Error envelope keys: compared through error_code/message, not again in the body.
+_ENVELOPE_KEYS = {"__type", "message", "Message", "code"}
+# Timing and bookkeeping that differ between any two runs.
+_VOLATILE_KEYS = {"latency_s", "polls", "waited_s", "attempts", "request_id", "duration_s"}
+
+
+def normalise_text(text: str) -> str:
+    for rx, repl in _ID_PATTERNS:
+        text = rx.sub(repl, text)
+    return text
+
+
+def message_shape(text: str) -> str:
+    text = normalise_text(text)
+    for rx, repl in _SHAPE_PATTERNS:
+        text = rx.sub(repl, text)
+    return text.strip()
+
+
+def normalise_value(value: Any, key: str = "") -> Any:
+    if _TIME_KEY.search(key) and value is not None and not isinstance(value, (dict, list)):
+        return "<timestamp>"
+    if isinstance(value, dict):
+        return {k: normalise_value(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [normalise_value(v, key) for v in value]
+    if isinstance(value, str):
+        return normalise_text(value)
+    return value
+
+
+def _type_name(v: Any) -> str:
+    if isinstance(v, bool):
+        return "boolean"
+    if isinstance(v, (int, float)):
+        return "number"
+    return {dict: "object", list: "array", str: "string", type(None): "null"}.get(type(v), type(v).__name__)
+
+
+def json_diff(a: Any, b: Any, path: str = "$") -> list[tuple[str, Any, Any, str]]:
+    """(json path, a, b, level) for every place two JSON values differ.
+
+    Hand-written: ~20 lines, and no installed library reports JSON paths with a
+    structural/value distinction.
+    """
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = []
+        for k in sorted(set(a) | set(b)):
+            if path == "$" and k in _ENVELOPE_KEYS:
+                continue
+            sub = f"{path}.{k}" if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", k) else f"{path}[{k!r}]"
+            if k not in a:
+                out.append((sub, "(absent)", b[k], "regex"))
+            elif k not in b:
+                out.append((sub, a[k], "(absent)", "regex"))
+            else:
+                out.extend(json_diff(a[k], b[k], sub))
+        return out
+    if isinstance(a, list) and isinstance(b, list):
+        out = []
+        for i in range(max(len(a), len(b))):
+            sub = f"{path}[{i}]"
+            if i >= len(a):
+                out.append((sub, "(absent)", b[i], "regex"))
+            elif i >= len(b):
+                out.append((sub, a[i], "(absent)", "regex"))
+            else:
+                out.extend(json_diff(a[i], b[i], sub))
+        return out
+    if _type_name(a) != _type_name(b):
+        return [(path, a, b, "regex")]
+    return [] if a == b else [(path, a, b, "exact")]
+
+
+@dataclass
+class Difference:
+    case_id: str
+    where: str  # "observed", "step 2 (connect)", "case"
+    path: str  # status | error_code | message | $.json.path | verdict | ...
+    a: Any
+    b: Any
+    level: str  # code | regex | exact | info
+
+    def counts_at(self, strictness: str) -> bool:
+        return _RANK[self.level] <= _RANK[strictness]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"case": self.case_id, "where": self.where, "path": self.path, "a": self.a, "b": self.b,
+                "level": self.level}
+
+
+def compare_observations(case_id: str, where: str, a: dict[str, Any] | None, b: dict[str, Any] | None) -> list[Difference]:
+    if a is None and b is None:
+        return []
+    if a is None or b is None:
+        return [Difference(case_id, where, "observation", outcome_line(a), outcome_line(b), "code")]
+    diffs = []
+
+    def add(path, va, vb, level):
+        diffs.append(Difference(case_id, where, path, va, vb, level))
+
+    if not ({"status", "error_code", "transport_error"} & (set(a) | set(b))):
+        # A check or poll step, not an HTTP answer: compare what it found, minus timing.
+        strip = lambda d: {k: v for k, v in d.items() if k not in _VOLATILE_KEYS}  # noqa: E731
+        for path, va, vb, level in json_diff(normalise_value(strip(a)), normalise_value(strip(b))):
+            add(path, va, vb, level)
+        return diffs
+
+    for key in ("status", "error_code"):
+        if a.get(key) != b.get(key):
+            add(key, a.get(key), b.get(key), "code")
+    if bool(a.get("transport_error")) != bool(b.get("transport_error")):
+        add("transport_error", a.get("transport_error"), b.get("transport_error"), "code")
+    if bool(a.get("unimplemented")) != bool(b.get("unimplemented")):
+        add("unimplemented", a.get("unimplemented"), b.get("unimplemented"), "code")
+    ma, mb = a.get("message"), b.get("message")
+    if (ma is None) != (mb is None):
+        add("message", ma, mb, "regex")
+    elif ma is not None:
+        na, nb = normalise_text(str(ma)), normalise_text(str(mb))
+        if na != nb:
+            add("message", ma, mb, "regex" if message_shape(na) != message_shape(nb) else "exact")
+    ba, bb = a.get("body"), b.get("body")
+    if ba is None and bb is None:
+        ra, rb = normalise_text(a.get("raw_body") or ""), normalise_text(b.get("raw_body") or "")
+        if ra != rb:
+            add("raw_body", a.get("raw_body"), b.get("raw_body"), "exact")
+    elif ba is None or bb is None:
+        add("body", "(not JSON)" if ba is None else "JSON", "(not JSON)" if bb is None else "JSON", "regex")
+    else:
+        for path, va, vb, level in json_diff(normalise_value(ba), normalise_value(bb)):
+            add(path, va, vb, level)
+    return diffs
+
+
+def compare_cases(a: dict[str, Any], b: dict[str, Any]) -> list[Difference]:
+    cid = a["id"]
+    diffs = []
+    if a["verdict"] != b["verdict"]:
+        diffs.append(Difference(cid, "case", "verdict", a["verdict"], b["verdict"], "info"))
+    diffs += compare_observations(cid, "observed", a.get("observed"), b.get("observed"))
+    sa, sb = a.get("steps") or [], b.get("steps") or []
+    if len(sa) != len(sb):
+        diffs.append(Difference(cid, "steps", "count", len(sa), len(sb), "code"))
+    for i, (x, y) in enumerate(zip(sa, sb), 1):
+        where = f"step {i} ({x.get('label', '')})"
+        if normalise_text(x.get("label", "")) != normalise_text(y.get("label", "")):
+            diffs.append(Difference(cid, where, "label", x.get("label"), y.get("label"), "info"))
+        diffs += compare_observations(cid, where, x.get("observed"), y.get("observed"))
+    return diffs
+
+
+@dataclass
+class Comparison:
+    a: dict[str, Any]
+    b: dict[str, Any]
+    strictness: str
+    differences: list[Difference]
+    compared: int
+    only_a: list[str]
+    only_b: list[str]
+
+    @property
+    def counting(self) -> list[Difference]:
+        return [d for d in self.differences if d.counts_at(self.strictness)]
+
+    @property
+    def differing_cases(self) -> list[str]:
+        return list(dict.fromkeys(d.case_id for d in self.counting))
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.counting else 0
+
+    def by_case(self) -> dict[str, list[Difference]]:
+        out: dict[str, list[Difference]] = {}
+        for d in self.differences:
+            out.setdefault(d.case_id, []).append(d)
+        return out
+
+    def summary_line(self) -> str:
+        n = len(self.differing_cases)
+        return (f"{self.compared} cases compared ({len(self.only_a)} only in A, {len(self.only_b)} only in B): "
+                f"{n} differ at strictness {self.strictness}"
+                + ("" if n else " (no difference)"))
+
+
+def _replace_tokens(obj: Any, tokens: list[str]) -> Any:
+    """Replace run-unique literals (a store-name run prefix) with <run>, as cassettes do."""
+    if not tokens:
+        return obj
+    if isinstance(obj, dict):
+        return {k: _replace_tokens(v, tokens) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_replace_tokens(v, tokens) for v in obj]
+    if isinstance(obj, str):
+        for t in tokens:
+            obj = obj.replace(t, "<run>")
+    return obj
+
+
+def _run_tokens(results: dict[str, Any]) -> list[str]:
+    tokens = results.get("run_prefix") or results.get("run_tokens") or []
+    if isinstance(tokens, str):
+        tokens = [tokens]
+    return sorted((t for t in tokens if isinstance(t, str) and len(t) >= 3), key=len, reverse=True)
+
+
+def compare_results(a: dict[str, Any], b: dict[str, Any], strictness: str | None = None) -> Comparison:
+    strictness = strictness or a.get("strictness") or "regex"
+    if strictness not in LEVELS:
+        from conformance.errors import UsageError
+
+        raise UsageError(f"unknown strictness {strictness!r} (choose from {', '.join(LEVELS)})")
+    tokens_a, tokens_b = _run_tokens(a), _run_tokens(b)
+    cases_b = {c["id"]: c for c in b.get("cases", [])}
+    ids_a = [c["id"] for c in a.get("cases", [])]
+    diffs: list[Difference] = []
+    compared = 0
+    for case in a.get("cases", []):
+        other = cases_b.get(case["id"])
+        if other is None:
+            continue
+        compared += 1
+        diffs += compare_cases(_replace_tokens(case, tokens_a), _replace_tokens(other, tokens_b))
+    only_a = [i for i in ids_a if i not in cases_b]
+    only_b = [i for i in cases_b if i not in set(ids_a)]
+    for cid in only_a:
+        diffs.append(Difference(cid, "case", "present", "yes", "(absent)", "code"))
+    for cid in only_b:
+        diffs.append(Difference(cid, "case", "present", "(absent)", "yes", "code"))
+    return Comparison(a, b, strictness, diffs, compared, only_a, only_b)
+
+
+def compare_files(path_a, path_b, strictness: str | None = None) -> Comparison:
+    return compare_results(load_results(path_a), load_results(path_b), strictness)
+
+
+def _short(v: Any, limit: int = 160) -> str:
+    import json
+
+    text = v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def print_comparison(cmp: Comparison, console=None, show_all: bool = False) -> None:
+    """Terminal view: one table per differing case (counting differences; all with show_all)."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    console = console or Console()
+    console.print(f"A: {target_label(cmp.a)}  ({cmp.a.get('_source', '')})", highlight=False, soft_wrap=True)
+    console.print(f"B: {target_label(cmp.b)}  ({cmp.b.get('_source', '')})", highlight=False, soft_wrap=True)
+    for cid, diffs in cmp.by_case().items():
+        shown = [d for d in diffs if show_all or d.counts_at(cmp.strictness)]
+        if not shown:
+            continue
+        table = Table(title=escape(cid), title_justify="left", show_lines=False, expand=False)
+        for col in ("where", "path", "A", "B", "level"):
+            table.add_column(col, overflow="fold")
+        for d in shown:
+            table.add_row(*(escape(x) for x in (d.where, d.path, _short(d.a), _short(d.b), d.level)))
+        console.print(table)
+    console.print(cmp.summary_line(), highlight=False, soft_wrap=True)
+
+
+def write_comparison_html(cmp: Comparison, path: str | Path) -> Path:
+    from conformance.report.templating import environment
+
+    env = environment(autoescape=True)
+    rows = []
+    for cid, diffs in cmp.by_case().items():
+        rows.append({
+            "id": cid,
+            "counting": any(d.counts_at(cmp.strictness) for d in diffs),
+            "diffs": [dict(d.to_dict(), a=_short(d.a, 2000), b=_short(d.b, 2000),
+                           counts=d.counts_at(cmp.strictness)) for d in diffs],
+        })
+    html = env.get_template("compare.html.j2").render(
+        a_label=target_label(cmp.a), b_label=target_label(cmp.b),
+        a_source=cmp.a.get("_source"), b_source=cmp.b.get("_source"),
+        strictness=cmp.strictness, summary=cmp.summary_line(), rows=rows, generated=utc_now(),
+    )
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html, encoding="utf-8")
+    return path
