@@ -1,0 +1,367 @@
+"""Hypothesis property cases: strategies derived from the spec, two properties per operation.
+
+- valid-accepted: any input that meets every member constraint is never rejected
+  by validation (no ValidationException / SerializationException, no 5xx). Store
+  ids are unknown, so Update/Connect/Disconnect/Delete must answer
+  CustomKeyStoreNotFoundException and Create (on an unknown cluster)
+  CloudHsmClusterNotFoundException.
+- invalid-rejected: an input that breaks one member constraint (missing required,
+  length min-1 / max+1, pattern, enum, value range) gets ValidationException
+  with the oracle's predicted violations (judged at the run's strictness).
+
+Runs are deterministic (`@seed(ctx.seed)`, no example database) and bounded by
+`max_examples` and a time budget; the shrunk falsifying example goes into the
+CaseResult (detail, request, reproduce command).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any, Callable
+
+from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import strategies as st
+
+from conformance import CUSTOM_KEY_STORE_OPERATIONS
+from conformance.cases.base import Case, CaseContext, CaseResult, CollectContext, Expected, Step
+from conformance.cases.common import boto3_request, reproduce, validation_error
+from conformance.redact import redact, scrub
+from conformance.verdicts import Verdict, judge
+
+VALIDATION_CODES = ("ValidationException", "SerializationException")
+# Members left out of generated input: the XKS members carry service-logic rules
+# for another store type (external key stores come with a later issue).
+SKIPPED_MEMBERS = frozenset({
+    "XksProxyUriEndpoint", "XksProxyUriPath", "XksProxyVpcEndpointServiceName", "XksProxyVpcEndpointServiceOwner",
+    "XksProxyAuthenticationCredential", "XksProxyConnectivity",
+})
+# Service logic (not the model) needs these for a CloudHSM store (CRE-005): always sent on Create.
+CLOUDHSM_CREATE_MEMBERS = ("CloudHsmClusterId", "TrustAnchorCertificate", "KeyStorePassword")
+DEFAULT_EXAMPLES = 25
+DEFAULT_BUDGET_S = 20.0
+FAILING = (Verdict.FAIL, Verdict.ERROR)
+# BMP characters without surrogates, so string lengths are the same in code points and UTF-16 units.
+TEXT = st.characters(max_codepoint=0xFFFF, exclude_categories=("Cs",))
+SAFE_TEXT = st.characters(min_codepoint=0x21, max_codepoint=0x7E)
+
+
+def _utf16_len(value: str) -> int:
+    return len(value.encode("utf-16-le")) // 2
+
+
+# ------------------------------------------------------------------------------ strategies
+def valid_value(model, shape_name: str) -> st.SearchStrategy:
+    """Values meeting every constraint of a shape (strings, numbers, enums)."""
+    shape = model.shape(shape_name)
+    if shape.enum:
+        return st.sampled_from(sorted(shape.enum))
+    if shape.type in ("integer", "long"):
+        lo = int(shape.min_value) if shape.min_value is not None else -(2**31)
+        hi = int(shape.max_value) if shape.max_value is not None else 2**31 - 1
+        return st.integers(lo, hi)
+    if shape.type == "boolean":
+        return st.booleans()
+    if shape.type != "string":
+        raise ValueError(f"no strategy for {shape_name} ({shape.type})")
+    lo = shape.min_length or 0
+    hi = shape.max_length if shape.max_length is not None else max(lo, 64)
+    hi = min(hi, max(lo, 300))  # keep requests small; bounds themselves are the structural cases' job
+    if shape.pattern:
+        return st.from_regex(shape.pattern, fullmatch=True).filter(lambda v: lo <= _utf16_len(v) <= hi)
+    return st.text(TEXT, min_size=lo, max_size=hi)
+
+
+def _members(model, operation: str) -> list:
+    shape = model.input_shape(operation)
+    return [m for m in (shape.members if shape else ()) if m.name not in SKIPPED_MEMBERS]
+
+
+def _fixed(operation: str, ctx_unknown_id: str) -> dict[str, Any]:
+    if operation in ("UpdateCustomKeyStore", "ConnectCustomKeyStore", "DisconnectCustomKeyStore",
+                     "DeleteCustomKeyStore"):
+        return {"CustomKeyStoreId": ctx_unknown_id}
+    return {}
+
+
+def unknown_store_ids() -> st.SearchStrategy:
+    """Ids of the documented form (`cks-` + 17 hex) no target issued (they start with zeros)."""
+    return st.from_regex(r"cks-0000[0-9a-f]{13}", fullmatch=True)
+
+
+def valid_input(model, operation: str) -> st.SearchStrategy:
+    """A whole valid input: required members, some optional ones, unknown store ids."""
+    members = _members(model, operation)
+    required: dict[str, st.SearchStrategy] = {}
+    optional: dict[str, st.SearchStrategy] = {}
+    for m in members:
+        strat = valid_value(model, m.shape)
+        if m.name == "CustomKeyStoreId" and operation != "DescribeCustomKeyStores":
+            strat = unknown_store_ids()
+        if m.name == "CustomKeyStoreType":
+            strat = st.just("AWS_CLOUDHSM")
+        if m.required or (operation == "CreateCustomKeyStore" and m.name in CLOUDHSM_CREATE_MEMBERS):
+            required[m.name] = strat
+        elif operation == "DescribeCustomKeyStores" and m.name == "CustomKeyStoreId":
+            optional[m.name] = unknown_store_ids()
+        else:
+            optional[m.name] = strat
+    return st.fixed_dictionaries(required, optional=optional)
+
+
+def _invalid_strings(shape) -> list[tuple[str, st.SearchStrategy]]:
+    out = []
+    lo, hi = shape.min_length, shape.max_length
+    if lo:
+        out.append(("min_length", st.text(SAFE_TEXT, min_size=lo - 1, max_size=lo - 1)))
+    if hi is not None:
+        out.append(("max_length", st.text(SAFE_TEXT, min_size=hi + 1, max_size=hi + 1)))
+    if shape.pattern:
+        size_lo, size_hi = max(lo or 1, 1), min(hi or 40, 40)
+        rx = re.compile(shape.pattern)
+        # A first character the pattern cannot start with ("!" or, for Latin-1 patterns, U+0100);
+        # the length stays valid so only the pattern is broken.
+        lead = next((c for c in ("!", "\u0100") if not rx.fullmatch(c + "a" * (size_lo - 1))), "\u0100")
+        out.append(("pattern", st.text(SAFE_TEXT, min_size=size_lo - 1, max_size=size_hi - 1)
+                    .map(lambda v, _l=lead: _l + v).filter(lambda v, _rx=rx: _rx.fullmatch(v) is None)))
+    if shape.enum:
+        out.append(("enum", st.text(SAFE_TEXT, min_size=1, max_size=20).filter(lambda v: v not in shape.enum)))
+    return out
+
+
+def invalid_inputs(model, operation: str) -> list[tuple[str, st.SearchStrategy]]:
+    """One strategy per (member, constraint): a valid input with exactly that member broken.
+
+    Kept apart so every constraint gets examples (a single Hypothesis run over all of
+    them spends most small budgets on the simplest branch).
+    """
+    shape_in = model.input_shape(operation)
+    # XKS scalar members are broken too (input checks come first, whatever the store type);
+    # they are only left out of valid input.
+    members = [m for m in (shape_in.members if shape_in else ()) if model.shape(m.shape).type != "structure"]
+    base = valid_input(model, operation)
+    out: list[tuple[str, st.SearchStrategy]] = []
+    for m in members:
+        shape = model.shape(m.shape)
+        breakers: list[tuple[str, st.SearchStrategy]] = []
+        if m.required:
+            breakers.append(("required", st.just(None)))
+        if shape.type == "string":
+            breakers += _invalid_strings(shape)
+        elif shape.type in ("integer", "long"):
+            if shape.min_value is not None:
+                breakers.append(("min_value", st.integers(int(shape.min_value) - 1000, int(shape.min_value) - 1)))
+            if shape.max_value is not None:
+                breakers.append(("max_value", st.integers(int(shape.max_value) + 1, int(shape.max_value) + 1000)))
+        for constraint, strat in breakers:
+            out.append((f"{m.name}:{constraint}", st.tuples(base, strat).map(
+                lambda pair, _m=m.name, _c=constraint: _broken(pair[0], _m, _c, pair[1]))))
+    return out
+
+
+def _broken(params: dict, member: str, constraint: str, value: Any) -> dict:
+    params = dict(params)
+    if constraint == "required":
+        params.pop(member, None)
+    else:
+        params[member] = value
+    return params
+
+
+def invalid_input(model, operation: str) -> st.SearchStrategy:
+    """Any one of `invalid_inputs` (for callers that want a single strategy)."""
+    parts = [s for _, s in invalid_inputs(model, operation)]
+    return st.one_of(parts) if parts else st.nothing()
+
+
+# ------------------------------------------------------------------------------ expectations
+def expected_for_valid(operation: str, params: dict, edition: str) -> Expected | None:
+    """What a valid input with unknown ids must get, where the contract makes it certain."""
+    if operation in ("UpdateCustomKeyStore", "ConnectCustomKeyStore", "DisconnectCustomKeyStore",
+                     "DeleteCustomKeyStore"):
+        return Expected(status=400, error_code="CustomKeyStoreNotFoundException")
+    if operation == "CreateCustomKeyStore":
+        return Expected(status=400, error_code="CloudHsmClusterNotFoundException")
+    if operation == "DescribeCustomKeyStores" and "CustomKeyStoreId" in params and "Marker" not in params:
+        return Expected(status=400, error_code="CustomKeyStoreNotFoundException")
+    return None  # order of other checks unknown: only "not rejected by validation" is certain
+
+
+def check_valid(ctx: CaseContext, operation: str, params: dict, obs) -> tuple[Verdict, str]:
+    if obs.error_code in VALIDATION_CODES:
+        return Verdict.FAIL, f"valid input rejected: {obs.status} {obs.error_code} {scrub(obs.message or '')!r}"
+    expected = expected_for_valid(operation, params, ctx.edition)
+    if expected is not None:
+        return judge(expected, obs, ctx.strictness)
+    if obs.unimplemented:
+        return Verdict.UNIMPLEMENTED, f"target does not implement {operation}"
+    if obs.transport_error:
+        return Verdict.ERROR, f"no response: {obs.transport_error}"
+    if obs.status is None or obs.status >= 500 or (obs.body is None and (obs.raw_body or "").strip()):
+        return Verdict.FAIL, f"expected a non-validation answer, observed {obs.status} {obs.raw_body[:120]!r}"
+    return Verdict.PASS, f"{obs.status} {obs.error_code or 'success'} (not a validation rejection)"
+
+
+def check_invalid(ctx: CaseContext, operation: str, params: dict, obs) -> tuple[Verdict, str]:
+    from conformance.spec import predict_validation
+
+    prediction = predict_validation(operation, params, model=ctx.model, edition=ctx.edition)
+    if prediction is None:  # cannot happen for generated input; judged as valid then
+        return check_valid(ctx, operation, params, obs)
+    return judge(validation_error(prediction), obs, ctx.strictness)
+
+
+# ------------------------------------------------------------------------------ running
+def run_property(
+    ctx: CaseContext,
+    case: Case,
+    strategies: list[tuple[str, st.SearchStrategy]],
+    check: Callable[[CaseContext, str, dict, Any], tuple[Verdict, str]],
+) -> CaseResult:
+    """Run a property with Hypothesis (one run per part); the shrunk failing example becomes the result."""
+    op = case.operation
+    total = int(ctx.options.get("property_examples", DEFAULT_EXAMPLES))
+    max_examples = max(2, -(-total // max(1, len(strategies))))
+    budget = float(ctx.options.get("property_budget_s", DEFAULT_BUDGET_S))
+    deadline = time.monotonic() + budget
+    state: dict[str, Any] = {"n": 0, "failing": None, "last_fail": None, "weak": None, "unimpl": None, "over": False}
+    started = time.monotonic()
+
+    class Falsified(Exception):
+        pass
+
+    def make_test(strategy):
+        @settings(max_examples=max_examples, deadline=None, database=None, derandomize=False, print_blob=False,
+                  phases=(Phase.generate, Phase.shrink), suppress_health_check=list(HealthCheck))
+        @seed(ctx.seed)
+        @given(strategy)
+        def prop(params):
+            if state["failing"] is None and time.monotonic() > deadline:
+                state["over"] = True
+                return
+            obs = ctx.target.call(op, params)
+            verdict, detail = check(ctx, op, params, obs)
+            state["n"] += 1
+            cleanup_created_store(ctx, op, obs)
+            if verdict == Verdict.UNIMPLEMENTED:
+                state["unimpl"] = detail
+                return
+            if verdict in FAILING:
+                state["failing"] = True
+                state["last_fail"] = (params, obs, verdict, detail)
+                raise Falsified(detail)
+            if verdict != Verdict.PASS and state["weak"] is None:
+                state["weak"] = (params, obs, verdict, detail)
+
+        return prop
+
+    for label, strategy in strategies:
+        if state["over"] or state["unimpl"]:
+            break
+        try:
+            make_test(strategy)()
+        except Falsified:
+            state["part"] = label
+            break
+        except Exception as exc:  # noqa: BLE001 - Hypothesis errors become ERROR with the reason
+            if state["last_fail"] is None:
+                return _result(ctx, case, Verdict.ERROR,
+                               f"property run failed ({label}): {type(exc).__name__}: {scrub(str(exc))[:300]}",
+                               None, started)
+            state["part"] = label
+            break
+    if state["unimpl"] and state["last_fail"] is None:
+        return _result(ctx, case, Verdict.UNIMPLEMENTED, state["unimpl"], None, started)
+    n = state["n"]
+    budget_note = f" (time budget of {budget:g}s reached)" if state["over"] else ""
+    if state["last_fail"] is not None:
+        params, obs, verdict, detail = state["last_fail"]
+        part = f" [{state.get('part')}]" if state.get("part") else ""
+        return _result(ctx, case, verdict, f"falsified (shrunk) after {n} calls{part}: {detail}", (params, obs), started)
+    if state["weak"] is not None:
+        params, obs, verdict, detail = state["weak"]
+        return _result(ctx, case, verdict, f"{n} examples; first differing: {detail}{budget_note}", (params, obs), started)
+    return _result(ctx, case, Verdict.PASS, f"{n} examples held{budget_note}", None, started)
+
+
+def cleanup_created_store(ctx: CaseContext, operation: str, obs) -> None:
+    """A Create that (wrongly) succeeded made a store: delete it through the driver."""
+    if operation == "CreateCustomKeyStore" and obs.ok and isinstance(obs.body, dict):
+        store_id = obs.body.get("CustomKeyStoreId")
+        if store_id and ctx.driver is not None:
+            try:
+                ctx.driver.delete_store(store_id)
+            except Exception:  # noqa: BLE001 - the runner's ledger cleanup is the backstop
+                pass
+
+
+def _result(ctx, case: Case, verdict: Verdict, detail: str, example, started: float) -> CaseResult:
+    request = observed = repro = None
+    steps: list[Step] = []
+    if example is not None:
+        params, obs = example
+        req = boto3_request(case.operation, params)
+        request = redact(req)
+        observed = redact(obs.to_dict())
+        repro = reproduce(ctx, req)
+        steps = [Step(label="falsifying example" if verdict in FAILING else "example", request=request,
+                      observed=observed, verdict=str(verdict))]
+    return CaseResult(
+        id=case.id, operation=case.operation, kind=case.kind, requirements=list(case.requirements),
+        verdict=verdict, title=case.title, request=request, observed=observed, detail=scrub(detail),
+        reproduce=repro, steps=steps, duration_s=round(time.monotonic() - started, 4),
+    )
+
+
+def _validation_requirements(cc: CollectContext, model, operation: str) -> list[str]:
+    """The operation's validation requirements whose member the invalid parts break."""
+    broken = {label.split(":")[0] for label, _ in invalid_inputs(model, operation)}
+    ids = []
+    for r in cc.requirements or []:
+        expected = getattr(r, "expected", None) or {}
+        if (getattr(r, "operation", None) == operation and expected.get("error_code") == "ValidationException"
+                and expected.get("member") in broken and cc.edition in (getattr(r, "editions", None) or ())):
+            ids.append(r.id)
+    return ids
+
+
+# Generic validation requirements by the kind of constraint an invalid part breaks.
+CONSTRAINT_REQUIREMENTS = {"required": "VAL-002", "enum": "VAL-006", "pattern": "VAL-007"}
+
+
+def _constraint_requirements(model, operation: str) -> list[str]:
+    ids = []
+    for label, _ in invalid_inputs(model, operation):
+        member, constraint = label.split(":")
+        if constraint in CONSTRAINT_REQUIREMENTS:
+            ids.append(CONSTRAINT_REQUIREMENTS[constraint])
+        shape = model.shape(model.input_shape(operation).member(member).shape)
+        if shape.sensitive:
+            ids.append("VAL-004")
+    return sorted(set(ids))
+
+
+def collect(cc: CollectContext) -> list[Case]:
+    from conformance.spec import edition_model
+
+    model = cc.model or edition_model(cc.edition)
+    cases: list[Case] = []
+    for op in CUSTOM_KEY_STORE_OPERATIONS:
+        valid_strategy = [("valid", valid_input(model, op))]
+        invalid_strategy = invalid_inputs(model, op)
+        for kind, reqs, title, strategy, check in (
+            ("valid-accepted", ["VAL-008"], "Any input meeting every member constraint is not rejected by validation",
+             valid_strategy, check_valid),
+            ("invalid-rejected", ["VAL-001", "VAL-009"] + _constraint_requirements(model, op)
+             + _validation_requirements(cc, model, op),
+             "Any input breaking one member constraint gets ValidationException with the predicted violations",
+             invalid_strategy, check_invalid),
+        ):
+            case = Case(
+                id=f"{op}/property/{kind}", operation=op, kind="property", requirements=tuple(dict.fromkeys(reqs)),
+                title=f"{op}: {title}", run=lambda ctx: ctx, editions=(cc.edition,), needs_operations=(op,),
+                schedule_group="stateless", api_calls=(op,), tags=("hypothesis",),
+            )
+            case.run = (lambda ctx, _c=case, _s=strategy, _k=check: run_property(ctx, _c, _s, _k))
+            cases.append(case)
+    return cases

@@ -1,0 +1,177 @@
+"""ConnectCustomKeyStore and DisconnectCustomKeyStore: outcomes and state preconditions.
+
+Connect answers at once and works asynchronously (CONNECTING, then CONNECTED or
+FAILED with a ConnectionErrorCode); it is refused in DISCONNECTING and FAILED and
+a no-op in CONNECTED/CONNECTING. Disconnect is refused in DISCONNECTED and
+DISCONNECTING and accepted in the other states.
+"""
+
+from __future__ import annotations
+
+from conformance.cases.base import Case, CollectContext
+from conformance.cases.scenarios.kit import (
+    UNKNOWN_STORE_ID,
+    Abort,
+    Scenario,
+    WorldControl,
+    err,
+    ok,
+    scenario,
+)
+from conformance.verdicts import Verdict
+
+CON = "ConnectCustomKeyStore"
+DIS = "DisconnectCustomKeyStore"
+OPS = ("CreateCustomKeyStore", "DescribeCustomKeyStores", "DeleteCustomKeyStore", CON, DIS)
+WRONG_PASSWORD = "not-the-kmsuser-pw"
+
+
+def connect_ok(s: Scenario) -> None:
+    sid = s.store()
+    obs = s.call("connect", CON, {"CustomKeyStoreId": sid}, expect=ok(), main=True)
+    raw = (obs.raw_body or "").strip()
+    s.check("connect answers {} or an empty body", obs.ok and raw in ("", "{}"), f"body {raw!r}")
+    first = (s.entry(sid, label="describe right after connect") or {}).get("ConnectionState")
+    s.check("right after connect the store is CONNECTING or CONNECTED", first in ("CONNECTING", "CONNECTED"),
+            f"state {first}")
+    state = s.wait(sid)
+    s.check("the store ends CONNECTED", state == "CONNECTED", f"state {state}")
+
+
+def wrong_password(s: Scenario) -> None:
+    sid = s.store(KeyStorePassword=WRONG_PASSWORD)
+    s.call("connect with a wrong stored kmsuser password", CON, {"CustomKeyStoreId": sid}, expect=ok(), main=True)
+    state = s.wait(sid)
+    entry = s.entry(sid, label="describe after the attempt") or {}
+    s.check("the attempt ends FAILED", state == "FAILED", f"state {state}")
+    code = entry.get("ConnectionErrorCode")
+    s.check("ConnectionErrorCode is INVALID_CREDENTIALS", code == "INVALID_CREDENTIALS", f"ConnectionErrorCode {code!r}")
+
+
+def refused(op: str, state: str):
+    def body(s: Scenario) -> None:
+        sid = s.store(state=state)
+        s.call(f"{op.replace('CustomKeyStore', '').lower()} while {state}", op, {"CustomKeyStoreId": sid},
+               expect=err("CustomKeyStoreInvalidStateException"), main=True)
+        after = (s.entry(sid, label="describe after") or {}).get("ConnectionState")
+        if state in ("DISCONNECTED", "FAILED"):  # stable states: the refusal must leave them as they were
+            s.check(f"the store is still {state}", after == state, f"state {after}")
+
+    return body
+
+
+def connect_noop(state: str):
+    def body(s: Scenario) -> None:
+        sid = s.store(state=state)
+        s.call(f"connect while {state}", CON, {"CustomKeyStoreId": sid}, expect=ok(level="SHOULD"), main=True)
+        final = s.wait(sid)
+        s.check("the store is (still) CONNECTED", final == "CONNECTED", f"state {final}", level="SHOULD")
+
+    return body
+
+
+def disconnect_ok(state: str):
+    def body(s: Scenario) -> None:
+        sid = s.store(state=state)
+        obs = s.call(f"disconnect while {state}", DIS, {"CustomKeyStoreId": sid}, expect=ok(), main=True)
+        raw = (obs.raw_body or "").strip()
+        s.check("disconnect answers {} or an empty body", obs.ok and raw in ("", "{}"), f"body {raw!r}")
+        final = s.wait(sid, ("DISCONNECTED",))
+        entry = s.entry(sid, label="describe after disconnect") or {}
+        s.check("the store ends DISCONNECTED", final == "DISCONNECTED", f"state {final}")
+        s.check("no ConnectionErrorCode once DISCONNECTED", "ConnectionErrorCode" not in entry,
+                f"ConnectionErrorCode {entry.get('ConnectionErrorCode')!r}")
+
+    return body
+
+
+def not_found(op: str):
+    def body(s: Scenario) -> None:
+        s.call(f"{op} on an unknown store id", op, {"CustomKeyStoreId": UNKNOWN_STORE_ID},
+               expect=err("CustomKeyStoreNotFoundException"), main=True)
+
+    return body
+
+
+def cluster_broken(code: str, change: str):
+    """CON-008/009: the store's cluster goes inactive / loses its HSMs after the store exists.
+
+    Only a target with a world control hook (the reference, in-process or served with
+    --enable-control) can arrange it; the cluster is restored before the case ends.
+    """
+
+    def body(s: Scenario) -> None:
+        control = WorldControl.of(s)
+        if control is None:
+            raise Abort(Verdict.NOT_TRIGGERABLE,
+                        f"needs the store's cluster to {change} after the store exists; the world's roles cannot "
+                        f"arrange that through the API and the target offers no control hook")
+        sid = s.store()
+        cluster_id = s.role("active_cluster_id")
+        saved = control.snapshot(cluster_id)
+        try:
+            if code == "CloudHsmClusterNotActiveException":
+                control.set_cluster_state(cluster_id, "INITIALIZED")
+            else:
+                control.set_hsms(cluster_id, [])
+            s.call(f"connect after the cluster {change}", CON, {"CustomKeyStoreId": sid}, expect=err(code), main=True)
+            state = (s.entry(sid, label="describe after") or {}).get("ConnectionState")
+            s.check("the store is still DISCONNECTED", state == "DISCONNECTED", f"state {state}")
+        finally:
+            control.restore(cluster_id, saved)
+
+    return body
+
+
+def collect(cc: CollectContext) -> list[Case]:
+    def sc(case_id, op, reqs, title, body, group="connect", cycles=1, roles=None):
+        kw = {} if roles is None else {"needs_roles": roles}
+        return scenario(case_id, op, reqs, title, body, needs_operations=OPS, schedule_group=group,
+                        connect_cycles=cycles, **kw)
+
+    return [
+        sc(f"{CON}/scenario/connects", CON, ["CON-001"],
+           "Connect answers {} at once; the store goes CONNECTING and ends CONNECTED", connect_ok),
+        sc(f"{CON}/scenario/wrong-password-fails", CON, ["CON-002", "CON-010"],
+           "With a wrong stored kmsuser password the attempt ends FAILED with INVALID_CREDENTIALS", wrong_password,
+           roles=("active_cluster_id", "trust_anchor_certificate")),
+        sc(f"{CON}/scenario/refused-while-disconnecting", CON, ["CON-003"],
+           "Connect on a DISCONNECTING store gives CustomKeyStoreInvalidStateException",
+           refused(CON, "DISCONNECTING"), group="state-disconnecting"),
+        sc(f"{CON}/scenario/refused-while-failed", CON, ["CON-004"],
+           "Connect on a FAILED store gives CustomKeyStoreInvalidStateException", refused(CON, "FAILED"),
+           group="state-failed"),
+        sc(f"{CON}/scenario/noop-while-connected", CON, ["CON-005"],
+           "Connect on a CONNECTED store is accepted and changes nothing", connect_noop("CONNECTED"),
+           group="state-connected"),
+        sc(f"{CON}/scenario/accepted-while-connecting", CON, ["CON-006"],
+           "Connect on a CONNECTING store is accepted and the attempt continues", connect_noop("CONNECTING"),
+           group="state-connecting"),
+        scenario(f"{CON}/scenario/not-found", CON, ["CON-007"],
+                 "Connect on an unknown store id gives CustomKeyStoreNotFoundException", not_found(CON),
+                 needs_roles=(), schedule_group="stateless"),
+        sc(f"{CON}/scenario/cluster-not-active", CON, ["CON-008"],
+           "Connecting a store whose cluster is no longer active gives CloudHsmClusterNotActiveException",
+           cluster_broken("CloudHsmClusterNotActiveException", "become inactive"), cycles=0),
+        sc(f"{CON}/scenario/cluster-without-hsms", CON, ["CON-009"],
+           "Connecting a store whose cluster has no active HSM gives CloudHsmClusterInvalidConfigurationException",
+           cluster_broken("CloudHsmClusterInvalidConfigurationException", "lose every HSM"), cycles=0),
+        sc(f"{DIS}/scenario/disconnects-connected", DIS, ["DIS-001"],
+           "Disconnect on a CONNECTED store answers {} and ends DISCONNECTED", disconnect_ok("CONNECTED"),
+           group="state-connected"),
+        sc(f"{DIS}/scenario/refused-while-disconnected", DIS, ["DIS-002"],
+           "Disconnect on a DISCONNECTED store gives CustomKeyStoreInvalidStateException",
+           refused(DIS, "DISCONNECTED"), group="disconnected", cycles=0),
+        sc(f"{DIS}/scenario/refused-while-disconnecting", DIS, ["DIS-003"],
+           "Disconnect on a DISCONNECTING store gives CustomKeyStoreInvalidStateException",
+           refused(DIS, "DISCONNECTING"), group="state-disconnecting"),
+        sc(f"{DIS}/scenario/disconnects-connecting", DIS, ["DIS-004"],
+           "Disconnect on a CONNECTING store is accepted and ends DISCONNECTED", disconnect_ok("CONNECTING"),
+           group="state-connecting"),
+        sc(f"{DIS}/scenario/disconnects-failed", DIS, ["DIS-005"],
+           "Disconnect on a FAILED store ends DISCONNECTED and clears the error code", disconnect_ok("FAILED"),
+           group="state-failed", roles=("active_cluster_id", "trust_anchor_certificate")),
+        scenario(f"{DIS}/scenario/not-found", DIS, ["DIS-006"],
+                 "Disconnect on an unknown store id gives CustomKeyStoreNotFoundException", not_found(DIS),
+                 needs_roles=(), schedule_group="stateless"),
+    ]

@@ -1,0 +1,229 @@
+"""DeleteCustomKeyStore, and the KMS key operations the seed's errors name.
+
+CreateKey (Origin AWS_CLOUDHSM) and GenerateRandom with a CustomKeyStoreId need
+a CONNECTED store; a store that holds keys cannot be deleted until the keys are
+deleted (ScheduleKeyDeletion, then the waiting period). Keys a case makes are
+scheduled for deletion before it ends; where the target offers a clock hook
+the waiting period is passed so the store can be cleaned up.
+"""
+
+from __future__ import annotations
+
+import base64
+
+from conformance.cases.base import Case, CollectContext
+from conformance.cases.scenarios.kit import (
+    UNKNOWN_STORE_ID,
+    Abort,
+    WorldControl,
+    Scenario,
+    err,
+    ok,
+    scenario,
+    require_key_cleanup,
+    schedule_key_deletion,
+)
+from conformance.verdicts import Verdict
+
+DEL = "DeleteCustomKeyStore"
+OPS = ("CreateCustomKeyStore", "DescribeCustomKeyStores", "DeleteCustomKeyStore",
+       "ConnectCustomKeyStore", "DisconnectCustomKeyStore")
+KEY_OPS = OPS + ("CreateKey", "ScheduleKeyDeletion")
+# A store id means something only on a target that has custom key stores at all: on one that
+# lacks them (moto ignores CustomKeyStoreId) the KEY cases are UNIMPLEMENTED, not FAIL.
+STORE_AWARE = ("DescribeCustomKeyStores",)
+NOT_CONNECTED = ("DISCONNECTED", "CONNECTING", "DISCONNECTING", "FAILED")
+
+
+def create_key_params(store_id: str) -> dict:
+    return {"Origin": "AWS_CLOUDHSM", "CustomKeyStoreId": store_id, "Description": "kms-conformance"}
+
+
+def _key_id(obs) -> str | None:
+    return ((obs.body or {}).get("KeyMetadata") or {}).get("KeyId") if obs.ok and isinstance(obs.body, dict) else None
+
+
+def delete_ok(s: Scenario) -> None:
+    sid = s.store()
+    obs = s.call("delete the store", DEL, {"CustomKeyStoreId": sid}, expect=ok(), main=True)
+    if obs.ok:
+        s.forget(sid)
+    raw = (obs.raw_body or "").strip()
+    s.check("delete answers {} or an empty body", obs.ok and raw in ("", "{}"), f"body {raw!r}")
+    s.call("describe the deleted store", "DescribeCustomKeyStores", {"CustomKeyStoreId": sid},
+           expect=err("CustomKeyStoreNotFoundException"))
+
+
+def delete_refused(state: str):
+    def body(s: Scenario) -> None:
+        sid = s.store(state=state)
+        s.call(f"delete while {state}", DEL, {"CustomKeyStoreId": sid},
+               expect=err("CustomKeyStoreInvalidStateException"), main=True)
+        listed = s.entry(sid, label="describe after") is not None
+        s.check("the store still exists", listed, "listed" if listed else "gone")
+
+    return body
+
+
+def delete_not_found(s: Scenario) -> None:
+    s.call("delete an unknown store id", DEL, {"CustomKeyStoreId": UNKNOWN_STORE_ID},
+           expect=err("CustomKeyStoreNotFoundException"), main=True)
+
+
+def _store_with_key(s: Scenario) -> tuple[str, str]:
+    require_key_cleanup(s)
+    sid = s.store(state="CONNECTED")
+    obs = s.setup("setup: create a key in the store", "CreateKey", create_key_params(sid))
+    key_id = _key_id(obs)
+    if not key_id:
+        raise Abort(Verdict.ERROR, "setup: CreateKey answered no KeyMetadata.KeyId")
+    s.setup("setup: disconnect", "DisconnectCustomKeyStore", {"CustomKeyStoreId": sid})
+    s.wait(sid, ("DISCONNECTED",))
+    return sid, key_id
+
+
+def has_keys(s: Scenario) -> None:
+    sid, key_id = _store_with_key(s)
+    try:
+        s.call("delete a store that holds a key", DEL, {"CustomKeyStoreId": sid},
+               expect=err("CustomKeyStoreHasCMKsException"), main=True)
+    finally:
+        schedule_key_deletion(s, [key_id])
+
+
+def delete_after_keys(s: Scenario) -> None:
+    """KEY-006: after ScheduleKeyDeletion and the waiting period, the store can be deleted."""
+    sid, key_id = _store_with_key(s)
+    passed = schedule_key_deletion(s, [key_id], expect=ok())
+    obs = s.call("delete the store once its key is deleted", DEL, {"CustomKeyStoreId": sid},
+                 expect=ok() if passed else None, main=True)
+    if obs.ok:
+        s.forget(sid)
+    elif not passed:
+        if obs.error_code == "CustomKeyStoreHasCMKsException":
+            raise Abort(Verdict.NOT_TRIGGERABLE,
+                        "keys are deleted only after the 7-30 day waiting period, which this target cannot "
+                        "pass during a run (no clock hook)")
+        s.call("delete the store once its key is deleted", DEL, {"CustomKeyStoreId": sid}, expect=ok())
+
+
+def key_refused(op: str, state: str):
+    def body(s: Scenario) -> None:
+        sid = s.store(state=state)
+        params = create_key_params(sid) if op == "CreateKey" else {"NumberOfBytes": 32, "CustomKeyStoreId": sid}
+        obs = s.call(f"{op} while the store is {state}", op, params,
+                     expect=err("CustomKeyStoreInvalidStateException"), main=True)
+        key_id = _key_id(obs) if op == "CreateKey" else None
+        if key_id:  # the target wrongly made a key: clean it up
+            schedule_key_deletion(s, [key_id])
+
+    return body
+
+
+def create_key_connected(s: Scenario) -> None:
+    require_key_cleanup(s)
+    sid = s.store(state="CONNECTED")
+    obs = s.call("CreateKey in the CONNECTED store", "CreateKey", create_key_params(sid), expect=ok(), main=True)
+    meta = (obs.body or {}).get("KeyMetadata") or {} if isinstance(obs.body, dict) else {}
+    s.check("the key belongs to the store, origin AWS_CLOUDHSM",
+            meta.get("CustomKeyStoreId") == sid and meta.get("Origin") == "AWS_CLOUDHSM",
+            f"CustomKeyStoreId {meta.get('CustomKeyStoreId')!r}, Origin {meta.get('Origin')!r}")
+    key_id = _key_id(obs)
+    if key_id:
+        schedule_key_deletion(s, [key_id])
+
+
+def random_connected(s: Scenario) -> None:
+    sid = s.store(state="CONNECTED")
+    obs = s.call("GenerateRandom from the CONNECTED store", "GenerateRandom",
+                 {"NumberOfBytes": 48, "CustomKeyStoreId": sid}, expect=ok(), main=True)
+    plain = (obs.body or {}).get("Plaintext") if isinstance(obs.body, dict) else None
+    if isinstance(plain, str):
+        try:
+            plain = base64.b64decode(plain)
+        except ValueError:
+            plain = None
+    size = len(plain) if isinstance(plain, (bytes, bytearray)) else None
+    s.check("48 random bytes returned", size == 48, f"Plaintext of {size} bytes")
+
+
+def unknown_store(op: str):
+    def body(s: Scenario) -> None:
+        params = (create_key_params(UNKNOWN_STORE_ID) if op == "CreateKey"
+                  else {"NumberOfBytes": 64, "CustomKeyStoreId": UNKNOWN_STORE_ID})
+        s.call(f"{op} with an unknown store id", op, params, expect=err("CustomKeyStoreNotFoundException"), main=True)
+
+    return body
+
+
+def create_key_invalid_cluster(s: Scenario) -> None:
+    """KEY-007 (SHOULD): CreateKey needs two active HSMs in different AZs (world control hook only)."""
+    control = WorldControl.of(s)
+    if control is None:
+        raise Abort(Verdict.NOT_TRIGGERABLE,
+                    "needs the cluster of a CONNECTED store to drop to one active HSM; the world's roles cannot "
+                    "arrange that through the API and the target offers no control hook")
+    require_key_cleanup(s)  # a target bug could make a key here
+    sid = s.store(state="CONNECTED")
+    cluster_id = s.role("active_cluster_id")
+    saved = control.snapshot(cluster_id)
+    try:
+        control.set_hsms(cluster_id, saved[1][:1])
+        obs = s.call("CreateKey while the cluster has one active HSM", "CreateKey", create_key_params(sid),
+                     expect=err("CloudHsmClusterInvalidConfigurationException", level="SHOULD"), main=True)
+    finally:
+        control.restore(cluster_id, saved)
+    key_id = _key_id(obs)
+    if key_id:
+        schedule_key_deletion(s, [key_id])
+
+
+def collect(cc: CollectContext) -> list[Case]:
+    cases = [
+        scenario(f"{DEL}/scenario/deleted", DEL, ["DEL-001"],
+                 "Deleting a DISCONNECTED store without keys answers {} and the store is gone", delete_ok,
+                 needs_operations=OPS, schedule_group="disconnected"),
+        scenario(f"{DEL}/scenario/not-found", DEL, ["DEL-004"],
+                 "Deleting an unknown store id gives CustomKeyStoreNotFoundException", delete_not_found,
+                 needs_roles=(), schedule_group="stateless"),
+        scenario(f"{DEL}/scenario/has-keys", DEL, ["DEL-003"],
+                 "Deleting a store that holds a key gives CustomKeyStoreHasCMKsException", has_keys,
+                 needs_operations=KEY_OPS, schedule_group="with-keys", connect_cycles=1),
+        scenario(f"{DEL}/scenario/deletable-after-key-deletion", DEL, ["KEY-006"],
+                 "Once its keys are deleted (ScheduleKeyDeletion, waiting period) the store can be deleted",
+                 delete_after_keys, needs_operations=KEY_OPS, schedule_group="with-keys", connect_cycles=1),
+        scenario("CreateKey/scenario/connected-store", "CreateKey", ["KEY-002"],
+                 "CreateKey with Origin AWS_CLOUDHSM in a CONNECTED store makes a key of that store",
+                 create_key_connected, needs_operations=KEY_OPS, schedule_group="with-keys", connect_cycles=1),
+        scenario("CreateKey/scenario/cluster-invalid-configuration", "CreateKey", ["KEY-007"],
+                 "CreateKey in a store whose cluster has one active HSM gives "
+                 "CloudHsmClusterInvalidConfigurationException", create_key_invalid_cluster,
+                 needs_operations=KEY_OPS, schedule_group="with-keys", connect_cycles=1),
+        scenario("GenerateRandom/scenario/connected-store", "GenerateRandom", ["KEY-004"],
+                 "GenerateRandom with a CONNECTED store's id returns the requested bytes", random_connected,
+                 needs_operations=OPS + ("GenerateRandom",), schedule_group="state-connected", connect_cycles=1),
+        scenario("CreateKey/scenario/unknown-store", "CreateKey", ["KEY-005"],
+                 "CreateKey with an unknown store id gives CustomKeyStoreNotFoundException", unknown_store("CreateKey"),
+                 needs_roles=(), needs_operations=STORE_AWARE, schedule_group="stateless"),
+        scenario("GenerateRandom/scenario/unknown-store", "GenerateRandom", ["KEY-005"],
+                 "GenerateRandom with an unknown store id gives CustomKeyStoreNotFoundException",
+                 unknown_store("GenerateRandom"), needs_roles=(), needs_operations=STORE_AWARE,
+                 schedule_group="stateless"),
+    ]
+    for state in ("CONNECTED", "CONNECTING", "DISCONNECTING", "FAILED"):
+        cases.append(scenario(f"{DEL}/scenario/refused-while-{state.lower()}", DEL, ["DEL-002"],
+                              f"Deleting a {state} store gives CustomKeyStoreInvalidStateException",
+                              delete_refused(state), needs_operations=OPS, schedule_group=f"state-{state.lower()}",
+                              connect_cycles=1))
+    for state in NOT_CONNECTED:
+        cycles = 0 if state == "DISCONNECTED" else 1
+        group = "disconnected" if state == "DISCONNECTED" else f"state-{state.lower()}"
+        cases.append(scenario(f"CreateKey/scenario/refused-while-{state.lower()}", "CreateKey", ["KEY-001"],
+                              f"CreateKey in a {state} store gives CustomKeyStoreInvalidStateException",
+                              key_refused("CreateKey", state), needs_operations=KEY_OPS, schedule_group=group,
+                              connect_cycles=cycles))
+        cases.append(scenario(f"GenerateRandom/scenario/refused-while-{state.lower()}", "GenerateRandom", ["KEY-003"],
+                              f"GenerateRandom with a {state} store gives CustomKeyStoreInvalidStateException",
+                              key_refused("GenerateRandom", state), needs_operations=OPS + ("GenerateRandom",),
+                              schedule_group=group, connect_cycles=cycles))
+    return cases

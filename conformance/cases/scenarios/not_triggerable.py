@@ -1,0 +1,50 @@
+"""Requirements no target can be made to show on demand: each becomes a NOT_TRIGGERABLE case.
+
+The reason comes from the catalogue (`not_triggerable`), so the report says why.
+XKS-only requirements (deferred to the external key store issue) are listed the
+same way until XKS stores exist.
+"""
+
+from __future__ import annotations
+
+from conformance.cases.base import Case, CollectContext
+from conformance.cases.scenarios.kit import Abort, Scenario, scenario
+from conformance.verdicts import Verdict
+
+DEFAULT_REASON = "KMSInternalException cannot be provoked through the API: no request makes KMS fail internally"
+DEFERRED_REASON = "external key stores (XKS) come with a later issue; no XKS store can be made yet"
+
+
+def _field(req, name):
+    return req.get(name) if isinstance(req, dict) else getattr(req, name, None)
+
+
+def _not_triggerable(reason: str):
+    def body(s: Scenario) -> None:
+        raise Abort(Verdict.NOT_TRIGGERABLE, reason)
+
+    return body
+
+
+def collect(cc: CollectContext) -> list[Case]:
+    cases: list[Case] = []
+    for req in cc.requirements or []:
+        rid = _field(req, "id")
+        editions = tuple(_field(req, "editions") or ())
+        if editions and cc.edition not in editions:
+            continue
+        op = _field(req, "operation") or "*"
+        op = "DescribeCustomKeyStores" if op == "*" else op
+        reason = _field(req, "not_triggerable")
+        deferred = _field(req, "deferred")
+        if reason:
+            why = str(reason)
+        elif deferred:
+            why = DEFERRED_REASON
+        else:
+            continue
+        title = _field(req, "title") or rid
+        cases.append(scenario(f"{op}/scenario/not-triggerable-{rid.lower()}", op, [rid],
+                              f"{title} (cannot be triggered)", _not_triggerable(why), editions=(cc.edition,),
+                              needs_roles=(), needs_operations=(), schedule_group="stateless"))
+    return cases

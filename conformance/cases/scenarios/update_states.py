@@ -1,0 +1,126 @@
+"""UpdateCustomKeyStore state preconditions: every ConnectionState x each updatable member.
+
+The rules differ by edition (aws-behaviour-facts §3.4):
+- 2019-12: any update needs DISCONNECTED;
+- current: the name may change while CONNECTED or DISCONNECTED; the password and
+  the cluster need DISCONNECTED; CONNECTING, DISCONNECTING and FAILED refuse a
+  rename too ([INFER], a SHOULD).
+A refused update must change nothing; an accepted one must show in Describe.
+"""
+
+from __future__ import annotations
+
+from conformance.cases.base import Case, CollectContext
+from conformance.cases.scenarios.kit import (
+    STATES,
+    STORE_ROLES,
+    Scenario,
+    config_of,
+    err,
+    expect_unchanged,
+    ok,
+    scenario,
+)
+
+OP = "UpdateCustomKeyStore"
+MEMBERS = ("name", "password", "cluster")
+OPS = ("DescribeCustomKeyStores", "CreateCustomKeyStore", "DeleteCustomKeyStore",
+       "ConnectCustomKeyStore", "DisconnectCustomKeyStore")
+
+
+def allowed(edition: str, state: str, member: str) -> bool:
+    if state == "DISCONNECTED":
+        return True
+    return edition == "current" and member == "name" and state == "CONNECTED"
+
+
+def requirements(edition: str, state: str, member: str) -> list[str]:
+    if state == "DISCONNECTED":
+        return {"name": ["UPD-001", "UPD-002"], "password": ["UPD-001"], "cluster": ["UPD-001", "UPD-005"]}[member]
+    if allowed(edition, state, member):
+        return ["UPD-013"]
+    ids = ["UPD-036", "UPD-006"]
+    if edition == "2019-12":
+        ids.append("UPD-010")
+    ids.append({"name": "UPD-014", "password": "UPD-011", "cluster": "UPD-012"}[member])
+    if edition == "2019-12" and member == "name":
+        ids.remove("UPD-014")  # UPD-014 is the current edition's rule
+    return ids
+
+
+def _params(s: Scenario, sid: str, member: str) -> dict:
+    if member == "name":
+        return {"CustomKeyStoreId": sid, "NewCustomKeyStoreName": s.driver.name("state-rename")}
+    if member == "password":
+        return {"CustomKeyStoreId": sid, "KeyStorePassword": s.role("kmsuser_password")}
+    return {"CustomKeyStoreId": sid, "CloudHsmClusterId": s.role("related_cluster_id")}
+
+
+def body_for(state: str, member: str):
+    def body(s: Scenario) -> None:
+        sid = s.store(state=state)
+        before = s.entry(sid, label="describe before")
+        params = _params(s, sid, member)
+        if allowed(s.edition, state, member):
+            s.call(f"update the {member} while {state}", OP, params, expect=ok(), main=True)
+            after = s.entry(sid, label="describe after")
+            if member == "name":
+                s.check("Describe shows the new name", (after or {}).get("CustomKeyStoreName") == params["NewCustomKeyStoreName"],
+                        f"name {(after or {}).get('CustomKeyStoreName')!r}")
+            elif member == "cluster":
+                s.check("Describe shows the new cluster", (after or {}).get("CloudHsmClusterId") == params["CloudHsmClusterId"],
+                        f"cluster {(after or {}).get('CloudHsmClusterId')!r}")
+            else:
+                s.check("Describe shows the same configuration", config_of(after) == config_of(before),
+                        "configuration changed" if config_of(after) != config_of(before) else "unchanged")
+        else:
+            level = "SHOULD" if (s.edition == "current" and member == "name") else "MUST"
+            s.call(f"update the {member} while {state}", OP, params,
+                   expect=err("CustomKeyStoreInvalidStateException", level=level), main=True)
+            after = s.entry(sid, label="describe after")
+            expect_unchanged(s, "the refused update changed nothing", before, after)
+
+    return body
+
+
+def mixed_connected(s: Scenario) -> None:
+    """UPD-015: in CONNECTED, a rename plus a password change is refused whole."""
+    sid = s.store(state="CONNECTED")
+    before = s.entry(sid, label="describe before")
+    s.call("rename and change the password while CONNECTED", OP,
+           {"CustomKeyStoreId": sid, "NewCustomKeyStoreName": s.driver.name("mixed"),
+            "KeyStorePassword": s.role("kmsuser_password")},
+           expect=err("CustomKeyStoreInvalidStateException"), main=True)
+    after = s.entry(sid, label="describe after")
+    expect_unchanged(s, "the refused update changed nothing (not even the name)", before, after)
+
+
+def collect(cc: CollectContext) -> list[Case]:
+    cases: list[Case] = []
+    for state in STATES:
+        for member in MEMBERS:
+            verdict_word = "accepted" if allowed(cc.edition, state, member) else "refused"
+            roles = STORE_ROLES + (("related_cluster_id",) if member == "cluster" else ())
+            cycles = 0 if state == "DISCONNECTED" else 1
+            cases.append(
+                scenario(
+                    f"{OP}/scenario/state-{state.lower()}-{member}",
+                    OP,
+                    requirements(cc.edition, state, member),
+                    f"Updating the {member} of a {state} store is {verdict_word} ({cc.edition} edition)",
+                    body_for(state, member),
+                    editions=(cc.edition,),
+                    needs_roles=roles,
+                    needs_operations=OPS,
+                    schedule_group="disconnected" if state == "DISCONNECTED" else f"state-{state.lower()}",
+                    connect_cycles=cycles,
+                )
+            )
+    if cc.edition == "current":
+        cases.append(
+            scenario(f"{OP}/scenario/connected-mixed-members-refused", OP, ["UPD-015", "UPD-006"],
+                     "While CONNECTED, a rename plus a password change is refused whole", mixed_connected,
+                     editions=("current",), needs_operations=OPS, schedule_group="state-connected",
+                     connect_cycles=1)
+        )
+    return cases

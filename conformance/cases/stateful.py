@@ -1,0 +1,382 @@
+"""Stateful differential case: random sequences of the six operations, target vs the model.
+
+A Hypothesis `RuleBasedStateMachine` sends every step to the target and to a
+fresh, fault-free `ReferenceBackend` (same edition, same world, zero delays)
+and compares status + error code, then the normalised Describe view of the
+stores the sequence made (target ids mapped to model ids; CreationDate left
+out). After a Connect or Disconnect the target is waited on until the store
+settles, so a target with slow transitions is compared at the same point.
+The first divergence fails the example; Hypothesis shrinks it and the minimal,
+replayable sequence goes into the CaseResult (detail + steps).
+
+Deterministic by default (`@seed(ctx.seed)`, no example database) and bounded
+(`stateful_examples`, `stateful_steps`, `stateful_budget_s` in ctx.options).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import strategies as st
+from hypothesis.reporting import with_reporter
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    initialize,
+    multiple,
+    rule,
+    run_state_machine_as_test,
+)
+
+from conformance.cases.base import Case, CaseContext, CaseResult, CollectContext, Step
+from conformance.redact import redact, scrub
+from conformance.verdicts import Verdict
+
+OPERATIONS = ("CreateCustomKeyStore", "UpdateCustomKeyStore", "ConnectCustomKeyStore",
+              "DisconnectCustomKeyStore", "DescribeCustomKeyStores", "DeleteCustomKeyStore")
+CLUSTER_ROLES = ("active_cluster_id", "related_cluster_id", "unrelated_cluster_id", "inactive_cluster_id",
+                 "invalid_config_cluster_id", "unknown")
+# Rules pick clusters from this (the active lineage twice as often: those create stores and pass checks).
+CLUSTER_CHOICES = ("active_cluster_id", "related_cluster_id") + CLUSTER_ROLES
+UNKNOWN_CLUSTER = "cluster-zzzzzzzzzzzzz"
+WRONG_PASSWORD = "not-the-kmsuser-pw"
+SETTLED = ("DISCONNECTED", "CONNECTED", "FAILED")
+NAME_KEYS = ("a", "b")
+DEFAULT_EXAMPLES = 10
+DEFAULT_STEPS = 15
+DEFAULT_BUDGET_S = 30.0
+DEFAULT_SHRINK_BUDGET_S = 10.0
+ENTRY_KEYS = ("CustomKeyStoreName", "CloudHsmClusterId", "ConnectionState", "ConnectionErrorCode",
+              "CustomKeyStoreType")
+
+
+class Divergence(AssertionError):
+    """The target and the model answered one step differently."""
+
+
+class _ShrinkBudgetSpent(BaseException):
+    """Stops Hypothesis' shrinking when the time budget is spent (the best sequence so far is kept)."""
+
+
+def _outcome(status: int | None, code: str | None) -> str:
+    return f"{status} {code or 'OK'}"
+
+
+def _model_code(body: Any) -> str | None:
+    if isinstance(body, dict) and "__type" in body:
+        from conformance.observation import sanitize_error_code
+
+        return sanitize_error_code(body["__type"])
+    return None
+
+
+def _anchor_digest(pem: str | None) -> str | None:
+    return hashlib.sha256("".join((pem or "").split()).encode()).hexdigest()[:12] if pem else None
+
+
+class _Run:
+    """What one case run shares with every machine instance (set on a per-run subclass)."""
+
+    def __init__(self, ctx: CaseContext, budget_s: float, shrink_budget_s: float = 10.0):
+        self.ctx = ctx
+        self.shrink_budget_s = shrink_budget_s
+        self.deadline = time.monotonic() + budget_s
+        self.steps: list[Step] = []
+        self.failure: str | None = None  # the smallest divergence seen so far, and its steps
+        self.failing_steps: list[Step] = []
+        self.shrink_deadline: float | None = None
+        self.examples = 0
+        self.calls = 0
+        self.over = False
+        prefix = ctx.driver.name("sm") if ctx.driver is not None else "kmsconf-sm"
+        self.names = {k: f"{prefix}-{k}" for k in NAME_KEYS}
+
+    def out_of_time(self) -> bool:
+        """True once the budget is spent while nothing failed (rules then do nothing).
+
+        After a divergence, shrinking gets its own budget; when it is spent the run stops
+        with the smallest failing sequence found so far.
+        """
+        if self.failure is not None:
+            if self.shrink_deadline is not None and time.monotonic() > self.shrink_deadline:
+                raise _ShrinkBudgetSpent()
+            return False
+        if time.monotonic() > self.deadline:
+            self.over = True
+        return self.over
+
+    def diverged(self, message: str) -> Divergence:
+        if self.failure is None or len(self.steps) <= len(self.failing_steps):
+            if self.failure is None:
+                self.shrink_deadline = time.monotonic() + self.shrink_budget_s
+            self.failure, self.failing_steps = message, list(self.steps)
+        return Divergence(message)
+
+
+class StoreMachine(RuleBasedStateMachine):
+    """Random sequences of the six operations on the target and on the model, side by side."""
+
+    run: _Run  # set on the per-run subclass
+    stores = Bundle("stores")
+
+    def __init__(self) -> None:
+        super().__init__()
+        from conformance.reference import ReferenceBackend, ReferenceConfig
+
+        ctx = self.run.ctx
+        self.ctx = ctx
+        world = ctx.target.world
+        region = getattr(getattr(ctx.target, "identity", None), "region", None) or "us-east-1"
+        self.model = ReferenceBackend(ReferenceConfig.from_world(world, edition=ctx.edition, region=region))
+        self.t2m: dict[str, str] = {}
+        self.created: list[str] = []
+        self.run.steps = []
+        self.run.examples += 1
+
+    # ------------------------------------------------------------------ plumbing
+    def _cluster(self, role: str) -> str | None:
+        if role == "unknown":
+            return UNKNOWN_CLUSTER
+        return getattr(self.ctx.target.world, role, None)
+
+    def _both(self, label: str, operation: str, target_params: dict, model_params: dict | None = None):
+        """Send one step to both sides, record it, fail on a different status or error code."""
+        model_params = target_params if model_params is None else model_params
+        obs = self.ctx.target.call(operation, target_params)
+        self.run.calls += 1
+        m_status, m_body = self.model.handle("kms", operation, dict(model_params))
+        m_code = _model_code(m_body) if m_status >= 300 else None
+        t_out, m_out = _outcome(obs.status, obs.error_code), _outcome(m_status, m_code)
+        same = (obs.status, obs.error_code) == (m_status, m_code)
+        self.run.steps.append(Step(
+            label=label, request=redact({"via": "boto3", "operation": operation, "params": target_params}),
+            observed=redact({"target": {"status": obs.status, "error_code": obs.error_code, "message": obs.message,
+                                        "body": obs.body},
+                             "model": {"status": m_status, "error_code": m_code, "body": m_body}}),
+            expected={"status": m_status, "error_code": m_code},
+            verdict=str(Verdict.PASS if same else Verdict.FAIL)))
+        if obs.transport_error:
+            raise self.run.diverged(f"{label}: no response from the target ({obs.transport_error})")
+        if not same:
+            raise self.run.diverged(f"{label}: target answered {t_out}, the model {m_out}")
+        return obs, m_status, m_body
+
+    def _settle(self, target_id: str) -> None:
+        """Wait on the target until the store leaves CONNECTING / DISCONNECTING (the model is instant)."""
+        try:
+            self.ctx.driver.wait_for_state(target_id, SETTLED)
+        except Exception as exc:  # noqa: BLE001 - a store that never settles shows up in the comparison
+            self.run.steps.append(Step(label="wait", request={"wait": target_id}, observed={"error": scrub(str(exc))}))
+
+    def _normalised(self, entries: list[dict], *, target_side: bool) -> dict[str, dict]:
+        out = {}
+        for e in entries:
+            sid = e.get("CustomKeyStoreId")
+            if target_side:
+                if sid not in self.t2m:
+                    continue  # not a store of this sequence
+                sid = self.t2m[sid]
+            elif sid not in self.t2m.values():
+                continue
+            view = {k: e.get(k) for k in ENTRY_KEYS if k in e}
+            view["TrustAnchor"] = _anchor_digest(e.get("TrustAnchorCertificate"))
+            view["has_password"] = any("password" in k.lower() for k in e)
+            out[sid] = view
+        return out
+
+    def _compare_views(self, label: str = "describe all") -> None:
+        obs = self.ctx.target.call("DescribeCustomKeyStores", {"Limit": 1000})
+        self.run.calls += 1
+        m_status, m_body = self.model.handle("kms", "DescribeCustomKeyStores", {"Limit": 1000})
+        t_view = self._normalised((obs.body or {}).get("CustomKeyStores") or [] if obs.ok else [], target_side=True)
+        m_view = self._normalised(m_body.get("CustomKeyStores") or [] if m_status == 200 else [], target_side=False)
+        same = obs.ok == (m_status == 200) and t_view == m_view
+        self.run.steps.append(Step(label=label, request={"via": "boto3", "operation": "DescribeCustomKeyStores",
+                                                         "params": {"Limit": 1000}},
+                                   observed=redact({"target": t_view, "model": m_view}),
+                                   verdict=str(Verdict.PASS if same else Verdict.FAIL)))
+        if not same:
+            diff = sorted(k for k in set(t_view) | set(m_view) if t_view.get(k) != m_view.get(k))
+            detail = "; ".join(f"{k}: target {t_view.get(k)} vs model {m_view.get(k)}" for k in diff[:2])
+            raise self.run.diverged(f"{label}: Describe views differ ({detail or _outcome(obs.status, obs.error_code)})")
+
+    # ------------------------------------------------------------------ rules
+    @initialize(target=stores)
+    def first_store(self):
+        """Every sequence starts with one valid store, so the other rules have something to work on."""
+        return self.create(name=NAME_KEYS[0], cluster="active_cluster_id", right_password=True)
+
+    @rule(target=stores, name=st.sampled_from(NAME_KEYS), cluster=st.sampled_from(CLUSTER_CHOICES),
+          right_password=st.booleans())
+    def create(self, name, cluster, right_password):
+        if self.run.out_of_time():
+            return multiple()
+        world = self.ctx.target.world
+        cluster_id = self._cluster(cluster)
+        if cluster_id is None:
+            return multiple()
+        params = {"CustomKeyStoreName": self.run.names[name], "CloudHsmClusterId": cluster_id,
+                  "TrustAnchorCertificate": world.trust_anchor_certificate,
+                  "KeyStorePassword": world.kmsuser_password if right_password else WRONG_PASSWORD}
+        ledger = getattr(self.ctx.driver, "ledger", None)
+        if ledger is not None:
+            ledger.intent(params["CustomKeyStoreName"])
+        obs, m_status, m_body = self._both(f"create {name} on {cluster}", "CreateCustomKeyStore", params)
+        if obs.ok and m_status == 200:
+            tid, mid = obs.body.get("CustomKeyStoreId"), m_body.get("CustomKeyStoreId")
+            if ledger is not None:
+                ledger.created(params["CustomKeyStoreName"], tid)
+            self.t2m[tid] = mid
+            self.created.append(tid)
+            self._compare_views()
+            return (tid, mid)
+        if ledger is not None and not obs.ok:
+            ledger.deleted(params["CustomKeyStoreName"], None, note="create refused")
+        return multiple()
+
+    @rule(store=stores, name=st.one_of(st.none(), st.sampled_from(NAME_KEYS)),
+          cluster=st.one_of(st.none(), st.sampled_from(CLUSTER_CHOICES)), password=st.sampled_from([None, "right", "wrong"]))
+    def update(self, store, name, cluster, password):
+        if self.run.out_of_time():
+            return
+        tid, mid = store
+        params: dict[str, Any] = {}
+        if name is not None:
+            params["NewCustomKeyStoreName"] = self.run.names[name]
+        if cluster is not None and self._cluster(cluster):
+            params["CloudHsmClusterId"] = self._cluster(cluster)
+        if password is not None:
+            params["KeyStorePassword"] = (self.ctx.target.world.kmsuser_password if password == "right"
+                                          else WRONG_PASSWORD)
+        self._both(f"update {sorted(params)}", "UpdateCustomKeyStore", {"CustomKeyStoreId": tid, **params},
+                   {"CustomKeyStoreId": mid, **params})
+        self._compare_views()
+
+    @rule(store=stores)
+    def connect(self, store):
+        if self.run.out_of_time():
+            return
+        tid, mid = store
+        obs, _, _ = self._both("connect", "ConnectCustomKeyStore", {"CustomKeyStoreId": tid}, {"CustomKeyStoreId": mid})
+        if obs.ok:
+            self._settle(tid)
+        self._compare_views()
+
+    @rule(store=stores)
+    def disconnect(self, store):
+        if self.run.out_of_time():
+            return
+        tid, mid = store
+        obs, _, _ = self._both("disconnect", "DisconnectCustomKeyStore", {"CustomKeyStoreId": tid},
+                               {"CustomKeyStoreId": mid})
+        if obs.ok:
+            self._settle(tid)
+        self._compare_views()
+
+    @rule(store=stores)
+    def delete(self, store):
+        if self.run.out_of_time():
+            return
+        tid, mid = store
+        self._both("delete", "DeleteCustomKeyStore", {"CustomKeyStoreId": tid}, {"CustomKeyStoreId": mid})
+        self._compare_views()
+
+    @rule(store=stores)
+    def describe_one(self, store):
+        if self.run.out_of_time():
+            return
+        tid, mid = store
+        obs, m_status, m_body = self._both("describe by id", "DescribeCustomKeyStores", {"CustomKeyStoreId": tid},
+                                           {"CustomKeyStoreId": mid})
+        if obs.ok and m_status == 200:
+            t_view = self._normalised((obs.body or {}).get("CustomKeyStores") or [], target_side=True)
+            m_view = self._normalised(m_body.get("CustomKeyStores") or [], target_side=False)
+            if t_view != m_view:
+                raise self.run.diverged(f"describe by id: target {t_view} vs model {m_view}")
+
+    @rule(name=st.sampled_from(NAME_KEYS))
+    def describe_by_name(self, name):
+        if self.run.out_of_time():
+            return
+        self._both(f"describe by name {name}", "DescribeCustomKeyStores", {"CustomKeyStoreName": self.run.names[name]})
+
+    def teardown(self) -> None:
+        """Remove this sequence's stores from the target (the model is thrown away)."""
+        for tid in self.created:
+            try:
+                self.ctx.driver.delete_store(tid)
+            except Exception:  # noqa: BLE001 - the run's ledger cleanup is the backstop
+                pass
+        take = getattr(self.ctx.driver, "take_steps", None)
+        if callable(take):
+            take()
+
+
+def run_stateful(ctx: CaseContext, case: Case) -> CaseResult:
+    started = time.monotonic()
+    opts = ctx.options
+    run = _Run(ctx, float(opts.get("stateful_budget_s", DEFAULT_BUDGET_S)),
+               float(opts.get("stateful_shrink_budget_s", DEFAULT_SHRINK_BUDGET_S)))
+    machine = type("CustomKeyStoreMachine", (StoreMachine,), {"run": run})
+    machine._hypothesis_internal_use_seed = ctx.seed  # what @seed(...) sets: deterministic runs
+    config = settings(max_examples=int(opts.get("stateful_examples", DEFAULT_EXAMPLES)),
+                      stateful_step_count=int(opts.get("stateful_steps", DEFAULT_STEPS)),
+                      deadline=None, database=None, print_blob=False, derandomize=False,
+                      phases=(Phase.generate, Phase.shrink), suppress_health_check=list(HealthCheck))
+    printed: list[str] = []
+    verdict, detail = Verdict.PASS, ""
+    try:
+        with with_reporter(printed.append):
+            run_state_machine_as_test(machine, settings=config)
+    except Divergence as exc:
+        verdict = Verdict.FAIL
+        lines = printed + [n for n in getattr(exc, "__notes__", []) if isinstance(n, str)]
+        sequence = "\n".join(line for line in lines if line.strip() and not line.startswith("Falsifying"))
+        detail = f"target diverged from the model: {exc}\nminimal sequence (shrunk):\n{sequence}"
+        run.steps = run.steps if run.steps and run.steps[-1].verdict == str(Verdict.FAIL) else run.failing_steps
+    except _ShrinkBudgetSpent:
+        verdict = Verdict.FAIL
+        run.steps = run.failing_steps
+        sequence = "\n".join(f"{i + 1}. {st.label}" for i, st in enumerate(run.steps))
+        detail = (f"target diverged from the model: {run.failure}\nsmallest sequence found before the shrink "
+                  f"budget ran out:\n{sequence}")
+    except Exception as exc:  # noqa: BLE001 - harness trouble is ERROR, with the reason
+        verdict, detail = Verdict.ERROR, f"stateful run failed: {type(exc).__name__}: {scrub(str(exc))[:300]}"
+    if verdict == Verdict.PASS:
+        unimplemented = getattr(ctx.target.capabilities, "unimplemented", {}) or {}
+        if any(op in unimplemented for op in OPERATIONS):
+            verdict, detail = Verdict.UNIMPLEMENTED, "target does not implement the custom key store operations"
+        else:
+            note = " (time budget reached)" if run.over else ""
+            detail = f"{run.examples} sequences, {run.calls} target calls, no divergence from the model{note}"
+    steps = run.steps if verdict == Verdict.FAIL else []
+    failing = next((s for s in reversed(steps) if s.verdict == str(Verdict.FAIL)), None)
+    return CaseResult(
+        id=case.id, operation=case.operation, kind=case.kind, requirements=list(case.requirements), verdict=verdict,
+        title=case.title, request=failing.request if failing else None,
+        expected=failing.expected if failing else None, observed=failing.observed if failing else None,
+        detail=scrub(detail), steps=steps, duration_s=round(time.monotonic() - started, 4),
+        reproduce=("kms-conformance run -k 'stateful' --seed "
+                   f"{ctx.seed} --edition {ctx.edition}") if verdict == Verdict.FAIL else None,
+    )
+
+
+REQUIREMENTS = ("CRE-001", "CRE-003", "CRE-030", "CRE-032", "UPD-002", "UPD-006", "UPD-036", "CON-001",
+                "DIS-001", "DEL-001", "DES-002", "DES-003")
+
+
+def collect(cc: CollectContext) -> list[Case]:
+    case = Case(
+        id="UpdateCustomKeyStore/stateful/differential-vs-model", operation="UpdateCustomKeyStore", kind="stateful",
+        requirements=REQUIREMENTS,
+        title="Random sequences of the six operations answer like the model (status, code, Describe view)",
+        run=lambda ctx: ctx, editions=(cc.edition,),
+        needs_roles=("active_cluster_id", "trust_anchor_certificate", "kmsuser_password"),
+        needs_operations=OPERATIONS, schedule_group="stateful", api_calls=OPERATIONS, connect_cycles=8,
+        tags=("hypothesis",),
+    )
+    case.run = lambda ctx, _c=case: run_stateful(ctx, _c)
+    return [case]

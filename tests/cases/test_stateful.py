@@ -1,0 +1,51 @@
+"""The stateful differential case: quiet on the reference, a shrunk replayable sequence on a fault."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.cases import stateful
+from conformance.verdicts import Verdict
+
+from test_scenarios_support import collect_context, reference_context, run, stores_left
+
+SMALL = {"stateful_examples": 6, "stateful_steps": 10, "stateful_shrink_budget_s": 8}
+
+
+
+def _case(edition="current"):
+    (case,) = stateful.collect(collect_context(edition))
+    assert case.kind == "stateful" and set(stateful.OPERATIONS) <= set(case.needs_operations)
+    return case
+
+
+@pytest.mark.parametrize("edition", ["current", "2019-12"])
+def test_no_divergence_from_the_model_on_the_reference(tmp_path, edition):
+    with reference_context(tmp_path, edition, options=SMALL) as ctx:
+        result = run(_case(edition), ctx)
+        assert not stores_left(ctx)
+    assert result.verdict == Verdict.PASS, result.detail
+    assert "no divergence" in result.detail
+
+
+# Seed 0 and a shrink budget long enough for shrinking to finish, so the sequence is the minimal one.
+FULL_SHRINK = {"stateful_shrink_budget_s": 60}
+
+
+def _fault_run(tmp_path, fault):
+    with reference_context(tmp_path, faults=[fault], seed=0, options=FULL_SHRINK) as ctx:
+        result = run(_case(), ctx)
+        assert not stores_left(ctx)
+    return result
+
+
+def test_a_fault_gives_the_shrunk_replayable_sequence_deterministically(tmp_path):
+    first, second = (_fault_run(tmp_path, "disconnect-idempotent") for _ in range(2))
+    for result in (first, second):
+        assert result.verdict == Verdict.FAIL, result.detail
+    assert first.detail == second.detail
+    sequence = first.detail.split("minimal sequence (shrunk):", 1)[1]
+    assert "first_store()" in sequence and "state.disconnect(" in sequence  # as Hypothesis prints it
+    assert first.steps and first.steps[-1].verdict == "FAIL"
+    last = first.steps[-1]
+    assert last.observed["target"]["status"] == 200 and last.observed["model"]["status"] == 400
