@@ -1,0 +1,524 @@
+"""State and semantics of the reference target, without HTTP.
+
+`ReferenceBackend.handle(service, operation, params) -> (status, body)` is the
+whole behaviour, so it can also run as the model beside another target.
+
+Connect: a missing cluster is only found by the attempt (FAILED with
+CLUSTER_NOT_FOUND); "easily detected" problems (cluster not ACTIVE, no active
+HSM, broken network set-up) are refused at once and leave the store
+DISCONNECTED (CON-008, CON-009); HSMs lost while CONNECTING end FAILED with
+INSUFFICIENT_CLOUDHSM_HSMS, a stale password FAILED with INVALID_CREDENTIALS.
+
+Check order (one order for every operation, documented because AWS does not
+document it): **validation** (SerializationException for wrong JSON types,
+then ValidationException from the spec oracle) → **existence** of the store
+(CustomKeyStoreNotFoundException) → **connection state**
+(CustomKeyStoreInvalidStateException) → **uniqueness** (name in use, cluster
+in use, store quota) → **cluster checks** (not found → not related → not
+active → invalid configuration → trust anchor). Validation always wins over
+existence (VAL-009). A request that fails any check changes nothing
+(UPD-006): updates are applied only after every check passed, under the lock.
+
+Time: connection transitions and key deletion use `config.clock` (a manual
+clock makes CONNECTING / DISCONNECTING observable without sleeping). State is
+settled lazily at the start of every request against that clock.
+
+Key deletion: AWS only lets a store go once its keys are *deleted*, which is
+after the 7-30 day waiting period. Here too: a key in PendingDeletion still
+blocks DeleteCustomKeyStore (CustomKeyStoreHasCMKsException) until the clock
+passes its DeletionDate; tests move a manual clock (or call
+`complete_pending_deletions()`), so the rule is faithful and still testable.
+"""
+
+from __future__ import annotations
+
+import base64
+import random
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from conformance.reference.config import ReferenceConfig
+from conformance.reference.errors import ApiError
+from conformance.reference.validation import emulator_model, validate
+from conformance.reference.world import normalize_pem
+
+KMS_OPERATIONS = (
+    "CreateCustomKeyStore",
+    "UpdateCustomKeyStore",
+    "ConnectCustomKeyStore",
+    "DisconnectCustomKeyStore",
+    "DescribeCustomKeyStores",
+    "DeleteCustomKeyStore",
+    "CreateKey",
+    "DescribeKey",
+    "ScheduleKeyDeletion",
+    "GenerateRandom",
+)
+CLOUDHSM_OPERATIONS = ("DescribeClusters",)
+DAY_S = 86400.0
+
+
+@dataclass
+class Store:
+    id: str
+    name: str
+    cluster_id: str
+    lineage: str
+    trust_anchor: str
+    password: str = field(repr=False)
+    creation_date: float = 0.0
+    seq: int = 0
+    state: str = "DISCONNECTED"
+    error_code: str | None = None
+    deadline: float | None = None  # when CONNECTING / DISCONNECTING ends
+
+
+@dataclass
+class Key:
+    id: str
+    arn: str
+    store_id: str | None
+    cluster_id: str | None
+    origin: str
+    description: str
+    creation_date: float
+    state: str = "Enabled"
+    deletion_date: float | None = None
+    pending_days: int | None = None
+
+
+class ReferenceBackend:
+    """One account in one Region of the emulated KMS (plus the CloudHSM clusters it sees)."""
+
+    def __init__(self, config: ReferenceConfig | None = None):
+        self.config = config or ReferenceConfig()
+        self.edition = self.config.edition
+        self.faults = frozenset(self.config.faults)
+        self.world = self.config.world
+        self.model = emulator_model(self.edition, self.faults)
+        from conformance.spec import edition_semantics
+
+        self._update_rule = edition_semantics(self.edition).get("update_requires_disconnected", "all")
+        self._lock = self.world.lock  # one lock for state and world: no torn updates
+        self._rng = random.Random(self.config.seed) if self.config.seed is not None else random.SystemRandom()
+        self.stores: dict[str, Store] = {}
+        self.keys: dict[str, Key] = {}
+        self._seq = 0
+        self._handlers: dict[tuple[str, str], Callable[[dict], dict]] = {
+            **{("kms", op): getattr(self, "_" + op) for op in KMS_OPERATIONS},
+            ("cloudhsm", "DescribeClusters"): self._DescribeClusters,
+        }
+
+    # ------------------------------------------------------------------ entry point
+    @property
+    def clock(self) -> Callable[[], float]:
+        return self.config.clock
+
+    def has(self, f: str) -> bool:
+        return f in self.faults
+
+    def supports(self, service: str, operation: str) -> bool:
+        return (service, operation) in self._handlers
+
+    def handle(self, service: str, operation: str, params: Any) -> tuple[int, dict]:
+        """Run one request; returns (HTTP status, JSON body). Never raises for API errors."""
+        try:
+            return 200, self.dispatch(service, operation, params)
+        except ApiError as err:
+            return self._status(err), err.body()
+
+    def dispatch(self, service: str, operation: str, params: Any) -> dict:
+        """Like `handle` but raises ApiError (the WSGI layer and tests may prefer this)."""
+        handler = self._handlers.get((service, operation))
+        if handler is None:
+            raise ApiError("UnknownOperationException", None, 500 if self.has("unknown-operation-500") else 400)
+        if params is None:
+            params = {}
+        with self._lock:
+            self._settle()
+            if service == "kms":
+                if self.has("notfound-before-validation") and isinstance(params, dict):
+                    sid = params.get("CustomKeyStoreId")
+                    if isinstance(sid, str) and operation.endswith("CustomKeyStore") and sid not in self.stores:
+                        raise ApiError("CustomKeyStoreNotFoundException")
+                if not isinstance(params, dict):
+                    raise ApiError("SerializationException", "Start of structure or map found where not expected.")
+                validate(self.model, self.edition, operation, params, self.faults)
+            elif not isinstance(params, dict):
+                raise ApiError("SerializationException", "Start of structure or map found where not expected.")
+            return handler(params)
+
+    def _status(self, err: ApiError) -> int:
+        if self.has("notfound-404") and err.code in ("CustomKeyStoreNotFoundException", "NotFoundException"):
+            return 404
+        return err.status
+
+    # ------------------------------------------------------------------ time
+    def _settle(self) -> None:
+        """Finish transitions and key deletions whose time has come."""
+        now = self.clock()
+        for store in self.stores.values():
+            if store.deadline is not None and now >= store.deadline:
+                self._finish_transition(store)
+        for key_id in [k.id for k in self.keys.values() if k.deletion_date is not None and now >= k.deletion_date]:
+            del self.keys[key_id]
+
+    def _finish_transition(self, store: Store) -> None:
+        store.deadline = None
+        if store.state == "DISCONNECTING":
+            store.state = "DISCONNECTED"
+            if not self.has("stale-connection-error-code"):
+                store.error_code = None
+        elif store.state == "CONNECTING":
+            code = self._connect_outcome(store)
+            if code is None:
+                store.state = "CONNECTED"
+                if not self.has("stale-connection-error-code"):
+                    store.error_code = None
+            else:
+                store.state, store.error_code = "FAILED", code
+
+    def _connect_outcome(self, store: Store) -> str | None:
+        """None when the connection succeeds, else the ConnectionErrorCode."""
+        cluster = self.world.get(store.cluster_id)
+        if cluster is None:
+            return "CLUSTER_NOT_FOUND"
+        if cluster.state != "ACTIVE" or not cluster.active_hsms():
+            return "INSUFFICIENT_CLOUDHSM_HSMS"
+        if store.password != cluster.kmsuser_password and not self.has("wrong-password-connects"):
+            return "INVALID_CREDENTIALS"
+        return None
+
+    def _start(self, store: Store, state: str, delay: float) -> None:
+        store.state = state
+        store.deadline = self.clock() + max(0.0, delay)
+        if delay <= 0:
+            self._finish_transition(store)
+
+    # ------------------------------------------------------------------ helpers
+    def _new_store_id(self) -> str:
+        while True:
+            sid = "cks-" + "".join(self._rng.choice("0123456789abcdef") for _ in range(17))
+            if sid not in self.stores:
+                return sid
+
+    def _store(self, store_id: str) -> Store:
+        store = self.stores.get(store_id)
+        if store is None:
+            raise ApiError("CustomKeyStoreNotFoundException")  # real KMS sends no message here
+        return store
+
+    def _invalid_state(self, store: Store, what: str) -> ApiError:
+        code = "KMSInvalidStateException" if self.has("wrong-error-code-invalid-state") else "CustomKeyStoreInvalidStateException"
+        status = 409 if self.has("invalid-state-409") else 400
+        return ApiError(code, f"{what} is not valid for custom key store {store.id} in connection state {store.state}.", status)
+
+    def _name_taken(self, name: str, except_id: str | None = None) -> bool:
+        return any(s.name == name and s.id != except_id for s in self.stores.values())
+
+    def _find_cluster(self, cluster_id: str) -> Any:
+        cluster = self.world.get(cluster_id)
+        if cluster is None:
+            raise ApiError("CloudHsmClusterNotFoundException", f"AWS KMS cannot find the AWS CloudHSM cluster {cluster_id}.")
+        return cluster
+
+    def _check_cluster_ready(self, cluster: Any) -> None:
+        if cluster.state != "ACTIVE" and not self.has("inactive-cluster-accepted"):
+            raise ApiError("CloudHsmClusterNotActiveException",
+                           f"The AWS CloudHSM cluster {cluster.cluster_id} is {cluster.state}, not ACTIVE.")
+        if not cluster.meets_store_requirements() and not self.has("invalid-config-cluster-accepted"):
+            raise ApiError("CloudHsmClusterInvalidConfigurationException",
+                           f"The AWS CloudHSM cluster {cluster.cluster_id} needs at least two active HSMs in different "
+                           "Availability Zones and an intact network configuration.")
+
+    def _entry(self, store: Store) -> dict[str, Any]:
+        entry: dict[str, Any] = {
+            "CustomKeyStoreId": store.id,
+            "CustomKeyStoreName": store.name,
+            "CloudHsmClusterId": store.cluster_id,
+            "TrustAnchorCertificate": store.trust_anchor,
+            "ConnectionState": store.state,
+            "CreationDate": store.creation_date,
+        }
+        if store.error_code and (store.state == "FAILED" or self.has("stale-connection-error-code")):
+            entry["ConnectionErrorCode"] = store.error_code
+        if self.edition != "2019-12":
+            entry["CustomKeyStoreType"] = "AWS_CLOUDHSM"
+        if self.has("password-echoed"):
+            entry["KeyStorePassword"] = store.password
+        return entry
+
+    # ------------------------------------------------------------------ custom key stores
+    def _CreateCustomKeyStore(self, p: dict) -> dict:
+        store_type = p.get("CustomKeyStoreType") if self.edition != "2019-12" else None
+        if store_type == "EXTERNAL_KEY_STORE":
+            raise ApiError("UnsupportedOperationException",
+                           "External key stores are not supported by this reference target yet.")
+        for member in ("CloudHsmClusterId", "TrustAnchorCertificate", "KeyStorePassword"):
+            if p.get(member) is None:  # [INFER] AWS enforces these in service logic since 2022-07
+                raise ApiError("ValidationException", f"{member} is required for a custom key store of type AWS_CLOUDHSM.")
+        name, cluster_id = p["CustomKeyStoreName"], p["CloudHsmClusterId"]
+        if (self.edition != "2019-12" and len(self.stores) >= self.config.store_limit
+                and not self.has("limit-not-enforced")):
+            raise ApiError("LimitExceededException",
+                           f"The account already has the maximum number of custom key stores ({self.config.store_limit}).")
+        if self._name_taken(name) and not self.has("create-name-not-unique"):
+            raise ApiError("CustomKeyStoreNameInUseException", f"The custom key store name {name} is already in use.")
+        cluster = self._find_cluster(cluster_id)
+        if not self.has("cluster-in-use-not-checked"):
+            for s in self.stores.values():
+                if s.cluster_id == cluster_id or s.lineage == cluster.lineage:
+                    raise ApiError("CloudHsmClusterInUseException",
+                                   f"The AWS CloudHSM cluster {cluster_id} (or one sharing its backup history) "
+                                   f"is already associated with custom key store {s.id}.")
+        self._check_cluster_ready(cluster)
+        if (normalize_pem(p["TrustAnchorCertificate"]) != normalize_pem(cluster.certificate)
+                and not self.has("trust-anchor-not-checked")):
+            raise ApiError("IncorrectTrustAnchorException",
+                           f"The trust anchor certificate does not match the certificate of cluster {cluster_id}.")
+        self._seq += 1
+        store = Store(id=self._new_store_id(), name=name, cluster_id=cluster_id, lineage=cluster.lineage,
+                      trust_anchor=p["TrustAnchorCertificate"], password=p["KeyStorePassword"],
+                      creation_date=round(self.clock(), 3), seq=self._seq)
+        self.stores[store.id] = store
+        return {"CustomKeyStoreId": store.id}
+
+    def _UpdateCustomKeyStore(self, p: dict) -> dict:
+        store = self._store(p["CustomKeyStoreId"])
+        new_name = p.get("NewCustomKeyStoreName")
+        password = p.get("KeyStorePassword")
+        cluster_id = p.get("CloudHsmClusterId")
+        # State rule from the spec's edition semantics: "all" (2019-12) or the members that need
+        # DISCONNECTED (current: password and cluster; the name may change while CONNECTED too).
+        rule = self._update_rule
+        disconnected_only = rule == "all" or any(p.get(m) is not None for m in rule)
+        if self.has("update-name-connected-rejected"):
+            disconnected_only = True
+        if self.has("update-password-while-connected") and rule != "all":
+            disconnected_only = False
+        allowed = {"DISCONNECTED"} if disconnected_only else {"DISCONNECTED", "CONNECTED"}
+        if store.state not in allowed and not self.has("update-skips-state-check"):
+            raise self._invalid_state(store, "UpdateCustomKeyStore")
+        if (new_name is not None and self._name_taken(new_name, except_id=store.id)
+                and not self.has("update-name-not-unique")):
+            raise ApiError("CustomKeyStoreNameInUseException", f"The custom key store name {new_name} is already in use.")
+        if self.has("update-not-atomic") and new_name is not None:
+            store.name = new_name  # the bug: applied before the cluster checks can still refuse
+        if cluster_id is not None:
+            cluster = self._find_cluster(cluster_id)
+            if cluster.lineage != store.lineage and not self.has("unrelated-cluster-accepted"):
+                raise ApiError("CloudHsmClusterNotRelatedException",
+                               f"The AWS CloudHSM cluster {cluster_id} does not share a backup history with the "
+                               f"cluster of custom key store {store.id}.")
+            self._check_cluster_ready(cluster)
+        if self.has("update-not-applied"):
+            return {}
+        if new_name is not None:
+            store.name = new_name
+        if password is not None:
+            store.password = password
+        if cluster_id is not None:
+            store.cluster_id = cluster_id
+        return {}
+
+    def _ConnectCustomKeyStore(self, p: dict) -> dict:
+        store = self._store(p["CustomKeyStoreId"])
+        if store.state in ("CONNECTED", "CONNECTING"):
+            return {}  # already (being) connected: a no-op
+        if store.state == "DISCONNECTING" or (store.state == "FAILED" and not self.has("connect-failed-allowed")):
+            raise self._invalid_state(store, "ConnectCustomKeyStore")
+        cluster = self.world.get(store.cluster_id)
+        if cluster is not None:  # errors detected at once leave the store DISCONNECTED
+            if cluster.state != "ACTIVE":
+                raise ApiError("CloudHsmClusterNotActiveException",
+                               f"The AWS CloudHSM cluster {cluster.cluster_id} is {cluster.state}, not ACTIVE.")
+            if not cluster.network_ok or not cluster.active_hsms():
+                raise ApiError("CloudHsmClusterInvalidConfigurationException",
+                               f"AWS KMS cannot connect to AWS CloudHSM cluster {cluster.cluster_id}: it needs at least "
+                               "one active HSM and an intact network configuration.")
+        store.error_code = None if not self.has("stale-connection-error-code") else store.error_code
+        self._start(store, "CONNECTING", self.config.connect_delay_s)
+        return {}
+
+    def _DisconnectCustomKeyStore(self, p: dict) -> dict:
+        store = self._store(p["CustomKeyStoreId"])
+        if store.state in ("DISCONNECTED", "DISCONNECTING"):
+            if self.has("disconnect-idempotent"):
+                return {}
+            raise self._invalid_state(store, "DisconnectCustomKeyStore")
+        self._start(store, "DISCONNECTING", self.config.disconnect_delay_s)
+        return {}
+
+    def _DeleteCustomKeyStore(self, p: dict) -> dict:
+        store = self._store(p["CustomKeyStoreId"])
+        if store.state != "DISCONNECTED" and not self.has("delete-connected-allowed"):
+            raise self._invalid_state(store, "DeleteCustomKeyStore")
+        keys = [k for k in self.keys.values() if k.store_id == store.id]
+        if keys and not self.has("delete-ignores-keys"):
+            raise ApiError("CustomKeyStoreHasCMKsException",
+                           f"Custom key store {store.id} still holds {len(keys)} KMS key(s); "
+                           "delete them (ScheduleKeyDeletion, then wait) first.")
+        del self.stores[store.id]
+        return {}
+
+    def _DescribeCustomKeyStores(self, p: dict) -> dict:
+        sid, name = p.get("CustomKeyStoreId"), p.get("CustomKeyStoreName")
+        stores = sorted(self.stores.values(), key=lambda s: s.seq)
+        if sid is not None:
+            stores = [s for s in stores if s.id == sid]
+        if name is not None:
+            stores = [s for s in stores if s.name == name]
+        if (sid is not None or name is not None) and not stores and not self.has("describe-unknown-empty-list"):
+            raise ApiError("CustomKeyStoreNotFoundException")
+        start = 0
+        marker = p.get("Marker")
+        if marker is not None:
+            pos = _decode_marker(marker)
+            if pos is None:
+                if self.edition != "2019-12" and not self.has("invalid-marker-ignored"):
+                    raise ApiError("InvalidMarkerException", "The marker is not valid for this request.")
+            else:
+                start = pos
+        page = [s for s in stores if s.seq >= start]
+        limit = p.get("Limit") or 1000
+        out: dict[str, Any] = {"CustomKeyStores": [self._entry(s) for s in page[:limit]], "Truncated": len(page) > limit}
+        if len(page) > limit:
+            out["NextMarker"] = _encode_marker(page[limit].seq)
+        return out
+
+    # ------------------------------------------------------------------ keys and random
+    def _store_for_crypto(self, store_id: str, operation: str) -> Store:
+        store = self._store(store_id)
+        if store.state != "CONNECTED" and not self.has("createkey-disconnected-allowed"):
+            raise self._invalid_state(store, operation)
+        return store
+
+    def _CreateKey(self, p: dict) -> dict:
+        origin = p.get("Origin") or "AWS_KMS"
+        sid = p.get("CustomKeyStoreId")
+        store = None
+        if origin == "AWS_CLOUDHSM" and sid is None:
+            raise ApiError("ValidationException", "CustomKeyStoreId is required when Origin is AWS_CLOUDHSM.")  # [INFER]
+        if sid is not None:
+            if origin not in ("AWS_CLOUDHSM", "EXTERNAL_KEY_STORE"):
+                raise ApiError("ValidationException",
+                               "Origin must be AWS_CLOUDHSM when a CloudHSM CustomKeyStoreId is given.")  # [INFER]
+            if origin == "EXTERNAL_KEY_STORE":
+                raise ApiError("UnsupportedOperationException", "External key stores are not supported by this reference target yet.")
+            store = self._store_for_crypto(sid, "CreateKey")
+            cluster = self.world.get(store.cluster_id)
+            if cluster is None or not cluster.meets_store_requirements():
+                raise ApiError("CloudHsmClusterInvalidConfigurationException",
+                               f"The AWS CloudHSM cluster {store.cluster_id} needs at least two active HSMs in "
+                               "different Availability Zones to create keys.")
+            spec = p.get("KeySpec") or p.get("CustomerMasterKeySpec") or "SYMMETRIC_DEFAULT"
+            if spec != "SYMMETRIC_DEFAULT":
+                raise ApiError("UnsupportedOperationException", f"{spec} is not supported in a CloudHSM key store.")
+        key_id = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        key = Key(id=key_id, arn=f"arn:aws:kms:{self.config.region}:{self.config.account_id}:key/{key_id}",
+                  store_id=store.id if store else None, cluster_id=store.cluster_id if store else None,
+                  origin=origin, description=p.get("Description") or "", creation_date=round(self.clock(), 3))
+        self.keys[key_id] = key
+        return {"KeyMetadata": self._key_metadata(key)}
+
+    def _key(self, key_id: str) -> Key:
+        kid = key_id.rsplit("key/", 1)[-1] if key_id.startswith("arn:") else key_id
+        key = self.keys.get(kid)
+        if key is None:
+            arn = key_id if key_id.startswith("arn:") else f"arn:aws:kms:{self.config.region}:{self.config.account_id}:key/{key_id}"
+            raise ApiError("NotFoundException", f"Key '{arn}' does not exist")
+        return key
+
+    def _key_metadata(self, key: Key) -> dict[str, Any]:
+        md: dict[str, Any] = {
+            "AWSAccountId": self.config.account_id,
+            "KeyId": key.id,
+            "Arn": key.arn,
+            "CreationDate": key.creation_date,
+            "Enabled": key.state == "Enabled",
+            "Description": key.description,
+            "KeyUsage": "ENCRYPT_DECRYPT",
+            "KeyState": key.state,
+            "Origin": key.origin,
+            "KeyManager": "CUSTOMER",
+            "CustomerMasterKeySpec": "SYMMETRIC_DEFAULT",
+            "KeySpec": "SYMMETRIC_DEFAULT",
+            "EncryptionAlgorithms": ["SYMMETRIC_DEFAULT"],
+            "MultiRegion": False,
+        }
+        if key.store_id:
+            md["CustomKeyStoreId"] = key.store_id
+            md["CloudHsmClusterId"] = key.cluster_id
+        if key.deletion_date is not None:
+            md["DeletionDate"] = round(key.deletion_date, 3)
+            md["PendingDeletionWindowInDays"] = key.pending_days
+        return md
+
+    def _DescribeKey(self, p: dict) -> dict:
+        return {"KeyMetadata": self._key_metadata(self._key(p["KeyId"]))}
+
+    def _ScheduleKeyDeletion(self, p: dict) -> dict:
+        days = p.get("PendingWindowInDays")
+        if days is not None and not 7 <= days <= 30:  # service rule; the model allows 1..365 [INFER text]
+            raise ApiError("ValidationException", "PendingWindowInDays must be between 7 and 30 days.")
+        key = self._key(p["KeyId"])
+        if key.state == "PendingDeletion":
+            raise ApiError("KMSInvalidStateException", f"{key.arn} is pending deletion.")
+        days = days or 30
+        key.state, key.pending_days = "PendingDeletion", days
+        key.deletion_date = self.clock() + days * DAY_S  # unrounded: a clock moved by exactly `days` passes it
+        return {"KeyId": key.arn, "DeletionDate": round(key.deletion_date, 3), "KeyState": key.state,
+                "PendingWindowInDays": days}
+
+    def _GenerateRandom(self, p: dict) -> dict:
+        n = p.get("NumberOfBytes")
+        if n is None:
+            raise ApiError("ValidationException", "NumberOfBytes is required.")
+        if p.get("CustomKeyStoreId") is not None:
+            self._store_for_crypto(p["CustomKeyStoreId"], "GenerateRandom")
+        data = bytes(self._rng.getrandbits(8) for _ in range(n))
+        return {"Plaintext": base64.b64encode(data).decode()}
+
+    # ------------------------------------------------------------------ cloudhsmv2
+    def _DescribeClusters(self, p: dict) -> dict:
+        filters = p.get("Filters") or {}
+        if not isinstance(filters, dict) or not all(isinstance(v, list) for v in filters.values()):
+            raise ApiError("SerializationException", "Filters must map filter names to lists of strings.")
+        return {"Clusters": self.world.describe_clusters(filters, region=self.config.region)}
+
+    # ------------------------------------------------------------------ test control surface
+    def complete_pending_deletions(self) -> int:
+        """Delete every key waiting for deletion now (as if the waiting period had passed)."""
+        with self._lock:
+            gone = [k.id for k in self.keys.values() if k.state == "PendingDeletion"]
+            for kid in gone:
+                del self.keys[kid]
+            return len(gone)
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        """The Describe view of every store (settled), for tests that compare state."""
+        with self._lock:
+            self._settle()
+            return [self._entry(s) for s in sorted(self.stores.values(), key=lambda s: s.seq)]
+
+    def reset(self) -> None:
+        """Forget every store and key (the cluster world stays)."""
+        with self._lock:
+            self.stores.clear()
+            self.keys.clear()
+
+
+def _encode_marker(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"cks-page:{seq}".encode()).decode()
+
+
+def _decode_marker(marker: str) -> int | None:
+    try:
+        text = base64.urlsafe_b64decode(marker.encode()).decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
+    prefix, _, num = text.partition(":")
+    if prefix != "cks-page" or not num.isdigit():
+        return None
+    return int(num)

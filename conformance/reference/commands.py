@@ -1,0 +1,158 @@
+"""`kms-conformance serve`: the reference target on a loopback port, for boto3, the AWS CLI or any SDK."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import signal
+import sys
+import threading
+from typing import Any
+from urllib.parse import urlsplit
+
+from conformance.errors import UsageError
+from conformance.reference.config import EDITIONS, ReferenceConfig
+from conformance.reference.faults import FAULTS
+from conformance.reference.world import fingerprint
+
+DEFAULT_PORT = 4599
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "serve",
+        help="serve the reference target (an emulator of the KMS custom key store API) on 127.0.0.1",
+        description="Serve the reference target over AWS JSON 1.1 with SigV4 checks. Loopback only.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=None,
+                   help=f"port (0 = any free port; default: the config's endpoint_url port, else {DEFAULT_PORT})")
+    p.add_argument("--config", metavar="FILE", help="target config file: its credentials and world.cloudhsm roles")
+    p.add_argument("--edition", choices=EDITIONS, default=None, help="behaviour edition (default current)")
+    p.add_argument("--connect-delay", type=float, default=None, metavar="S", help="seconds spent CONNECTING")
+    p.add_argument("--disconnect-delay", type=float, default=None, metavar="S", help="seconds spent DISCONNECTING")
+    p.add_argument("--fault", action="append", default=[], metavar="NAME", help="enable a seeded fault (repeatable)")
+    p.add_argument("--list-faults", action="store_true", help="list the seeded faults and exit")
+    p.add_argument("--enable-control", action="store_true",
+                   help="also answer the test control surface (X-Amz-Target ReferenceControl.*: make clusters "
+                        "disappear, go inactive, change the kmsuser password); off by default")
+    p.set_defaults(func=cmd_serve)
+
+
+def list_faults(out=sys.stdout) -> None:
+    width = max(len(n) for n in FAULTS)
+    for f in FAULTS.values():
+        print(f"{f.name:<{width}}  [{', '.join(f.breaks)}]  {f.description}", file=out)
+
+
+def _check_loopback(host: str) -> None:
+    if host == "localhost":
+        return
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return
+    except ValueError:
+        pass
+    raise UsageError(f"--host {host}: the reference target binds loopback addresses only (e.g. 127.0.0.1)")
+
+
+def build_config(args: argparse.Namespace) -> tuple[ReferenceConfig, int]:
+    """ReferenceConfig and port from the options and the optional target config file."""
+    kw: dict[str, Any] = {}
+    port = args.port
+    world = None
+    faults = list(args.fault or [])
+    if args.config:
+        from conformance.targets.config import load_config  # ConfigError (exit 2) names the bad key
+
+        cfg = load_config(args.config)
+        t = cfg.target
+        if t.access_key_id or t.secret_access_key:
+            if not (t.access_key_id and t.secret_access_key):
+                raise UsageError(f"{args.config}: target.access_key_id and target.secret_access_key go together")
+            kw.update(access_key_id=t.access_key_id, secret_access_key=t.secret_access_key)
+        if t.region:
+            kw["region"] = t.region
+        if t.connect_delay_s is not None:
+            kw["connect_delay_s"] = t.connect_delay_s
+        if t.disconnect_delay_s is not None:
+            kw["disconnect_delay_s"] = t.disconnect_delay_s
+        faults = list(t.faults or ()) + faults
+        if port is None and t.endpoint_url:
+            port = urlsplit(t.endpoint_url).port
+        if cfg.world_given:
+            world = cfg.world
+    if args.edition:
+        kw["edition"] = args.edition
+    if args.connect_delay is not None:
+        kw["connect_delay_s"] = args.connect_delay
+    if args.disconnect_delay is not None:
+        kw["disconnect_delay_s"] = args.disconnect_delay
+    unknown = [f for f in faults if f not in FAULTS]
+    if unknown:
+        raise UsageError(f"unknown fault(s): {', '.join(unknown)} (see `kms-conformance serve --list-faults`)")
+    kw["faults"] = tuple(dict.fromkeys(faults))
+    kw["control_api"] = bool(getattr(args, "enable_control", False))
+    for key in ("connect_delay_s", "disconnect_delay_s"):
+        if kw.get(key, 0) < 0:
+            raise UsageError(f"--{key[:-2].replace('_', '-')} must not be negative")
+    config = ReferenceConfig.from_world(world, **kw) if world is not None else ReferenceConfig(**kw)
+    return config, DEFAULT_PORT if port is None else port
+
+
+def banner(config: ReferenceConfig, endpoint: str) -> str:
+    """What a user needs to point a client here; never the secret key or the kmsuser password."""
+    lines = [
+        f"kms-conformance reference target listening on {endpoint}",
+        f"  access key id : {config.access_key_id}  (secret key: the configured one, not shown)",
+        f"  region        : {config.region}",
+        f"  edition       : {config.edition}",
+        f"  delays        : connect {config.connect_delay_s}s, disconnect {config.disconnect_delay_s}s",
+        f"  faults        : {', '.join(config.faults) if config.faults else 'none'}",
+        f"  control API   : {'enabled (X-Amz-Target ReferenceControl.*)' if config.control_api else 'disabled'}",
+        "  world (cloudhsm clusters by role):",
+    ]
+    for role, cluster_id in config.world.roles.items():
+        lines.append(f"    {role:<26}: {cluster_id}")
+    lines.append(f"    trust anchor fingerprint  : sha256:{fingerprint(config.world.trust_anchor_certificate)}")
+    lines.append("    kmsuser password          : the configured one, not shown")
+    lines.append(f"  try: aws kms describe-custom-key-stores --endpoint-url {endpoint} --region {config.region}")
+    return "\n".join(lines)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    if args.list_faults:
+        list_faults()
+        return 0
+    _check_loopback(args.host)
+    try:
+        config, port = build_config(args)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    from werkzeug.serving import make_server
+
+    from conformance.reference.app import make_app
+
+    app = make_app(config)
+    try:
+        server = make_server(args.host, port, app, threaded=True)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {args.host}:{port}: {exc.strerror or exc}") from None
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    endpoint = f"http://{host}:{server.server_port}"
+
+    def stop(signum: int, _frame: Any) -> None:
+        # shutdown() waits for serve_forever to return: call it off the serving thread.
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    # Handlers first: whoever reads the banner may signal at once.
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    print(banner(config, endpoint), flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+        for s, h in previous.items():
+            signal.signal(s, h)
+    print("kms-conformance reference target stopped", flush=True)
+    return 0

@@ -1,0 +1,75 @@
+"""How a reference target is set up: edition, credentials, the cluster world, delays, faults, clock."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from conformance.reference.world import (
+    DEFAULT_KMSUSER_PASSWORD,
+    DEFAULT_ROLE_IDS,
+    LINEAGE_A_CERT,
+    ClusterWorld,
+    build_world,
+    default_cluster_world,
+)
+
+# AWS's documented example credentials: the only ones accepted unless configured otherwise.
+EXAMPLE_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
+EXAMPLE_SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+EDITIONS = ("current", "2019-12")
+
+
+@dataclass
+class ReferenceConfig:
+    edition: str = "current"
+    access_key_id: str = EXAMPLE_ACCESS_KEY_ID
+    secret_access_key: str = field(default=EXAMPLE_SECRET_ACCESS_KEY, repr=False)  # never in reprs/tracebacks
+    region: str = "us-east-1"
+    account_id: str = "111122223333"
+    world: ClusterWorld = field(default_factory=default_cluster_world)
+    kmsuser_password: str = field(default=DEFAULT_KMSUSER_PASSWORD, repr=False)
+    connect_delay_s: float = 0.0
+    disconnect_delay_s: float = 0.0
+    faults: tuple[str, ...] = ()
+    clock: Callable[[], float] = time.time
+    verify_signatures: bool = True
+    # Seed for store/key ids (None: random). Same seed, same calls -> same ids.
+    seed: int | None = None
+    # Custom key stores per account and Region (the documented quota).
+    store_limit: int = 10
+    # How far X-Amz-Date may be from the wall clock (AWS: 5 minutes).
+    signature_skew_s: float = 300.0
+    # Opt-in HTTP control surface (X-Amz-Target ReferenceControl.*), for served targets only.
+    control_api: bool = False
+
+    def __post_init__(self) -> None:
+        if self.edition not in EDITIONS:
+            raise ValueError(f"unknown edition {self.edition!r}; expected one of {', '.join(EDITIONS)}")
+        self.faults = tuple(self.faults or ())
+        if self.kmsuser_password != self.world.kmsuser_password:
+            # The configured password is the kmsuser password of every cluster in the world.
+            self.world.set_kmsuser_password(self.kmsuser_password)
+        from conformance.reference.faults import FAULTS  # late: faults imports nothing from here
+
+        unknown = [f for f in self.faults if f not in FAULTS]
+        if unknown:
+            raise ValueError(f"unknown fault(s): {', '.join(unknown)} (see `kms-conformance serve --list-faults`)")
+
+    @classmethod
+    def from_world(cls, world: Any, **kw: Any) -> "ReferenceConfig":
+        """Seed the clusters from a `conformance.targets.base.World` (role ids, trust anchor, password)."""
+        roles = {role: getattr(world, role, None) for role in DEFAULT_ROLE_IDS}
+        password = kw.pop("kmsuser_password", None) or getattr(world, "kmsuser_password", None) or DEFAULT_KMSUSER_PASSWORD
+        cw = build_world(roles, trust_anchor_certificate=getattr(world, "trust_anchor_certificate", None),
+                         kmsuser_password=password, region=kw.get("region", "us-east-1"))
+        return cls(world=cw, kmsuser_password=password, **kw)
+
+
+def default_world():
+    """The default world as a `conformance.targets.base.World` (what the adapter hands to cases)."""
+    from conformance.targets.base import World
+
+    return World(trust_anchor_certificate=LINEAGE_A_CERT, kmsuser_password=DEFAULT_KMSUSER_PASSWORD,
+                 **DEFAULT_ROLE_IDS)

@@ -1,0 +1,185 @@
+"""Helpers to drive the reference target in-process (werkzeug test client behind botocore) and served."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import boto3
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest, AWSResponse
+from botocore.config import Config
+from botocore.credentials import Credentials
+from werkzeug.test import Client
+
+from conformance.reference import (
+    EXAMPLE_ACCESS_KEY_ID,
+    EXAMPLE_SECRET_ACCESS_KEY,
+    ReferenceConfig,
+    make_app,
+)
+from conformance.reference.world import DEFAULT_KMSUSER_PASSWORD, DEFAULT_ROLE_IDS, LINEAGE_A_CERT
+
+REPO = Path(__file__).resolve().parents[2]
+PYTHON = sys.executable
+ROLES = DEFAULT_ROLE_IDS
+PASSWORD = DEFAULT_KMSUSER_PASSWORD
+ANCHOR = LINEAGE_A_CERT
+FAKE_URL = "http://reference.local"
+_SESSION = boto3.session.Session()  # one session: a client from it costs ms, a new session ~0.15 s
+NO_VALIDATION = Config(parameter_validation=False, retries={"max_attempts": 1, "mode": "standard"})
+
+
+class _Raw:
+    def __init__(self, data: bytes):
+        self._data = data
+
+    def stream(self, **_: Any):
+        yield self._data
+
+
+class InProcess:
+    """The WSGI app behind boto3 (a before-send hook) and a raw signed sender, no sockets."""
+
+    def __init__(self, **config: Any):
+        self.config = ReferenceConfig(**config)
+        self.app = make_app(self.config)
+        self.backend = self.app.backend
+        self.http = Client(self.app)
+
+    def _send(self, request: Any, **_: Any) -> AWSResponse:
+        url = urlsplit(request.url)
+        body = request.body.read() if hasattr(request.body, "read") else (request.body or b"")
+        if isinstance(body, str):
+            body = body.encode()
+        headers = [(k, v.decode() if isinstance(v, bytes) else v) for k, v in request.headers.items()]
+        resp = self.http.open(path=url.path or "/", method=request.method, headers=headers,
+                              data=body, base_url=f"{url.scheme}://{url.netloc}")
+        return AWSResponse(request.url, resp.status_code, dict(resp.headers), _Raw(resp.get_data()))
+
+    def client(self, service: str = "kms", *, key: str = EXAMPLE_ACCESS_KEY_ID,
+               secret: str = EXAMPLE_SECRET_ACCESS_KEY, region: str = "us-east-1"):
+        c = _SESSION.client(service, endpoint_url=FAKE_URL, region_name=region,
+                                           aws_access_key_id=key, aws_secret_access_key=secret, config=NO_VALIDATION)
+        c.meta.events.register("before-send", self._send)
+        return c
+
+    def raw(self, body: bytes | str | None, *, target: str | None = "TrentService.DescribeCustomKeyStores",
+            sign: str = "valid", service: str = "kms", when: dt.datetime | None = None,
+            headers: dict[str, str] | None = None, content_type: str = "application/x-amz-json-1.1"):
+        """POST a hand-made request; returns (status, headers, parsed-or-raw body)."""
+        data = body.encode() if isinstance(body, str) else (body or b"")
+        h = {"Content-Type": content_type, **(headers or {})}
+        if target is not None:
+            h["X-Amz-Target"] = target
+        req = AWSRequest(method="POST", url=FAKE_URL + "/", data=data, headers=h)
+        if sign != "none":
+            secret = "not-the-secret" if sign == "wrong-secret" else EXAMPLE_SECRET_ACCESS_KEY
+            key = "AKIAUNKNOWNKEY000000" if sign == "unknown-key" else EXAMPLE_ACCESS_KEY_ID
+            sign_request(req, key, secret, service, "us-east-1", when)
+        headers = [(k, v.decode() if isinstance(v, bytes) else v) for k, v in req.headers.items()]
+        resp = self.http.open(path="/", method="POST", headers=headers, data=data, base_url=FAKE_URL)
+        raw = resp.get_data()
+        try:
+            parsed = json.loads(raw) if raw else None
+        except ValueError:
+            parsed = raw
+        return resp.status_code, resp.headers, parsed
+
+
+def sign_request(req: AWSRequest, key: str, secret: str, service: str, region: str, when: dt.datetime | None = None):
+    """botocore's SigV4, optionally at a chosen time (expired / future signatures)."""
+    signer = SigV4Auth(Credentials(key, secret), service, region)
+    if when is None:
+        signer.add_auth(req)
+        return
+    import botocore.auth as auth_mod
+
+    original = auth_mod.get_current_datetime
+    auth_mod.get_current_datetime = lambda: when
+    try:
+        signer.add_auth(req)
+    finally:
+        auth_mod.get_current_datetime = original
+
+
+def create_params(name: str = "store-1", cluster: str | None = None, **extra: Any) -> dict[str, Any]:
+    p = {"CustomKeyStoreName": name, "CloudHsmClusterId": cluster or ROLES["active_cluster_id"],
+         "TrustAnchorCertificate": ANCHOR, "KeyStorePassword": PASSWORD}
+    p.update(extra)
+    return {k: v for k, v in p.items() if v is not None}
+
+
+def error_code(exc_info) -> str:
+    return exc_info.value.response["Error"]["Code"]
+
+
+@contextmanager
+def served(*args: str, env: dict[str, str] | None = None):
+    """`kms-conformance serve --port 0 ARGS` in a subprocess; yields (endpoint, process, banner)."""
+    proc = subprocess.Popen([PYTHON, "-m", "conformance", "serve", "--port", "0", *args], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"})
+    lines: list[str] = []
+    endpoint = None
+    deadline = time.time() + 20
+    try:
+        while time.time() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            m = re.search(r"listening on (http://\S+)", line)
+            if m:
+                endpoint = m.group(1)
+            if line.startswith("  try:"):
+                break
+        if endpoint is None:
+            proc.kill()
+            out, err = proc.communicate(timeout=5)
+            raise RuntimeError(f"serve did not start: {''.join(lines)}{out}{err}")
+        yield endpoint, proc, "".join(lines)
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@contextmanager
+def threaded_server(**config: Any):
+    """The app on a loopback port in this process (werkzeug's threaded server); yields (endpoint, backend)."""
+    from werkzeug.serving import make_server
+
+    app = make_app(ReferenceConfig(**config))
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", app.backend
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def url_client(endpoint: str, service: str = "kms", **kw: Any):
+    return _SESSION.client(
+        service, endpoint_url=endpoint, region_name="us-east-1",
+        aws_access_key_id=kw.get("key", EXAMPLE_ACCESS_KEY_ID),
+        aws_secret_access_key=kw.get("secret", EXAMPLE_SECRET_ACCESS_KEY), config=NO_VALIDATION)

@@ -1,0 +1,158 @@
+"""Every seeded fault changes the target's behaviour (a quick check each), and cites real requirement ids."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conformance.reference import FAULTS
+from conformance.reference.world import LINEAGE_B_CERT, Cluster
+from refhelpers import ANCHOR, ROLES, InProcess, create_params
+
+UNRELATED = {"cluster": ROLES["unrelated_cluster_id"], "TrustAnchorCertificate": LINEAGE_B_CERT}
+
+
+def call(ref, op, params, service="kms"):
+    status, body = ref.backend.handle(service, op, params)
+    return status, body.get("__type")
+
+
+def new_store(ref, name="s", **kw):
+    status, body = ref.backend.handle("kms", "CreateCustomKeyStore", create_params(name, **kw))
+    assert status == 200, body
+    return body["CustomKeyStoreId"]
+
+
+def connected(ref, **kw):
+    sid = new_store(ref, **kw)
+    assert call(ref, "ConnectCustomKeyStore", {"CustomKeyStoreId": sid})[0] == 200
+    return sid
+
+
+def entry(ref, sid):
+    return ref.backend.handle("kms", "DescribeCustomKeyStores", {"CustomKeyStoreId": sid})[1]["CustomKeyStores"][0]
+
+
+def failed_store(ref):
+    sid = new_store(ref, KeyStorePassword="not-the-password")
+    call(ref, "ConnectCustomKeyStore", {"CustomKeyStoreId": sid})
+    return sid
+
+
+def eleven_stores(ref):
+    for i in range(11):
+        cid = f"cluster-faultlimit{'abcdefghijk'[i]}"
+        ref.backend.world.add_cluster(Cluster(cluster_id=cid, lineage=f"F{i}", certificate=ANCHOR))
+        ref.backend.world.set_hsms(cid, [("us-east-1a", "ACTIVE"), ("us-east-1b", "ACTIVE")])
+        last = call(ref, "CreateCustomKeyStore", create_params(f"s{i}", cluster=cid))
+    return last
+
+
+def store_with_key(ref):
+    sid = connected(ref)
+    assert call(ref, "CreateKey", {"Origin": "AWS_CLOUDHSM", "CustomKeyStoreId": sid})[0] == 200
+    call(ref, "DisconnectCustomKeyStore", {"CustomKeyStoreId": sid})
+    return call(ref, "DeleteCustomKeyStore", {"CustomKeyStoreId": sid})
+
+
+def not_atomic(ref):
+    sid = new_store(ref)
+    call(ref, "UpdateCustomKeyStore", {"CustomKeyStoreId": sid, "NewCustomKeyStoreName": "moved",
+                                       "CloudHsmClusterId": ROLES["unrelated_cluster_id"]})
+    return entry(ref, sid)["CustomKeyStoreName"]
+
+
+def validation_message(ref, params):
+    return ref.backend.handle("kms", "UpdateCustomKeyStore", params)[1].get("message")
+
+
+def expired(ref):
+    return ref.raw("{}", when=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) - dt.timedelta(minutes=10))[0]
+
+
+CHECKS = {
+    "update-skips-state-check": lambda r: call(r, "UpdateCustomKeyStore", {"CustomKeyStoreId": connected(r), "KeyStorePassword": "new-password"}),
+    "update-name-connected-rejected": lambda r: call(r, "UpdateCustomKeyStore", {"CustomKeyStoreId": connected(r), "NewCustomKeyStoreName": "n"}),
+    "update-password-while-connected": lambda r: call(r, "UpdateCustomKeyStore", {"CustomKeyStoreId": connected(r), "KeyStorePassword": "new-password"}),
+    "connect-failed-allowed": lambda r: call(r, "ConnectCustomKeyStore", {"CustomKeyStoreId": failed_store(r)}),
+    "disconnect-idempotent": lambda r: call(r, "DisconnectCustomKeyStore", {"CustomKeyStoreId": new_store(r)}),
+    "delete-connected-allowed": lambda r: call(r, "DeleteCustomKeyStore", {"CustomKeyStoreId": connected(r)}),
+    "createkey-disconnected-allowed": lambda r: call(r, "CreateKey", {"Origin": "AWS_CLOUDHSM", "CustomKeyStoreId": new_store(r)}),
+    "wrong-password-connects": lambda r: entry(r, failed_store(r))["ConnectionState"],
+    "stale-connection-error-code": lambda r: (lambda sid: (call(r, "DisconnectCustomKeyStore", {"CustomKeyStoreId": sid}),
+                                                           entry(r, sid).get("ConnectionErrorCode")))(failed_store(r)),
+    "create-name-not-unique": lambda r: (new_store(r, "same"), call(r, "CreateCustomKeyStore", create_params("same", **UNRELATED)))[1],
+    "update-name-not-unique": lambda r: (new_store(r, "a"), call(r, "UpdateCustomKeyStore", {
+        "CustomKeyStoreId": new_store(r, "b", **UNRELATED), "NewCustomKeyStoreName": "a"}))[1],
+    "limit-not-enforced": eleven_stores,
+    "cluster-in-use-not-checked": lambda r: (new_store(r, "a"), call(r, "CreateCustomKeyStore", create_params("b")))[1],
+    "unrelated-cluster-accepted": lambda r: call(r, "UpdateCustomKeyStore", {"CustomKeyStoreId": new_store(r), "CloudHsmClusterId": ROLES["unrelated_cluster_id"]}),
+    "inactive-cluster-accepted": lambda r: call(r, "CreateCustomKeyStore", create_params(cluster=ROLES["inactive_cluster_id"])),
+    "invalid-config-cluster-accepted": lambda r: call(r, "CreateCustomKeyStore", create_params(cluster=ROLES["invalid_config_cluster_id"])),
+    "trust-anchor-not-checked": lambda r: call(r, "CreateCustomKeyStore", create_params(TrustAnchorCertificate=LINEAGE_B_CERT)),
+    "delete-ignores-keys": store_with_key,
+    "update-not-atomic": not_atomic,
+    "update-not-applied": lambda r: (lambda sid: (call(r, "UpdateCustomKeyStore", {"CustomKeyStoreId": sid, "NewCustomKeyStoreName": "n2"}),
+                                                  entry(r, sid)["CustomKeyStoreName"]))(new_store(r)),
+    "password-echoed": lambda r: sorted(entry(r, new_store(r))),
+    "describe-unknown-empty-list": lambda r: call(r, "DescribeCustomKeyStores", {"CustomKeyStoreId": "cks-00000000000000000"}),
+    "invalid-marker-ignored": lambda r: call(r, "DescribeCustomKeyStores", {"Marker": "bogus"}),
+    "password-max-off-by-one": lambda r: call(r, "UpdateCustomKeyStore", {"CustomKeyStoreId": new_store(r), "KeyStorePassword": "p" * 33}),
+    "cluster-id-pattern-ignored": lambda r: call(r, "UpdateCustomKeyStore", {"CustomKeyStoreId": new_store(r), "CloudHsmClusterId": "cluster-11111111111"}),
+    "store-name-min-zero": lambda r: call(r, "CreateCustomKeyStore", create_params("")),
+    "notfound-before-validation": lambda r: call(r, "UpdateCustomKeyStore", {"CustomKeyStoreId": "cks-00000000000000000", "KeyStorePassword": "x"}),
+    "serialization-as-validation": lambda r: call(r, "DescribeCustomKeyStores", {"Limit": "2"}),
+    "validation-message-pascalcase": lambda r: validation_message(r, {"CustomKeyStoreId": ""}),
+    "password-in-validation-message": lambda r: validation_message(r, {"CustomKeyStoreId": "cks-1", "KeyStorePassword": "leak"}),
+    "notfound-404": lambda r: call(r, "DeleteCustomKeyStore", {"CustomKeyStoreId": "cks-00000000000000000"}),
+    "invalid-state-409": lambda r: call(r, "DeleteCustomKeyStore", {"CustomKeyStoreId": connected(r)}),
+    "wrong-error-code-invalid-state": lambda r: call(r, "DeleteCustomKeyStore", {"CustomKeyStoreId": connected(r)}),
+    "unknown-operation-500": lambda r: ref_raw_status(r, target="TrentService.Nope"),
+    "missing-request-id": lambda r: "x-amzn-RequestId" in r.raw("{}")[1],
+    "json-content-type": lambda r: r.raw("{}")[1]["Content-Type"],
+    "signature-not-checked": lambda r: r.raw("{}", sign="wrong-secret")[0],
+    "expired-signature-accepted": expired,
+}
+
+
+def ref_raw_status(ref, **kw):
+    return ref.raw("{}", **kw)[0]
+
+
+def test_every_fault_has_a_check_and_there_are_enough():
+    assert set(CHECKS) == set(FAULTS)
+    assert len(FAULTS) >= 20
+
+
+@pytest.mark.parametrize("name", sorted(FAULTS))
+def test_fault_changes_behaviour(name):
+    clean = CHECKS[name](InProcess())
+    faulty = CHECKS[name](InProcess(faults=(name,)))
+    assert faulty != clean, f"{name}: same observable result {clean!r} with and without the fault"
+
+
+def test_fault_does_not_change_the_suites_model():
+    from conformance.spec import edition_model
+
+    before = edition_model("current").shapes["KeyStorePasswordType"].max_length
+    InProcess(faults=("password-max-off-by-one", "cluster-id-pattern-ignored"))
+    assert edition_model("current").shapes["KeyStorePasswordType"].max_length == before
+    assert edition_model("current").shapes["CloudHsmClusterIdType"].pattern
+
+
+def test_faults_cite_known_requirement_ids():
+    path = Path(__file__).resolve().parents[2] / "specs" / "requirements.yaml"
+    data = yaml.safe_load(path.read_text())
+    items = data["requirements"] if isinstance(data, dict) else data
+    known = {r["id"] for r in items}
+    for fault in FAULTS.values():
+        assert fault.breaks, fault.name
+        assert set(fault.breaks) <= known, (fault.name, set(fault.breaks) - known)
+
+
+def test_unknown_fault_is_refused():
+    with pytest.raises(ValueError, match="unknown fault"):
+        InProcess(faults=("no-such-fault",))
