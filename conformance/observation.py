@@ -39,6 +39,8 @@ class Observation:
     # Set by the adapter when the answer is a recognised "not implemented" shape
     # (moto NotImplementedError / HTML 500, LocalStack 501, InvalidAction, ...).
     unimplemented: bool = False
+    # How many times the request was sent (>1 when throttling answers were retried with backoff).
+    attempts: int = 1
 
     @property
     def ok(self) -> bool:

@@ -46,7 +46,7 @@ class World:
     inactive_cluster_id: str | None = None
     invalid_config_cluster_id: str | None = None
     trust_anchor_certificate: str | None = None
-    kmsuser_password: str | None = None
+    kmsuser_password: str | None = field(default=None, repr=False)  # a secret: never in a repr
     timeouts: Timeouts = field(default_factory=Timeouts)
 
     def get(self, role: str) -> str:

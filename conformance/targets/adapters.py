@@ -1,0 +1,281 @@
+"""`open_target`: from a TargetConfig to a ready Target, one small builder per adapter.
+
+- reference: the executable-spec emulator in-process (WSGI, no socket), with a
+  manual clock so CONNECTING / DISCONNECTING are observable at no wall-time cost;
+- moto: moto's in-process `mock_aws` (its stub is called directly: nothing can leak to AWS);
+- endpoint: any URL (served reference, moto server, LocalStack, your own fake);
+- aws: live AWS, only with `allow_live` (see live.py for the guard);
+- replay: a recorded run (conformance/targets/replay.py).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+import sys
+from typing import Iterable
+from urllib.parse import urlsplit
+
+from botocore.credentials import Credentials
+
+from conformance.errors import ConfigError, TargetUnreachable, UsageError
+from conformance.redact import register_secret
+from conformance.targets.base import Capabilities, Identity, Target, Timeouts, World
+from conformance.targets.config import TargetConfig
+from conformance.targets.logscrub import install_log_scrubbing
+from conformance.targets.wire import HttpTransport, MotoTransport, WsgiTransport, tcp_reachable
+from conformance.targets.wire_target import WireTarget
+
+log = logging.getLogger("conformance.targets")
+
+# AWS's documented example credentials, which the served reference target accepts by default.
+EXAMPLE_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
+EXAMPLE_SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+REFERENCE_URL = "http://reference.in-process"
+# Virtual seconds a reference connect / disconnect stays in transition (the driver moves the clock).
+REFERENCE_CONNECT_DELAY_S = 30.0
+REFERENCE_DISCONNECT_DELAY_S = 10.0
+# Timeouts when the config gives none: a live connect takes up to 20 minutes, emulators are quick.
+EMULATOR_TIMEOUTS = Timeouts(connect_s=60.0, disconnect_s=60.0, poll_interval_s=0.2, call_s=30.0)
+REFERENCE_TIMEOUTS = Timeouts(connect_s=600.0, disconnect_s=600.0, poll_interval_s=5.0, call_s=30.0)
+
+_warned: set[str] = set()
+
+
+def open_target(
+    config: TargetConfig,
+    *,
+    edition: str = "current",
+    allow_live: bool = False,
+    faults: Iterable[str] = (),
+    call_timeout_s: float | None = None,
+    announce=None,
+) -> Target:
+    """Build the target the config names. Raises ConfigError / UsageError (exit 2), TargetUnreachable (3).
+
+    `announce(line)` receives what a user must see before anything happens
+    (the live account and Region; the fallback to example credentials);
+    default: stderr.
+    """
+    announce = announce or (lambda line: print(line, file=sys.stderr))
+    install_log_scrubbing()
+    settings = config.target
+    faults = tuple(faults or ()) + tuple(settings.faults or ())
+    if faults and settings.adapter != "reference":
+        raise UsageError(f"--fault works with the reference target only (this target is {settings.adapter})")
+    if settings.adapter == "aws" and not allow_live:
+        raise UsageError("target adapter aws is live AWS (CloudHSM costs money, a connect takes up to 20 "
+                         "minutes): refusing to run without --allow-live")
+    builder = {
+        "reference": _open_reference,
+        "moto": _open_moto,
+        "endpoint": _open_endpoint,
+        "aws": _open_aws,
+        "replay": _open_replay,
+    }.get(settings.adapter)
+    if builder is None:
+        raise ConfigError(f"target.adapter: unknown adapter {settings.adapter!r}")
+    if call_timeout_s is not None and call_timeout_s <= 0:
+        raise UsageError("--call-timeout must be > 0")
+    target = builder(config, edition=edition, faults=faults, announce=announce)
+    if call_timeout_s is not None:
+        target.timeouts.call_s = float(call_timeout_s)
+    return target
+
+
+# ------------------------------------------------------------------------------------------------
+
+
+def _world(config: TargetConfig, *, default_timeouts: Timeouts, default_world=None) -> World:
+    """The config's world, or the given default world; timeouts from the config when it has them."""
+    world = copy.deepcopy(config.world) if config.world_given or default_world is None else default_world
+    if not config.timeouts_given:
+        world.timeouts = copy.deepcopy(default_timeouts)
+    else:
+        world.timeouts = copy.deepcopy(config.world.timeouts)
+    register_secret(world.kmsuser_password)
+    return world
+
+
+def _reference_default_world() -> World:
+    from conformance.reference import default_world
+
+    return default_world()
+
+
+def _open_reference(config: TargetConfig, *, edition: str, faults: tuple[str, ...], announce) -> Target:
+    from conformance.reference import ReferenceConfig, make_app, manual_clock
+
+    s = config.target
+    world = _world(config, default_timeouts=REFERENCE_TIMEOUTS, default_world=_reference_default_world())
+    clock = manual_clock()
+    access_key = s.access_key_id or EXAMPLE_ACCESS_KEY_ID
+    secret_key = s.secret_access_key or EXAMPLE_SECRET_ACCESS_KEY
+    connect_delay = REFERENCE_CONNECT_DELAY_S if s.connect_delay_s is None else s.connect_delay_s
+    disconnect_delay = REFERENCE_DISCONNECT_DELAY_S if s.disconnect_delay_s is None else s.disconnect_delay_s
+    try:
+        ref_config = ReferenceConfig.from_world(
+            world, edition=edition, access_key_id=access_key, secret_access_key=secret_key, region=s.region,
+            connect_delay_s=connect_delay, disconnect_delay_s=disconnect_delay, faults=faults, clock=clock,
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    app = make_app(ref_config)
+    capabilities = Capabilities(observable_transitions=connect_delay > 0 and disconnect_delay > 0)
+    capabilities.extras.update({
+        "advance_clock": clock.advance,
+        "clock": clock,
+        "reference_backend": getattr(app, "backend", None),
+        "complete_pending_deletions": getattr(getattr(app, "backend", None), "complete_pending_deletions", None),
+        "faults": faults,
+        "speaks_json": True,
+    })
+    from conformance import __version__
+
+    return WireTarget(
+        identity=Identity(name=s.name or "reference", adapter="reference", version=__version__,
+                          endpoint="in-process", region=s.region),
+        world=world,
+        transport=WsgiTransport(app),
+        credentials=Credentials(access_key, secret_key),
+        region=s.region,
+        endpoint_url=REFERENCE_URL,
+        capabilities=capabilities,
+    )
+
+
+def _open_moto(config: TargetConfig, *, edition: str, faults, announce) -> Target:
+    import moto
+    from moto import mock_aws
+
+    s = config.target
+    # moto has no CloudHSM clusters with HSMs: the role ids only let cases reach it and
+    # show which operations it lacks.
+    world = _world(config, default_timeouts=EMULATOR_TIMEOUTS, default_world=_reference_default_world())
+    mock = mock_aws()
+    mock.start()
+    target = _MotoTarget(
+        mock,
+        identity=Identity(name=s.name or "moto", adapter="moto", version=moto.__version__,
+                          endpoint="in-process", region=s.region),
+        world=world,
+        transport=MotoTransport(),
+        credentials=Credentials(EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY),
+        region=s.region,
+        endpoint_url=None,  # the AWS URL, answered by moto's stub in-process
+        capabilities=Capabilities(),
+    )
+    target.capabilities.extras["speaks_json"] = True
+    return target
+
+
+class _MotoTarget(WireTarget):
+    def __init__(self, mock, **kw):
+        super().__init__(**kw)
+        self._mock = mock
+
+    def close(self) -> None:
+        super().close()
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+
+
+def _endpoint_url(config: TargetConfig, *env_names: str) -> str | None:
+    if config.target.endpoint_url:
+        return config.target.endpoint_url
+    for name in env_names:
+        value = os.environ.get(name)
+        if value:
+            return value.rstrip("/")
+    return None
+
+
+def _chain_credentials(region: str) -> Credentials | None:
+    """The normal AWS credential chain (env, shared files, SSO, container/instance roles)."""
+    import botocore.session
+
+    session = botocore.session.Session()
+    session.set_config_variable("region", region)
+    try:
+        creds = session.get_credentials()
+    except Exception:  # a broken profile must read as "no credentials", never a traceback
+        return None
+    if creds is None:
+        return None
+    frozen = creds.get_frozen_credentials()
+    if not frozen.access_key or not frozen.secret_key:
+        return None
+    register_secret(frozen.secret_key)
+    register_secret(frozen.token)
+    return Credentials(frozen.access_key, frozen.secret_key, frozen.token)
+
+
+def _configured_credentials(config: TargetConfig) -> Credentials | None:
+    s = config.target
+    if s.access_key_id and s.secret_access_key:
+        return Credentials(s.access_key_id, s.secret_access_key, s.session_token)
+    return None
+
+
+def _open_endpoint(config: TargetConfig, *, edition: str, faults, announce) -> Target:
+    s = config.target
+    url = _endpoint_url(config, "AWS_ENDPOINT_URL_KMS", "AWS_ENDPOINT_URL")
+    if not url:
+        raise ConfigError("target.endpoint_url: the endpoint adapter needs a URL (--endpoint-url, "
+                          "target.endpoint_url or AWS_ENDPOINT_URL_KMS)")
+    reason = tcp_reachable(url)
+    if reason:
+        raise TargetUnreachable(url, reason)
+    credentials = _configured_credentials(config) or _chain_credentials(s.region)
+    if credentials is None:
+        credentials = Credentials(EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY)
+        if url not in _warned:
+            _warned.add(url)
+            announce(f"kms-conformance: no AWS credentials configured or found; signing requests to {url} with "
+                     f"AWS's documented example credentials ({EXAMPLE_ACCESS_KEY_ID}, the served reference "
+                     "target's defaults)")
+    world = _world(config, default_timeouts=EMULATOR_TIMEOUTS, default_world=_reference_default_world())
+    cloudhsm_url = os.environ.get("AWS_ENDPOINT_URL_CLOUDHSMV2", "").rstrip("/") or url
+    target = WireTarget(
+        identity=Identity(name=s.name or urlsplit(url).netloc, adapter="endpoint", endpoint=url, region=s.region),
+        world=world,
+        transport=HttpTransport(),
+        credentials=credentials,
+        region=s.region,
+        endpoint_url=url,
+        capabilities=Capabilities(observable_transitions=bool(s.observable_transitions)),
+        service_endpoints={"cloudhsmv2": cloudhsm_url},
+    )
+    if s.reference_control is not False:  # an unknown X-Amz-Target is harmless to any other target
+        _add_reference_control(target)
+    return target
+
+
+def _add_reference_control(target: WireTarget) -> None:
+    """Hooks over a served reference target's opt-in control surface (`serve --enable-control`)."""
+
+    def control(action: str, params: dict | None = None):
+        import json
+
+        return target.send_raw(json.dumps(params or {}), amz_target=f"ReferenceControl.{action}")
+
+    def complete_pending_deletions() -> int:
+        obs = control("CompletePendingDeletions")
+        return int((obs.body or {}).get("Deleted", 0)) if obs.ok and isinstance(obs.body, dict) else 0
+
+    target.capabilities.extras["reference_control"] = control
+    target.capabilities.extras["complete_pending_deletions"] = complete_pending_deletions
+
+
+def _open_aws(config: TargetConfig, *, edition: str, faults, announce) -> Target:
+    from conformance.targets.live import open_live
+
+    return open_live(config, announce=announce)
+
+
+def _open_replay(config: TargetConfig, *, edition: str, faults, announce) -> Target:
+    from conformance.targets.replay import ReplayTarget
+
+    return ReplayTarget(config)

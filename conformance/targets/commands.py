@@ -1,0 +1,179 @@
+"""`kms-conformance plan` and `kms-conformance cleanup`.
+
+plan: what a run would do, without calling the target at all (nothing is
+even opened): the cases in run order, their API calls, the connect /
+disconnect cycles (a live connect can take 20 minutes) and the billable
+resources involved. cleanup: remove the stores a crashed or interrupted run
+left behind, from the cleanup ledger.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections import Counter
+from typing import Any, Iterable
+
+from conformance import EDITIONS
+from conformance.errors import EXIT_OK, EXIT_UNEXPECTED
+
+BILLING_NOTE_HSM = ("CloudHSM: HSM-hours accrue for every HSM in the clusters the world names, for as long as "
+                    "they exist; the suite creates and deletes no cluster or HSM")
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("plan", help="list what a run would do (cases, API calls, connect cycles, costs); "
+                                           "calls nothing")
+    _target_arguments(p)
+    p.add_argument("--edition", choices=EDITIONS, default="current")
+    p.add_argument("-k", dest="keyword", metavar="EXPR", help="select cases as `run -k` does")
+    p.add_argument("--brief", action="store_true", help="groups and totals only, not every case")
+    p.set_defaults(func=cmd_plan)
+
+    c = subparsers.add_parser("cleanup", help="remove custom key stores a crashed run left (from the ledger)")
+    _target_arguments(c)
+    c.add_argument("--ledger-dir", metavar="DIR", default=None,
+                   help="cleanup ledger folder (default .kms-conformance/ledger)")
+    c.add_argument("--allow-live", action="store_true", help="required for the live aws adapter")
+    c.set_defaults(func=cmd_cleanup)
+
+
+def _target_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", metavar="FILE", help="target config file (YAML)")
+    p.add_argument("--target", metavar="NAME", help="reference | moto | endpoint | aws | replay")
+    p.add_argument("--endpoint-url", metavar="URL", help="target URL (endpoint adapter)")
+
+
+# ------------------------------------------------------------------------------------------ plan
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from conformance.targets.config import config_from_options
+
+    config = config_from_options(target=args.target, config_path=args.config, endpoint_url=args.endpoint_url)
+    cases = _collect(args.edition, args.keyword)
+    for line in render_plan(config, cases, edition=args.edition, brief=args.brief):
+        print(line)
+    return EXIT_OK
+
+
+def _collect(edition: str, keyword: str | None) -> list[Any]:
+    from conformance.cases import collect_cases
+
+    cases = collect_cases(edition)
+    if keyword:
+        from conformance.runner.select import select_cases
+
+        cases = select_cases(cases, keyword)
+    return cases
+
+
+def _order(cases: list[Any]) -> list[tuple[str, list[Any]]]:
+    """Groups in run order: the runner's schedule when present, else collection order by group."""
+    try:
+        from conformance.runner.schedule import schedule_groups
+    except ImportError:  # runner stage absent from this build
+        groups: dict[str, list[Any]] = {}
+        for case in cases:
+            groups.setdefault(case.schedule_group or "stateless", []).append(case)
+        return list(groups.items())
+    return schedule_groups(cases)
+
+
+def case_calls(case: Any) -> tuple[str, ...]:
+    return tuple(case.api_calls) or (case.operation,)
+
+
+def render_plan(config: Any, cases: Iterable[Any], *, edition: str, brief: bool = False) -> list[str]:
+    """The plan as lines of text (pure: no target is opened or called)."""
+    from conformance.targets.adapters import (
+        EMULATOR_TIMEOUTS,
+        REFERENCE_TIMEOUTS,
+        _reference_default_world,
+    )
+    from conformance.targets.base import Timeouts
+
+    s = config.target
+    world = config.world
+    live = s.adapter == "aws"
+    if not config.world_given and s.adapter in ("reference", "moto", "endpoint"):
+        world = _reference_default_world()
+    timeouts = config.world.timeouts if config.timeouts_given else (
+        Timeouts() if live else REFERENCE_TIMEOUTS if s.adapter == "reference" else EMULATOR_TIMEOUTS)
+
+    lines = [f"kms-conformance plan (edition {edition}) - no call is made to the target"]
+    where = s.endpoint_url or ("AWS" if live else "in-process" if s.adapter in ("reference", "moto") else "-")
+    lines.append(f"target: {s.adapter} at {where}, region {s.region}"
+                 + ("  [LIVE AWS: `run` needs --allow-live]" if live else ""))
+
+    runnable: list[Any] = []
+    skipped: list[tuple[Any, list[str]]] = []
+    for case in cases:
+        missing = world.missing(case.needs_roles) if case.needs_roles else []
+        (skipped.append((case, missing)) if missing else runnable.append(case))
+    missing_roles = sorted({r for _, m in skipped for r in m})
+    if missing_roles:
+        lines.append(f"world roles missing: {', '.join(missing_roles)} -> {len(skipped)} case(s) SKIPPED")
+
+    lines.append("")
+    lines.append(f"run order ({len(runnable)} case(s), grouped to minimise connect/disconnect cycles):")
+    calls: Counter[str] = Counter()
+    total_cycles = 0
+    for group, members in _order(runnable):
+        cycles = sum(int(c.connect_cycles or 0) for c in members)
+        group_calls = sum(len(case_calls(c)) for c in members)
+        total_cycles += cycles
+        lines.append(f"  [{group}] {len(members)} case(s), {group_calls} API call(s), {cycles} connect cycle(s)")
+        for case in members:
+            calls.update(case_calls(case))
+            if not brief:
+                cyc = f", {case.connect_cycles} cycle(s)" if case.connect_cycles else ""
+                lines.append(f"    {case.id}: {', '.join(case_calls(case))}{cyc}")
+    if skipped and not brief:
+        lines.append("  skipped (world role missing):")
+        for case, missing in skipped:
+            lines.append(f"    {case.id}: needs {', '.join(missing)}")
+
+    lines.append("")
+    lines.append("totals:")
+    lines.append(f"  API calls: {sum(calls.values())} ("
+                 + ", ".join(f"{op} {n}" for op, n in sorted(calls.items(), key=lambda kv: (-kv[1], kv[0])))
+                 + ")")
+    worst = total_cycles * (timeouts.connect_s + timeouts.disconnect_s)
+    lines.append(f"  connect/disconnect cycles: {total_cycles} (worst case {worst / 60:.0f} min at "
+                 f"connect {timeouts.connect_s:g} s + disconnect {timeouts.disconnect_s:g} s each)")
+    stores = calls.get("CreateCustomKeyStore", 0)
+    keys = calls.get("CreateKey", 0)
+    lines.append("billable resources:")
+    clusters = [getattr(world, r) for r in ("active_cluster_id", "related_cluster_id", "unrelated_cluster_id",
+                                             "inactive_cluster_id", "invalid_config_cluster_id")
+                if getattr(world, r, None)]
+    lines.append(f"  - {BILLING_NOTE_HSM} ({len(clusters)} cluster(s) named: {', '.join(clusters) or 'none'})")
+    lines.append(f"  - custom key stores: {stores} CreateCustomKeyStore call(s); every store created is "
+                 "deleted again (run-prefixed names, kept in the cleanup ledger)")
+    lines.append(f"  - KMS keys in the CloudHSM store: {keys} CreateKey call(s); each key is billed until "
+                 "deleted and is scheduled for deletion (7-day minimum waiting period)")
+    lines.append(f"  - KMS API requests: {sum(calls.values())} (plus Describe polls while waiting for states)")
+    return lines
+
+
+# ------------------------------------------------------------------------------------------ cleanup
+
+
+def cmd_cleanup(args: argparse.Namespace) -> int:
+    from conformance.targets.adapters import open_target
+    from conformance.targets.config import config_from_options
+    from conformance.targets.driving import cleanup_ledger
+
+    config = config_from_options(target=args.target, config_path=args.config, endpoint_url=args.endpoint_url)
+    target = open_target(config, allow_live=args.allow_live)
+    try:
+        outcome = cleanup_ledger(target, args.ledger_dir)
+    finally:
+        target.close()
+    for line in outcome.removed:
+        print(f"removed {line}")
+    for line in outcome.left:
+        print(f"LEFT    {line}")
+    if not outcome.removed and not outcome.left:
+        print("nothing to clean up: the ledger has no outstanding store for this target")
+    return EXIT_OK if outcome.ok else EXIT_UNEXPECTED

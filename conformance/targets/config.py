@@ -1,0 +1,301 @@
+"""The target config file (`--config FILE`, YAML): which target to test and the world it offers.
+
+The shape is a contract (issue 4): `target:` says how to reach the target,
+`world:` gives fixtures by role (CloudHSM cluster ids, trust anchor, kmsuser
+password) and timeouts. We only ever *add* keys. Every problem becomes one
+ConfigError naming the offending key (exit code 2); secrets are registered
+with `conformance.redact` the moment they are read, before anything can log them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from conformance.errors import ConfigError
+from conformance.redact import register_secret
+from conformance.targets.base import CLUSTER_ROLES, Timeouts, World
+
+ADAPTERS = ("reference", "moto", "endpoint", "aws", "replay")
+
+# Keys of the `target:` section. The first five are the issue's contract; the rest are additions.
+TARGET_KEYS = {
+    "adapter": "reference | moto | endpoint | aws | replay",
+    "endpoint_url": "URL of the target (endpoint; aws only to pose a local endpoint as AWS)",
+    "region": "AWS Region to sign for",
+    "access_key_id": "access key id (else the default credential chain)",
+    "secret_access_key": "secret access key (secret)",
+    "session_token": "session token for temporary credentials (secret)",
+    "name": "display name of the target in reports",
+    "cassette": "replay: directory of a recorded run",
+    "observable_transitions": "endpoint: the target shows CONNECTING/DISCONNECTING (non-instant connect)",
+    "connect_delay_s": "reference: seconds a connect stays CONNECTING (virtual clock)",
+    "disconnect_delay_s": "reference: seconds a disconnect stays DISCONNECTING (virtual clock)",
+    "faults": "reference: seeded faults to enable",
+    "reference_control": "endpoint: use the control surface of `kms-conformance serve --enable-control` "
+                         "(default: tried where useful, e.g. to let pending key deletions complete in "
+                         "cleanup; false: never)",
+}
+WORLD_KEYS = ("cloudhsm", "timeouts")
+CLOUDHSM_KEYS = CLUSTER_ROLES + ("trust_anchor_certificate", "trust_anchor_certificate_file", "kmsuser_password")
+TIMEOUT_KEYS = tuple(f.name for f in fields(Timeouts))
+SECRET_TARGET_KEYS = ("secret_access_key", "session_token")
+
+_ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+_REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+
+
+@dataclass
+class TargetSettings:
+    """The `target:` section."""
+
+    adapter: str = "reference"
+    endpoint_url: str | None = None
+    region: str = "us-east-1"
+    access_key_id: str | None = None
+    secret_access_key: str | None = None
+    session_token: str | None = None
+    name: str | None = None
+    cassette: str | None = None
+    observable_transitions: bool | None = None
+    reference_control: bool | None = None  # None: try it (harmless where unknown); False: never
+    connect_delay_s: float | None = None
+    disconnect_delay_s: float | None = None
+    faults: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:  # never print a secret, even in a debugger or a traceback
+        shown = {f.name: getattr(self, f.name) for f in fields(self)}
+        for key in SECRET_TARGET_KEYS:
+            if shown[key]:
+                shown[key] = "***"
+        return "TargetSettings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items() if v not in (None, ())) + ")"
+
+
+@dataclass
+class TargetConfig:
+    """A loaded config: how to reach the target, and its world.
+
+    `world_given` is False when the file had no `world.cloudhsm` section: the
+    adapter may then supply its own (the reference default world), never the
+    live `aws` adapter.
+    """
+
+    target: TargetSettings = field(default_factory=TargetSettings)
+    world: World = field(default_factory=World)
+    world_given: bool = False
+    timeouts_given: bool = False
+    source: str | None = None
+
+
+def load_config(path: str | os.PathLike) -> TargetConfig:
+    """Read and check a target config file. Any problem -> ConfigError naming the key."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {p}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {p}: {exc.__class__.__name__}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{p}: not valid YAML{where}: {problem}") from None
+    return parse_config(data if data is not None else {}, source=str(p), base_dir=p.parent)
+
+
+def parse_config(data: Any, *, source: str = "<config>", base_dir: Path | None = None) -> TargetConfig:
+    """Check a config already parsed from YAML (also used by tests and `config_from_options`)."""
+    where = source
+    _expect_mapping(data, "(top level)", where)
+    _reject_unknown(data, ("target", "world"), "", where)
+    target_raw = data.get("target") or {}
+    world_raw = data.get("world") or {}
+    _expect_mapping(target_raw, "target", where)
+    _expect_mapping(world_raw, "world", where)
+    # Register secrets first: a later error about another key must not be able to echo them.
+    _register_secrets(target_raw, world_raw)
+
+    settings = _parse_target(target_raw, where)
+    world, world_given, timeouts_given = _parse_world(world_raw, where, base_dir)
+    return TargetConfig(target=settings, world=world, world_given=world_given,
+                        timeouts_given=timeouts_given, source=source)
+
+
+def config_from_options(
+    target: str | None = None,
+    config_path: str | os.PathLike | None = None,
+    endpoint_url: str | None = None,
+) -> TargetConfig:
+    """What `run --target/--config/--endpoint-url` mean together.
+
+    `--config` gives the base; `--target` overrides its adapter; `--endpoint-url`
+    overrides its URL and, with neither of the others, means the `endpoint` adapter.
+    With nothing at all: the in-process reference target.
+    """
+    config = load_config(config_path) if config_path else TargetConfig()
+    if target:
+        if target not in ADAPTERS:
+            raise ConfigError(f"--target: unknown target {target!r}; expected one of {', '.join(ADAPTERS)}")
+        config.target.adapter = target
+    elif endpoint_url and not config_path:
+        config.target.adapter = "endpoint"
+    if endpoint_url:
+        config.target.endpoint_url = _check_url(endpoint_url, "--endpoint-url", "command line")
+    return config
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _parse_target(raw: dict, where: str) -> TargetSettings:
+    _reject_unknown(raw, tuple(TARGET_KEYS), "target.", where)
+    s = TargetSettings()
+    adapter = _string(raw, "adapter", "target.", where) or "reference"
+    if adapter not in ADAPTERS:
+        raise ConfigError(f"{where}: target.adapter: unknown adapter {adapter!r}; expected one of {', '.join(ADAPTERS)}")
+    s.adapter = adapter
+    url = _string(raw, "endpoint_url", "target.", where)
+    s.endpoint_url = _check_url(url, "target.endpoint_url", where) if url else None
+    region = _string(raw, "region", "target.", where)
+    if region is not None:
+        if not _REGION_RE.match(region):
+            raise ConfigError(f"{where}: target.region: {region!r} is not a Region name (e.g. us-east-1)")
+        s.region = region
+    for key in ("access_key_id", "secret_access_key", "session_token", "name", "cassette"):
+        setattr(s, key, _string(raw, key, "target.", where))
+    if bool(s.access_key_id) != bool(s.secret_access_key):
+        missing = "secret_access_key" if s.access_key_id else "access_key_id"
+        raise ConfigError(f"{where}: target.{missing}: required together with the other half of the credentials")
+    for key in ("observable_transitions", "reference_control"):
+        if key in raw:
+            value = raw[key]
+            if not isinstance(value, bool):
+                raise ConfigError(f"{where}: target.{key}: expected true or false")
+            setattr(s, key, value)
+    for key in ("connect_delay_s", "disconnect_delay_s"):
+        if key in raw:
+            setattr(s, key, _number(raw[key], f"target.{key}", where, allow_zero=True))
+    if "faults" in raw:
+        faults = raw["faults"]
+        if isinstance(faults, str):
+            faults = [faults]
+        if not isinstance(faults, list) or not all(isinstance(f, str) for f in faults):
+            raise ConfigError(f"{where}: target.faults: expected a list of fault names")
+        s.faults = tuple(faults)
+    if s.adapter == "replay" and not s.cassette:
+        raise ConfigError(f"{where}: target.cassette: required for adapter replay (directory of a recorded run)")
+    return s
+
+
+def _parse_world(raw: dict, where: str, base_dir: Path | None) -> tuple[World, bool, bool]:
+    _reject_unknown(raw, WORLD_KEYS, "world.", where)
+    cloudhsm = raw.get("cloudhsm") or {}
+    timeouts_raw = raw.get("timeouts") or {}
+    _expect_mapping(cloudhsm, "world.cloudhsm", where)
+    _expect_mapping(timeouts_raw, "world.timeouts", where)
+    _reject_unknown(cloudhsm, CLOUDHSM_KEYS, "world.cloudhsm.", where)
+    _reject_unknown(timeouts_raw, TIMEOUT_KEYS, "world.timeouts.", where)
+
+    world = World()
+    for role in CLUSTER_ROLES + ("trust_anchor_certificate", "kmsuser_password"):
+        setattr(world, role, _string(cloudhsm, role, "world.cloudhsm.", where))
+    cert_file = _string(cloudhsm, "trust_anchor_certificate_file", "world.cloudhsm.", where)
+    if cert_file:
+        if world.trust_anchor_certificate:
+            raise ConfigError(f"{where}: world.cloudhsm.trust_anchor_certificate_file: give either it or "
+                              "trust_anchor_certificate, not both")
+        path = Path(cert_file)
+        if not path.is_absolute() and base_dir is not None:
+            path = base_dir / path
+        try:
+            world.trust_anchor_certificate = path.read_text(encoding="ascii")
+        except (OSError, UnicodeDecodeError):
+            raise ConfigError(f"{where}: world.cloudhsm.trust_anchor_certificate_file: cannot read {path}") from None
+    if world.trust_anchor_certificate and "BEGIN CERTIFICATE" not in world.trust_anchor_certificate:
+        raise ConfigError(f"{where}: world.cloudhsm.trust_anchor_certificate: not a PEM certificate "
+                          "(expected -----BEGIN CERTIFICATE-----)")
+    ids = [(r, getattr(world, r)) for r in CLUSTER_ROLES if getattr(world, r)]
+    seen: dict[str, str] = {}
+    for role, value in ids:
+        if value in seen:
+            raise ConfigError(f"{where}: world.cloudhsm.{role}: same cluster as {seen[value]}; each role needs "
+                              "its own cluster")
+        seen[value] = role
+    for key, value in timeouts_raw.items():
+        setattr(world.timeouts, key, _number(value, f"world.timeouts.{key}", where))
+    return world, bool(cloudhsm), bool(timeouts_raw)
+
+
+def _register_secrets(target_raw: dict, world_raw: dict) -> None:
+    cloudhsm = world_raw.get("cloudhsm") if isinstance(world_raw.get("cloudhsm"), dict) else {}
+    for value in (target_raw.get("secret_access_key"), target_raw.get("session_token"),
+                  (cloudhsm or {}).get("kmsuser_password")):
+        if isinstance(value, str):
+            resolved = _resolve_env(value)
+            register_secret(resolved if resolved is not None else value)
+
+
+def _resolve_env(value: str) -> str | None:
+    m = _ENV_REF.match(value.strip())
+    return os.environ.get(m.group(1)) if m else value
+
+
+def _string(raw: dict, key: str, prefix: str, where: str) -> str | None:
+    """A string value; `${NAME}` takes it from the environment (keeps secrets out of files)."""
+    if key not in raw or raw[key] is None:
+        return None
+    value = raw[key]
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and key.endswith("_id"):
+        value = str(value)
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: {prefix}{key}: expected a string, got {type(value).__name__}")
+    m = _ENV_REF.match(value.strip())
+    if m:
+        env = os.environ.get(m.group(1))
+        if env is None:
+            raise ConfigError(f"{where}: {prefix}{key}: environment variable {m.group(1)} is not set")
+        value = env
+    value = value.strip() if not value.lstrip().startswith("-----BEGIN") else value
+    if value == "":
+        raise ConfigError(f"{where}: {prefix}{key}: empty value (leave the key out instead)")
+    return value
+
+
+def _number(value: Any, key: str, where: str, *, allow_zero: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{where}: {key}: expected a number of seconds, got {type(value).__name__}")
+    if value < 0 or (value == 0 and not allow_zero):
+        raise ConfigError(f"{where}: {key}: must be {'>= 0' if allow_zero else '> 0'}, got {value}")
+    return float(value)
+
+
+def _check_url(url: str, key: str, where: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{where}: {key}: {url!r} is not an http(s) URL")
+    try:
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        raise ConfigError(f"{where}: {key}: {url!r} has an invalid port") from None
+    return url.rstrip("/")
+
+
+def _expect_mapping(value: Any, key: str, where: str) -> None:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: {key}: expected a mapping, got {type(value).__name__}")
+
+
+def _reject_unknown(raw: dict, allowed, prefix: str, where: str) -> None:
+    for key in raw:
+        if key not in allowed:
+            hint = ", ".join(allowed)
+            raise ConfigError(f"{where}: {prefix}{key}: unknown key (allowed: {hint})")

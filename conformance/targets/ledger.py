@@ -1,0 +1,144 @@
+"""The cleanup ledger: every store the suite creates is written down before it is used.
+
+One append-only JSON-lines file per run (`<ledger_dir>/<run_prefix>.jsonl`),
+flushed and fsynced per line, so a crash, a kill or Ctrl-C leaves a record
+that `kms-conformance cleanup --config FILE` can act on. A name is written
+*before* the create call (an "intent"), the id right after it returns, and a
+"deleted" line once the store is gone. Entries carry the target's
+fingerprint (adapter, endpoint, region, account) so cleanup never touches
+another target's stores.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+DEFAULT_LEDGER_DIR = Path(".kms-conformance") / "ledger"
+
+
+@dataclass
+class LedgerEntry:
+    """What is outstanding for one store: its name, its id once known, where it lives."""
+
+    name: str
+    target: dict[str, Any]
+    run_prefix: str
+    store_id: str | None = None
+    deleted: bool = False
+    note: str = ""
+    ledger_file: str = ""
+    events: list[str] = field(default_factory=list)
+
+
+def target_fingerprint(target) -> dict[str, Any]:
+    ident = getattr(target, "identity", None)
+    caps = getattr(target, "capabilities", None)
+    return {
+        "adapter": getattr(ident, "adapter", None),
+        "endpoint": getattr(ident, "endpoint", None),
+        "region": getattr(ident, "region", None),
+        "account": (getattr(caps, "extras", {}) or {}).get("account_id"),
+    }
+
+
+class Ledger:
+    """Append-only record of the stores of one run."""
+
+    def __init__(self, ledger_dir: str | os.PathLike, run_prefix: str, target_fp: dict[str, Any]):
+        self.dir = Path(ledger_dir)
+        self.run_prefix = run_prefix
+        self.target_fp = target_fp
+        self.path = self.dir / f"{run_prefix}.jsonl"
+        self._lock = threading.Lock()
+
+    def _append(self, event: str, **data: Any) -> None:
+        record = {"event": event, "time": round(time.time(), 3), "run_prefix": self.run_prefix,
+                  "target": self.target_fp, **data}
+        line = json.dumps(record, sort_keys=True) + "\n"
+        with self._lock:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            with open(self.path, "a", encoding="utf-8") as fh:
+                fh.write(line)
+                fh.flush()
+                os.fsync(fh.fileno())
+
+    def intent(self, name: str) -> None:
+        self._append("intent", name=name)
+
+    def created(self, name: str, store_id: str) -> None:
+        self._append("created", name=name, store_id=store_id)
+
+    def deleted(self, name: str | None, store_id: str | None, note: str = "") -> None:
+        self._append("deleted", name=name, store_id=store_id, note=note)
+
+    def left(self, name: str | None, store_id: str | None, note: str) -> None:
+        """Cleanup could not remove it (kept outstanding; the reason helps the user)."""
+        self._append("left", name=name, store_id=store_id, note=note)
+
+    def outstanding(self) -> list[LedgerEntry]:
+        return outstanding_entries([self.path])
+
+    def discard_if_settled(self) -> bool:
+        """Delete the ledger file when every store in it is gone (keeps the folder from growing)."""
+        with self._lock:
+            if self.path.exists() and not outstanding_entries([self.path]):
+                try:
+                    self.path.unlink()
+                except OSError:
+                    return False
+                return True
+        return False
+
+
+def ledger_files(ledger_dir: str | os.PathLike) -> list[Path]:
+    d = Path(ledger_dir)
+    return sorted(d.glob("*.jsonl")) if d.is_dir() else []
+
+
+def outstanding_entries(paths: Iterable[Path]) -> list[LedgerEntry]:
+    """Stores written down and not yet recorded as deleted, oldest first."""
+    entries: dict[tuple[str, str], LedgerEntry] = {}
+    for path in paths:
+        try:
+            lines = Path(path).read_text(encoding="utf-8").splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue  # a torn last line after a crash
+            if not isinstance(rec, dict):
+                continue
+            name = rec.get("name")
+            key = (str(path), name or rec.get("store_id") or "")
+            entry = entries.get(key)
+            if entry is None:
+                entry = entries[key] = LedgerEntry(name=name or "", target=rec.get("target") or {},
+                                                   run_prefix=rec.get("run_prefix", ""), ledger_file=str(path))
+            entry.events.append(rec.get("event", ""))
+            if rec.get("store_id"):
+                entry.store_id = rec["store_id"]
+            if rec.get("event") == "deleted":
+                entry.deleted = True
+            elif rec.get("event") in ("intent", "created"):
+                entry.deleted = False
+            if rec.get("note"):
+                entry.note = rec["note"]
+    return [e for e in entries.values() if not e.deleted]
+
+
+def same_target(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Ledger entries match a target when adapter, endpoint and region agree (and account, when both know it)."""
+    for key in ("adapter", "endpoint", "region"):
+        if (a.get(key) or None) != (b.get(key) or None):
+            return False
+    if a.get("account") and b.get("account") and a["account"] != b["account"]:
+        return False
+    return True

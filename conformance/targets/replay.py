@@ -1,0 +1,265 @@
+"""The `replay` adapter: serves a cassette recorded with `--record DIR` instead of a live target.
+
+A run recorded once (against AWS, or any target) can then gate a change in CI
+without credentials or the original target. Observations are served by (case
+id, sequence number inside the case); each request is normalised the way the
+recorder normalised it and must equal the recorded one. A missing entry or a
+request that differs is answered with an Observation whose transport_error
+starts `replay: no recorded response for` (the case becomes ERROR): never a crash.
+
+Target config:
+
+    target:
+      adapter: replay
+      cassette: path/to/cassette     # relative paths are resolved against the config file
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from conformance.errors import ConfigError
+from conformance.observation import Observation
+from conformance.report.cassette import (
+    RAISED,
+    RUN_SCOPE,
+    Cassette,
+    Normaliser,
+    SecretMask,
+    describe_call,
+    describe_extra,
+    describe_raw,
+    first_difference,
+    import_suite_modules,
+    load_cassette,
+    normalise_observation,
+    normalise_request,
+)
+from conformance.report.cassette import world_from_dict
+from conformance.targets.base import Capabilities, Identity, Target, Timeouts, World
+
+MISSING = "replay: no recorded response for"
+# Shapes of the ids a replay hands out (distinct from the cassette's placeholders, which start at 0).
+MINTED = {
+    "cks": lambda n: f"cks-f{n:016x}",
+    "mrk": lambda n: f"mrk-f{n:031x}",
+    "uuid": lambda n: f"ffffffff-0000-4000-8000-{n:012x}",
+}
+
+
+class ReplayTarget(Target):
+    """A target whose every answer comes from a cassette."""
+
+    def __init__(self, settings: Any):
+        self.cassette: Cassette = load_cassette(cassette_path(settings))
+        import_suite_modules()  # the same Hypothesis constant pool as the recording (see there)
+        meta = self.cassette.meta
+        recorded = meta.get("identity") or {}
+        self.identity = Identity(
+            name=f"{recorded.get('name') or 'unknown'} (replay)",
+            adapter="replay",
+            version=recorded.get("version"),
+            endpoint=f"cassette:{self.cassette.path}",
+            region=recorded.get("region") or "us-east-1",
+        )
+        self.recorded_identity = recorded
+        self.world: World = world_from_dict(meta.get("world") or {})
+        self.timeouts: Timeouts = self.world.timeouts
+        caps = meta.get("capabilities") or {}
+        extras: dict[str, Any] = {}
+        for name, value in (caps.get("extras") or {}).items():
+            extras[name] = self._extra_from_meta(name, value)
+        self.capabilities = Capabilities(
+            unimplemented=dict(caps.get("unimplemented") or {}),
+            observable_transitions=bool(caps.get("observable_transitions", False)),
+            extras=extras,
+        )
+        self._lock = threading.RLock()
+        self._case = RUN_SCOPE
+        self._seq: dict[str, int] = {}
+        self._minted: dict[str, int] = {}
+        self._normaliser = self._new_normaliser()
+        self._mask = SecretMask()
+        self.misses: list[str] = []  # every request the cassette could not answer (for reports/tests)
+
+    def _new_normaliser(self) -> Normaliser:
+        keep = [v for k, v in vars(self.world).items() if isinstance(v, str) and k != "kmsuser_password"]
+        return Normaliser(keep=keep, mint=self._mint)
+
+    def _mint(self, kind: str) -> str:
+        """A run-unique id for a target-made id the cassette numbers per case."""
+        self._minted[kind] = n = self._minted.get(kind, 0) + 1
+        return MINTED[kind](n)
+
+    def begin_case(self, case_id: str) -> None:
+        with self._lock:
+            self._case = case_id or RUN_SCOPE
+            self._seq[self._case] = 0
+            self._normaliser = self._new_normaliser()
+
+    def call(self, operation: str, params: dict[str, Any] | None = None, *, service: str = "kms") -> Observation:
+        return self._serve(describe_call(operation, params, service), operation)
+
+    def send_raw(self, body, *, amz_target, content_type="application/x-amz-json-1.1", headers=None,
+                 signing="valid", method="POST", path="/") -> Observation:
+        request = describe_raw(
+            body, amz_target=amz_target, content_type=content_type, headers=headers or {},
+            signing=signing, method=method, path=path,
+        )
+        operation = amz_target.split(".", 1)[1] if isinstance(amz_target, str) and "." in amz_target else None
+        return self._serve(request, operation)
+
+    def close(self) -> None:
+        """Nothing to release: the cassette is read once."""
+
+    # -- serving
+
+    def _next(self, request: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
+        """The recorded entry for this request, or None and why not (under the lock)."""
+        case = self._case
+        seq = self._seq.get(case, 0)
+        self._seq[case] = seq + 1
+        actual = normalise_request(request, self._normaliser, self._mask)
+        where = f"case {case} request #{seq}"
+        entry = self.cassette.get(case, seq)
+        if entry is None:
+            return None, f"{MISSING} {where} ({_label(request)}): the cassette has none"
+        diff = first_difference(entry.get("request"), actual)
+        if diff:
+            return None, f"{MISSING} {where} ({_label(request)}): request differs from the recording at {diff}"
+        return entry, ""
+
+    def _serve(self, request: dict[str, Any], operation: str | None) -> Observation:
+        with self._lock:
+            entry, why = self._next(request)
+            if entry is None:
+                self.misses.append(why)
+                return Observation(operation=operation, transport_error=why)
+            stored = entry.get("observation") or {}
+            if entry.get("kind") == RAISED:
+                raise ValueError(stored.get("message") or "the recorded target refused this request")
+            # Keep the placeholder numbering in step with the recorder's.
+            normalise_observation(stored, self._normaliser)
+            served = SecretMask.restore(self._normaliser.restore(stored), self._mask.request_secrets(request))
+            return Observation.from_dict(served)
+
+    def _extra_from_meta(self, name: str, value: Any) -> Any:
+        if isinstance(value, dict) and value.get("__callable__"):
+            return _ReplayedCallable(name, self._replay_extra_call)
+        if isinstance(value, dict) and "__opaque__" in value:
+            return StandIn(f"{name} ({value['__opaque__']})")
+        return value
+
+    def _replay_extra_call(self, name: str, args: tuple, kwargs: dict) -> Any:
+        request = {"api": "extra", "name": name, "args": [describe_extra(a) for a in args],
+                   "kwargs": {k: describe_extra(v) for k, v in kwargs.items()}}
+        with self._lock:
+            entry, why = self._next(request)
+            if entry is None:
+                self.misses.append(why)
+                raise ReplayMiss(why)
+            result = (entry.get("observation") or {}).get("result")
+            self._normaliser.value({"result": result})
+            result = SecretMask.restore(self._normaliser.restore(result), self._mask.request_secrets(request))
+        if isinstance(result, dict) and "__opaque__" in result:
+            return StandIn(f"result of {name} ({result['__opaque__']})")
+        return result
+
+
+class _ReplayedCallable:
+    """Serves a recorded callable extra's results in order; its attributes are inert stand-ins."""
+
+    def __init__(self, name: str, replay):
+        self._name, self._replay = name, replay
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._replay(self._name, args, kwargs)
+
+    def __getattr__(self, attr: str) -> "StandIn":
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        return StandIn(f"{self._name}.{attr}")
+
+
+class StandIn:
+    """An inert object for a recorded target's handle (e.g. the reference backend) in a replay.
+
+    Whatever a case does with it (read an attribute, call it, iterate it, use it
+    as a context manager, assign to it) does nothing: the target answers the case
+    then got are served from the cassette.
+    """
+
+    def __init__(self, label: str):
+        object.__setattr__(self, "_label", label)
+
+    def __getattr__(self, attr: str) -> "StandIn":
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        return StandIn(f"{self._label}.{attr}")
+
+    def __setattr__(self, attr: str, value: Any) -> None:
+        pass
+
+    def __call__(self, *args: Any, **kwargs: Any) -> "StandIn":
+        return StandIn(f"{self._label}()")
+
+    def __iter__(self):
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __enter__(self) -> "StandIn":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+    def __repr__(self) -> str:
+        return f"<replay stand-in for {self._label}>"
+
+
+class ReplayMiss(RuntimeError):
+    """A capability extra (adapter knob) was called in a way the cassette did not record."""
+
+
+def _label(request: dict[str, Any]) -> str:
+    if request.get("api") == "call":
+        return f"{request.get('service')}:{request.get('operation')}"
+    if request.get("api") == "raw":
+        return f"raw {request.get('amz_target')}"
+    return f"extra {request.get('name')}"
+
+
+def cassette_path(settings: Any) -> Path:
+    """Find `target.cassette` in a TargetConfig, TargetSettings, config dict or plain path.
+
+    A relative path is taken relative to the config file's folder (falling back
+    to the working directory when only that one exists).
+    """
+    if isinstance(settings, (str, os.PathLike)):
+        return Path(settings)
+    value = base = None
+    if isinstance(settings, dict):
+        target = settings.get("target") if isinstance(settings.get("target"), dict) else settings
+        value = target.get("cassette")
+        base = settings.get("_config_dir") or settings.get("config_dir")
+    else:
+        value = getattr(settings, "cassette", None) or getattr(getattr(settings, "target", None), "cassette", None)
+        source = getattr(settings, "source", None) or getattr(settings, "path", None)
+        if source and not str(source).startswith("<"):
+            base = Path(source).parent
+    if not value:
+        raise ConfigError("target.cassette: the replay adapter needs `cassette: DIR` under `target:`")
+    path = Path(os.path.expanduser(str(value)))
+    if not path.is_absolute() and base:
+        beside_config = Path(base) / path
+        if beside_config.exists() or not path.exists():
+            path = beside_config
+    return path
