@@ -158,6 +158,12 @@ class StoreMachine(RuleBasedStateMachine):
                              "model": {"status": m_status, "error_code": m_code, "body": m_body}}),
             expected={"status": m_status, "error_code": m_code},
             verdict=str(Verdict.PASS if same else Verdict.FAIL)))
+        if operation == "CreateCustomKeyStore" and obs.ok and isinstance(obs.body, dict):
+            # Remember every store the target made, even one the model refused: teardown must
+            # remove it, or it leaks into the next sequence and makes the run flaky.
+            made = obs.body.get("CustomKeyStoreId")
+            if made and made not in self.created:
+                self.created.append(made)
         if obs.transport_error:
             raise self.run.diverged(f"{label}: no response from the target ({obs.transport_error})")
         if not same:
@@ -230,7 +236,6 @@ class StoreMachine(RuleBasedStateMachine):
             if ledger is not None:
                 ledger.created(params["CustomKeyStoreName"], tid)
             self.t2m[tid] = mid
-            self.created.append(tid)
             self._compare_views()
             return (tid, mid)
         if ledger is not None and not obs.ok:
@@ -344,7 +349,18 @@ def run_stateful(ctx: CaseContext, case: Case) -> CaseResult:
         detail = (f"target diverged from the model: {run.failure}\nsmallest sequence found before the shrink "
                   f"budget ran out:\n{sequence}")
     except Exception as exc:  # noqa: BLE001 - harness trouble is ERROR, with the reason
-        verdict, detail = Verdict.ERROR, f"stateful run failed: {type(exc).__name__}: {scrub(str(exc))[:300]}"
+        if run.failure is not None:
+            # A divergence was observed, but replaying it while shrinking behaved differently
+            # (e.g. Hypothesis reports flaky data generation because the target kept state the
+            # sequence did not create). The divergence itself is real: report the smallest
+            # sequence that showed it, and say why it is not shrunk further.
+            verdict = Verdict.FAIL
+            run.steps = run.failing_steps
+            sequence = "\n".join(f"{i + 1}. {st.label}" for i, st in enumerate(run.steps))
+            detail = (f"target diverged from the model: {run.failure}\nsmallest sequence observed "
+                      f"(shrinking stopped: {type(exc).__name__}):\n{sequence}")
+        else:
+            verdict, detail = Verdict.ERROR, f"stateful run failed: {type(exc).__name__}: {scrub(str(exc))[:300]}"
     if verdict == Verdict.PASS:
         unimplemented = getattr(ctx.target.capabilities, "unimplemented", {}) or {}
         if any(op in unimplemented for op in OPERATIONS):
