@@ -38,18 +38,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from conformance import CUSTOM_KEY_STORE_OPERATIONS
 from conformance.reference.config import ReferenceConfig
 from conformance.reference.errors import ApiError
 from conformance.reference.validation import emulator_model, validate
 from conformance.reference.world import normalize_pem
 
-KMS_OPERATIONS = (
-    "CreateCustomKeyStore",
-    "UpdateCustomKeyStore",
-    "ConnectCustomKeyStore",
-    "DisconnectCustomKeyStore",
-    "DescribeCustomKeyStores",
-    "DeleteCustomKeyStore",
+KMS_OPERATIONS = CUSTOM_KEY_STORE_OPERATIONS + (
     "CreateKey",
     "DescribeKey",
     "ScheduleKeyDeletion",

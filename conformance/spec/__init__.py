@@ -8,19 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from conformance import CUSTOM_KEY_STORE_OPERATIONS  # noqa: F401 - re-exported
 from conformance.spec.editions import edition_model, edition_semantics, known_editions
 from conformance.spec.loader import load_model
 from conformance.spec.model import ErrorInfo, Member, Operation, ServiceModel, Shape
 from conformance.spec.oracle import Prediction, Violation, predict_validation, type_mismatches
 
-CUSTOM_KEY_STORE_OPERATIONS = (
-    "CreateCustomKeyStore",
-    "UpdateCustomKeyStore",
-    "ConnectCustomKeyStore",
-    "DisconnectCustomKeyStore",
-    "DescribeCustomKeyStores",
-    "DeleteCustomKeyStore",
-)
 
 _LAZY = {
     "load_slice": "conformance.spec.slice",

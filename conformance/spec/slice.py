@@ -17,20 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from conformance.errors import UsageError
+from conformance import CUSTOM_KEY_STORE_OPERATIONS
 from conformance.spec.editions import CURRENT, apply_overlay, load_overlay, reachable_shapes
 from conformance.spec.loader import SPECS_DIR, load_model
 from conformance.spec.model import ErrorInfo, Member, Operation, ServiceModel, Shape
 
 SLICE_FORMAT = "kms-conformance-slice/1"
 SLICE_PATH = SPECS_DIR / "kms-custom-key-stores.json"
-SLICE_OPERATIONS = (
-    "CreateCustomKeyStore",
-    "UpdateCustomKeyStore",
-    "ConnectCustomKeyStore",
-    "DisconnectCustomKeyStore",
-    "DescribeCustomKeyStores",
-    "DeleteCustomKeyStore",
-)
+SLICE_OPERATIONS = CUSTOM_KEY_STORE_OPERATIONS
 # Provenance keys that may differ between two generations of identical content.
 VOLATILE_PROVENANCE = ("generated_on",)
 
