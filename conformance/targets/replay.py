@@ -17,6 +17,7 @@ Target config:
 from __future__ import annotations
 
 import os
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -37,12 +38,14 @@ from conformance.report.cassette import (
     load_cassette,
     normalise_observation,
     normalise_request,
+    world_from_dict,
 )
-from conformance.report.cassette import world_from_dict
 from conformance.targets.base import Capabilities, Identity, Target, Timeouts, World
 
 MISSING = "replay: no recorded response for"
-# Shapes of the ids a replay hands out (distinct from the cassette's placeholders, which start at 0).
+_HYPOTHESIS_KINDS = re.compile(r"/(property|stateful|schemathesis)/")
+# Shapes of the ids a replay hands out: run-unique, and distinct from the cassette's per-case
+# placeholders (cks-00000000000000001, ...).
 MINTED = {
     "cks": lambda n: f"cks-f{n:016x}",
     "mrk": lambda n: f"mrk-f{n:031x}",
@@ -84,6 +87,11 @@ class ReplayTarget(Target):
         self._normaliser = self._new_normaliser()
         self._mask = SecretMask()
         self.misses: list[str] = []  # every request the cassette could not answer (for reports/tests)
+        recorded_seed, seed = meta.get("python_hash_seed"), os.environ.get("PYTHONHASHSEED")
+        self._seed_hint = "" if recorded_seed not in (None, "random") and recorded_seed == seed else (
+            f" (Hypothesis-driven cases replay only under the recording's PYTHONHASHSEED: recorded with "
+            f"{recorded_seed or 'a random one'}, replayed with {seed or 'a random one'}; record and replay "
+            f"with e.g. PYTHONHASHSEED=0)")
 
     def _new_normaliser(self) -> Normaliser:
         keep = [v for k, v in vars(self.world).items() if isinstance(v, str) and k != "kmsuser_password"]
@@ -129,7 +137,8 @@ class ReplayTarget(Target):
             return None, f"{MISSING} {where} ({_label(request)}): the cassette has none"
         diff = first_difference(entry.get("request"), actual)
         if diff:
-            return None, f"{MISSING} {where} ({_label(request)}): request differs from the recording at {diff}"
+            hint = self._seed_hint if _HYPOTHESIS_KINDS.search(case) else ""
+            return None, f"{MISSING} {where} ({_label(request)}): request differs from the recording at {diff}{hint}"
         return entry, ""
 
     def _serve(self, request: dict[str, Any], operation: str | None) -> Observation:

@@ -1,0 +1,779 @@
+"""Record every request and observation of a run as a cassette that `replay` can serve.
+
+A cassette is a folder:
+
+- `meta.json`: the recorded target's identity, world (roles) and capabilities,
+  so a replay reproduces what cases see without the original target;
+- `interactions.jsonl`: one line per request, appended and flushed as it
+  happens (a crashed run keeps what it recorded). Each line holds the case id,
+  the request's sequence number inside the case, the request and the observation.
+
+Nothing secret is written (see SecretMask), and what changes from run to run is
+normalised (see Normaliser): store, key and request ids become placeholders
+numbered by first appearance inside their case, names carrying the run prefix
+become `<run>-<label>#N`, account ids in ARNs become AWS's example account, and
+timestamps become AWS's example moment in the same format. Numbering restarts
+with every case, so a case's lines do not depend on which other cases ran.
+
+Replay (conformance/targets/replay.py) normalises each request the same way and
+compares it with the recorded one; normalising is stable on its own output, and
+the placeholders a replay serves are mapped back to the values the replayed case
+itself sent (its store names, its made-up ids), so the case sees answers about
+its own requests.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import threading
+from collections.abc import MutableMapping
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from conformance.errors import ConfigError
+from conformance.observation import Observation
+from conformance.redact import REDACTED, SECRET_KEYS, register_secret
+from conformance.targets.driving import RUN_PREFIX_ROOT
+from conformance.targets.base import Capabilities, Identity, Target, Timeouts, World
+
+CASSETTE_FORMAT = 1
+META_FILE = "meta.json"
+INTERACTIONS_FILE = "interactions.jsonl"
+# Requests made outside any case (capability probing, end-of-run cleanup).
+RUN_SCOPE = "__run__"
+# An interaction whose request the adapter refused with ValueError: replay raises it again.
+RAISED = "raised"
+
+TIMESTAMP = "<timestamp>"
+REQUEST_ID = "<request-id>"
+DOC_ACCOUNT_ID = "111122223333"  # AWS's documentation account id
+DOC_EPOCH = 1499288695.918  # the CreationDate of AWS's DescribeCustomKeyStores example
+
+# Blanks secret values in JSON text and CLI arguments whatever their length (results.py's rules).
+from conformance.report.results import scrub_secret_fragments as _scrub_fragments  # noqa: E402
+
+
+# ---------------------------------------------------------------------------- normalising
+
+_ID_KINDS: list[tuple[str, re.Pattern[str], Callable[[int], str]]] = [
+    ("cks", re.compile(r"\bcks-[0-9a-f]{17}\b"), lambda n: f"cks-{n:017x}"),
+    ("mrk", re.compile(r"\bmrk-[0-9a-f]{32}\b"), lambda n: f"mrk-{n:032x}"),
+    (
+        "uuid",
+        re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"),
+        lambda n: f"00000000-0000-4000-8000-{n:012x}",
+    ),
+]
+# The run's store-name prefix (`<root>-<UTC stamp>-<hex>`, targets/driving.py make_run_prefix): it
+# differs between a recording and its replay, so it is normalised wherever it appears.
+RUN_PREFIX_RE = re.compile(r"\b" + re.escape(RUN_PREFIX_ROOT) + r"-[0-9TZ]{14,17}-[0-9a-f]{4,}\b")
+RUN_PLACEHOLDER = "<run>"
+_ARN_ACCOUNT_RE = re.compile(r"(arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:)(\d{12})(:)")
+# Timestamps become AWS's example moment (DOC_EPOCH) in the same format, so text that holds
+# them keeps its shape (a case or `compare` may parse or pattern-match it).
+_TIMESTAMP_RES = [
+    (re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?"), "2017-07-05T21:04:55Z"),
+    (re.compile(r"\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT\b"),
+     "Wed, 05 Jul 2017 21:04:55 GMT"),
+]
+# Not rewritten: the compact X-Amz-Date form inside answers (a signature-expiry message quotes the
+# request's own signing time, which no placeholder could give back in a replay).
+HTTP_DATE = "Wed, 05 Jul 2017 21:04:55 GMT"
+_TIMESTAMP_KEY_RE = re.compile(r"(Date|Time|Timestamp)$")
+# A timestamp member's number inside JSON text (raw bodies).
+_JSON_TIME_NUMBER_RE = re.compile(r'("[A-Za-z]*(?:Date|Time|Timestamp)"\s*:\s*)(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)')
+_REQUEST_ID_HEADERS = {"x-amzn-requestid", "x-amz-request-id", "x-amz-id-2", "x-amzn-trace-id"}
+_VOLATILE_HEADERS = {"date", "x-amz-date", "content-length"}
+
+
+class Normaliser:
+    """Rewrites run-varying values to stable placeholders, consistently within one case.
+
+    Server-made ids (store, key and request ids) become numbered placeholders by
+    first appearance. Names the run made (`<run prefix>-<label>-<counter>`, and
+    any literal `run_tokens`) become `<run>-<label>#N`, so the run prefix and the
+    run-wide name counter do not matter. `keep` holds values that must survive
+    untouched (the world's fixture ids: the same in the recording and the replay).
+
+    `restore` maps placeholders back to the values this normaliser saw: a replay
+    uses it to hand a case back its own names and ids inside served answers.
+    """
+
+    def __init__(self, keep: Iterable[str] = (), run_tokens: Iterable[str] = (),
+                 mint: Callable[[str], str] | None = None):
+        self.keep = {k for k in keep if k}
+        # Replay only: a fresh placeholder in a served answer stands for an id the target made;
+        # `mint(kind)` gives it a run-unique value (per-case placeholders repeat across cases,
+        # and a case or the driver may key state by id across cases).
+        self._mint = mint
+        tokens = sorted({t for t in run_tokens if t}, key=len, reverse=True)
+        alternatives = [re.escape(t) for t in tokens] + [RUN_PREFIX_RE.pattern, re.escape(RUN_PLACEHOLDER)]
+        self._run_re = re.compile(r"(?:" + "|".join(alternatives) + r")((?:-[A-Za-z0-9_]+)*)(?:#\d+)?")
+        self.reset()
+
+    def reset(self) -> None:
+        self._maps: dict[str, dict[str, str]] = {kind: {} for kind, _, _ in _ID_KINDS}
+        self._counts: dict[str, int] = {}
+        self._run_names: dict[str, str] = {}
+        self._reverse: dict[str, str] = {}
+
+    def _run_name(self, m: re.Match[str]) -> str:
+        raw = m.group(0)
+        if raw in self._reverse:  # a placeholder this normaliser issued (served back by a replay)
+            return raw
+        if raw not in self._run_names:
+            label = re.sub(r"-\d+$", "", m.group(1))
+            placeholder = f"{RUN_PLACEHOLDER}{label}#{len(self._run_names) + 1}"
+            self._run_names[raw] = placeholder
+            self._reverse.setdefault(placeholder, raw)
+        return self._run_names[raw]
+
+    def text(self, s: str) -> str:
+        s = self._run_re.sub(self._run_name, s)
+        for kind, rx, make in _ID_KINDS:
+            mapping = self._maps[kind]
+
+            def sub(m: re.Match[str], mapping=mapping, make=make) -> str:
+                raw = m.group(0)
+                if raw in self.keep or raw in self._reverse:
+                    return raw
+                key = raw.lower()
+                if key not in mapping:
+                    self._counts[kind] = self._counts.get(kind, 0) + 1
+                    placeholder = make(self._counts[kind])
+                    mapping[key] = placeholder
+                    if self._mint is not None and raw == placeholder:
+                        minted = self._mint(kind)
+                        mapping[minted.lower()] = placeholder
+                        self._reverse[placeholder] = minted
+                    else:
+                        self._reverse.setdefault(placeholder, raw)
+                return mapping[key]
+
+            s = rx.sub(sub, s)
+        s = _ARN_ACCOUNT_RE.sub(lambda m: m.group(1) + DOC_ACCOUNT_ID + m.group(3), s)
+        for rx, fixed in _TIMESTAMP_RES:
+            s = rx.sub(fixed, s)
+        return _JSON_TIME_NUMBER_RE.sub(lambda m: m.group(1) + (repr(DOC_EPOCH) if "." in m.group(2) or "e" in m.group(2).lower() else str(int(DOC_EPOCH))), s)
+
+    def restore(self, obj: Any) -> Any:
+        """Placeholders this normaliser issued, put back to the values they stood for."""
+        if isinstance(obj, dict):
+            return {k: self.restore(v) for k, v in obj.items()}
+        if isinstance(obj, list):
+            return [self.restore(v) for v in obj]
+        if isinstance(obj, str) and self._reverse:
+            back = lambda m: self._reverse.get(m.group(0), m.group(0))  # noqa: E731
+            obj = self._run_re.sub(back, obj)
+            for _, rx, _ in _ID_KINDS:
+                obj = rx.sub(back, obj)
+        return obj
+
+    def value(self, obj: Any, key: str | None = None) -> Any:
+        """Normalise a JSON-like value; `key` is the member name it sits under."""
+        if isinstance(obj, dict):
+            return {k: self.value(v, k) for k, v in obj.items()}
+        if isinstance(obj, list):
+            return [self.value(v, key) for v in obj]
+        if key and _TIMESTAMP_KEY_RE.search(key) and not isinstance(obj, bool):
+            if isinstance(obj, (int, float)):  # keep the JSON type: cases check it is a number
+                return DOC_EPOCH if isinstance(obj, float) else int(DOC_EPOCH)
+            if isinstance(obj, str):
+                try:
+                    float(obj)
+                    return repr(DOC_EPOCH)  # epoch seconds sent as a string
+                except ValueError:
+                    text = self.text(obj)
+                    return text if text != obj else TIMESTAMP
+        if isinstance(obj, str):
+            return self.text(obj)
+        return obj
+
+    def headers(self, headers: dict[str, Any] | None) -> dict[str, Any]:
+        out = {}
+        for k, v in (headers or {}).items():
+            lk = k.lower()
+            if lk in _REQUEST_ID_HEADERS:
+                out[k] = REQUEST_ID
+            elif lk in _VOLATILE_HEADERS:
+                out[k] = {"date": HTTP_DATE, "x-amz-date": "20170705T210455Z"}.get(lk, "<length>")
+            else:
+                out[k] = self.text(v) if isinstance(v, str) else v
+        return out
+
+
+MIN_SECRET_LEN = 4  # shorter values cannot be masked without mangling ordinary text
+_SIG_RE = re.compile(r"(Signature=)[0-9a-f]{16,}")
+_SECRET_PLACEHOLDER_RE = re.compile(r"<secret-(\d+)>")
+_SECRET_IN_JSON_TEXT = re.compile(
+    r'"(' + "|".join(re.escape(k) for k in sorted(SECRET_KEYS)) + r')"\s*:\s*"((?:[^"\\]|\\.)*)'
+)
+
+
+def is_secret_key(key: Any) -> bool:
+    return isinstance(key, str) and (key in SECRET_KEYS or key.lower() in SECRET_KEYS)
+
+
+class SecretMask:
+    """Keeps secrets out of a cassette without changing what a replay serves.
+
+    Hand-written because the run-wide registry (`redact.scrub`) grows as cases
+    run (every password a case sends is registered), so masking with it would
+    make a request recorded early differ from the same request replayed later,
+    and it rewrites coincidental matches in answers (a password "aaaa" inside a
+    long test URL). Instead, per interaction:
+    - members under secret keys become ***REDACTED***;
+    - each secret value the request itself carries becomes `<secret-N>` wherever
+      it appears; replay puts the replayed request's N-th secret back, so an
+      answer that happened to contain it is served exactly as it was;
+    - the target's own secrets (kmsuser password, AWS secret key) become
+      ***REDACTED*** everywhere; SigV4 signatures and secret-bearing JSON or CLI
+      fragments in text are blanked.
+    """
+
+    def __init__(self, fixed: Iterable[str | None] = ()):
+        self.fixed = sorted({v for v in fixed if isinstance(v, str) and len(v) >= MIN_SECRET_LEN})
+
+    @staticmethod
+    def request_secrets(request: Any) -> list[str]:
+        """Secret values a request carries, in order of appearance (the numbering of `<secret-N>`)."""
+        found: list[str] = []
+
+        def add(value: Any) -> None:
+            if isinstance(value, str) and len(value) >= MIN_SECRET_LEN and value not in found:
+                found.append(value)
+
+        def walk(obj: Any, secret: bool = False) -> None:
+            if isinstance(obj, dict):
+                for k, v in obj.items():
+                    walk(v, secret or is_secret_key(k))
+            elif isinstance(obj, (list, tuple)):
+                for v in obj:
+                    walk(v, secret)
+            elif secret:
+                add(obj)
+
+        walk(request)
+        body = request.get("body") if isinstance(request, dict) else None
+        if isinstance(body, str) and body.strip():
+            try:
+                walk(json.loads(body))
+            except ValueError:  # malformed on purpose: find "Secret": "value" pairs in the text
+                for m in _SECRET_IN_JSON_TEXT.finditer(body):
+                    add(m.group(2))
+        return found
+
+    def mask(self, obj: Any, secrets: list[str] = ()) -> Any:
+        table = {value: f"<secret-{i}>" for i, value in enumerate(secrets, 1)}
+        for value in self.fixed:
+            table.setdefault(value, REDACTED)
+        rx = re.compile("|".join(re.escape(v) for v in sorted(table, key=len, reverse=True))) if table else None
+
+        def text(value: str) -> str:
+            if rx is not None:
+                value = rx.sub(lambda m: table[m.group(0)], value)
+            return _scrub_fragments(_SIG_RE.sub(r"\1" + REDACTED, value))
+
+        def walk(o: Any) -> Any:
+            if isinstance(o, dict):
+                return {k: (REDACTED if is_secret_key(k) and v is not None else walk(v)) for k, v in o.items()}
+            if isinstance(o, list):
+                return [walk(v) for v in o]
+            if isinstance(o, str):
+                return text(o)
+            return o
+
+        return walk(_jsonable(obj))
+
+    @staticmethod
+    def restore(obj: Any, secrets: list[str]) -> Any:
+        """Put a replayed request's secrets back where the recording had `<secret-N>`."""
+
+        def text(value: str) -> str:
+            def sub(m: re.Match[str]) -> str:
+                i = int(m.group(1)) - 1
+                return secrets[i] if 0 <= i < len(secrets) else m.group(0)
+
+            return _SECRET_PLACEHOLDER_RE.sub(sub, value)
+
+        def walk(o: Any) -> Any:
+            if isinstance(o, dict):
+                return {k: walk(v) for k, v in o.items()}
+            if isinstance(o, list):
+                return [walk(v) for v in o]
+            if isinstance(o, str):
+                return text(o)
+            return o
+
+        return walk(obj)
+
+
+def _jsonable(obj: Any) -> Any:
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return _jsonable(asdict(obj))
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, set)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, (bytes, bytearray)):
+        return bytes(obj).decode("utf-8", errors="replace")
+    if obj is None or isinstance(obj, (str, int, float, bool)):
+        return obj
+    return str(obj)
+
+
+def describe_call(operation: str, params: dict[str, Any] | None, service: str) -> dict[str, Any]:
+    """The recorded form of a `Target.call` request."""
+    return {"api": "call", "service": service, "operation": operation, "params": params or {}}
+
+
+def describe_raw(body: Any, **kwargs: Any) -> dict[str, Any]:
+    """The recorded form of a `Target.send_raw` request (body as text)."""
+    if isinstance(body, (bytes, bytearray)):
+        body = bytes(body).decode("utf-8", errors="replace")
+    return {"api": "raw", "body": body, **kwargs}
+
+
+def normalise_request(request: dict[str, Any], normaliser: Normaliser, mask: SecretMask | None = None) -> dict[str, Any]:
+    """A request as recorded: secrets masked, run-varying values normalised."""
+    mask = mask or SecretMask()
+    cleaned = mask.mask(request, mask.request_secrets(request))
+    out = {}
+    for k, v in cleaned.items():
+        if k == "headers":
+            out[k] = normaliser.headers(v)
+        else:
+            out[k] = normaliser.value(v, k if k != "body" else None)
+    return out
+
+
+def normalise_observation(observation: Observation | dict[str, Any], normaliser: Normaliser,
+                          mask: SecretMask | None = None, secrets: list[str] = ()) -> dict[str, Any]:
+    """An observation as recorded: secrets masked (`secrets`: the request's), ids and timestamps normalised."""
+    data = observation.to_dict() if isinstance(observation, Observation) else dict(observation)
+    data = (mask or SecretMask()).mask(data, list(secrets))
+    data["headers"] = normaliser.headers(data.get("headers"))
+    for k in ("body", "message", "raw_body", "transport_error", "error_code"):
+        if data.get(k) is not None:
+            data[k] = normaliser.value(data[k])
+    if isinstance(data.get("latency_s"), (int, float)):
+        data["latency_s"] = round(float(data["latency_s"]), 4)
+    return data
+
+
+# ---------------------------------------------------------------------------- meta
+
+
+def _world_to_dict(world: World | None, mask: SecretMask) -> dict[str, Any]:
+    if world is None:
+        return {}
+    data = asdict(world)
+    if data.get("kmsuser_password"):
+        # A replayed case must still find the role; the value itself is never kept.
+        data["kmsuser_password"] = REDACTED
+    return mask.mask(data)
+
+
+def world_from_dict(data: dict[str, Any]) -> World:
+    data = dict(data or {})
+    timeouts = Timeouts(**{k: v for k, v in (data.pop("timeouts", None) or {}).items() if k in Timeouts.__dataclass_fields__})
+    known = {f.name for f in fields(World)} - {"timeouts"}
+    return World(timeouts=timeouts, **{k: v for k, v in data.items() if k in known})
+
+
+def _capabilities_to_dict(caps: Capabilities | None, mask: SecretMask) -> dict[str, Any]:
+    if caps is None:
+        return {}
+    extras = {k: describe_extra(v) for k, v in (caps.extras or {}).items()}
+    return mask.mask(
+        {
+            "unimplemented": dict(caps.unimplemented),
+            "observable_transitions": caps.observable_transitions,
+            "extras": extras,
+        }
+    )
+
+
+def _is_plain(value: Any) -> bool:
+    """JSON data as such (no objects that would only survive as a repr with an address)."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_is_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_plain(v) for k, v in value.items())
+    return False
+
+
+def describe_extra(value: Any) -> Any:
+    """How a capability extra is kept: plain data as is, else a marker replay turns into a stand-in.
+
+    Callables (adapter knobs such as advancing the reference target's clock) are
+    recorded call by call; other objects (a backend handle) cannot be carried
+    over, and replay hands out an inert stand-in: the HTTP answers the case got
+    after using them are in the cassette anyway.
+    """
+    if _is_plain(value):
+        return _jsonable(value)
+    if callable(value):
+        return {"__callable__": True}
+    return {"__opaque__": type(value).__name__}
+
+
+def _identity_to_dict(identity: Identity | None, mask: SecretMask) -> dict[str, Any]:
+    return mask.mask(asdict(identity)) if identity is not None else {}
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+# ---------------------------------------------------------------------------- recording
+
+
+class _RecordingExtras(MutableMapping):
+    """The inner target's `capabilities.extras`, with callables handed out wrapped for recording."""
+
+    def __init__(self, inner: dict[str, Any], wrap: Callable[[str, Callable[..., Any]], Callable[..., Any]]):
+        self._inner, self._wrap = inner, wrap
+
+    def __getitem__(self, key: str) -> Any:
+        value = self._inner[key]
+        return self._wrap(key, value) if callable(value) else value
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._inner[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._inner[key]
+
+    def __iter__(self):
+        return iter(self._inner)
+
+    def __len__(self) -> int:
+        return len(self._inner)
+
+
+class _RecordedCallable:
+    """A callable extra whose calls (arguments and result) go to the cassette; attributes pass through."""
+
+    def __init__(self, name: str, fn: Callable[..., Any], record: Callable[..., None]):
+        self._name, self._fn, self._record = name, fn, record
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        result = self._fn(*args, **kwargs)
+        self._record(self._name, args, kwargs, result)
+        return result
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self._fn, attr)
+
+
+class _RecordingCapabilities:
+    """Reads and writes go to the inner target's Capabilities (probing fills them in place)."""
+
+    def __init__(self, inner: Capabilities, wrap: Callable[[str, Callable[..., Any]], Callable[..., Any]]):
+        object.__setattr__(self, "_inner", inner)
+        object.__setattr__(self, "extras", _RecordingExtras(inner.extras, wrap))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._inner, name, value)
+        if name == "extras":
+            object.__setattr__(self, "extras", _RecordingExtras(value, self.extras._wrap))
+
+
+@functools.cache
+def import_suite_modules() -> None:
+    """Import every module of the suite, in a recording and in its replay alike.
+
+    Hypothesis draws a share of its examples from constants it finds in the
+    non-library modules loaded at draw time (hypothesis/internal/conjecture/
+    providers.py `_get_local_constants`). A replay loads other modules than the
+    run it replays (no reference emulator, say), so property cases would draw
+    other examples and miss the cassette. With every suite module loaded on
+    both sides the pool, and so the examples, are the same.
+    """
+    import importlib
+    import pkgutil
+
+    import conformance
+
+    for info in pkgutil.walk_packages(conformance.__path__, "conformance."):
+        if info.name.endswith("__main__"):
+            continue  # running it would start the CLI
+        try:
+            importlib.import_module(info.name)
+        except Exception:  # noqa: BLE001 - an optional module that cannot load here is not needed
+            continue
+
+
+def target_secrets(target: Any) -> list[str]:
+    """The target's own secrets: the world's kmsuser password and the credentials it signs with."""
+    values = [getattr(getattr(target, "world", None), "kmsuser_password", None)]
+    creds = getattr(target, "_credentials", None)  # WireTarget keeps its botocore Credentials here
+    values += [getattr(creds, "secret_key", None), getattr(creds, "token", None)]
+    values += [os.environ.get("AWS_SECRET_ACCESS_KEY"), os.environ.get("AWS_SESSION_TOKEN")]
+    return [v for v in values if isinstance(v, str) and v]
+
+
+class RecordingTarget(Target):
+    """Wraps any target: forwards everything and records each request/observation to a cassette.
+
+    The runner wraps the opened target with it for `--record DIR`. Callable
+    capability extras (adapter knobs such as forcing a store FAILED) are wrapped
+    too, so their calls and results are recorded and replay can serve them.
+    """
+
+    def __init__(self, inner: Target, cassette_dir: str | os.PathLike, *, run_tokens: Iterable[str] = ()):
+        import_suite_modules()
+        self._inner = inner
+        self.cassette_dir = Path(cassette_dir)
+        self.cassette_dir.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._case = RUN_SCOPE
+        self._seq: dict[str, int] = {}
+        self._run_tokens = list(run_tokens)
+        world = getattr(inner, "world", None)
+        if world is not None and world.kmsuser_password:
+            register_secret(world.kmsuser_password)
+        self._mask = SecretMask(target_secrets(inner))
+        self._normaliser = Normaliser(keep=self._world_values(), run_tokens=self._run_tokens)
+        self._file = open(self.cassette_dir / INTERACTIONS_FILE, "w", encoding="utf-8")
+        self._wrapped_extras: dict[tuple[str, int], Any] = {}
+        self._last_meta: str | None = None
+        self.write_meta()
+
+    # -- forwarded attributes (settable, so probing can fill the inner target's capabilities)
+
+    @property
+    def identity(self) -> Identity:  # type: ignore[override]
+        return self._inner.identity
+
+    @identity.setter
+    def identity(self, value: Identity) -> None:
+        self._inner.identity = value
+
+    @property
+    def world(self) -> World:  # type: ignore[override]
+        return self._inner.world
+
+    @world.setter
+    def world(self, value: World) -> None:
+        self._inner.world = value
+
+    @property
+    def timeouts(self) -> Timeouts:  # type: ignore[override]
+        return getattr(self._inner, "timeouts", None) or self._inner.world.timeouts
+
+    @timeouts.setter
+    def timeouts(self, value: Timeouts) -> None:
+        self._inner.timeouts = value
+
+    @property
+    def capabilities(self) -> Capabilities:  # type: ignore[override]
+        caps = self._inner.capabilities
+        if caps is None:
+            return caps
+        return _RecordingCapabilities(caps, self._wrap_extra)  # type: ignore[return-value]
+
+    @capabilities.setter
+    def capabilities(self, value: Capabilities) -> None:
+        self._inner.capabilities = value
+        self.write_meta()
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for attributes this class lacks: adapter-specific helpers.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._inner, name)
+
+    @property
+    def inner(self) -> Target:
+        return self._inner
+
+    # -- the Target API
+
+    def begin_case(self, case_id: str) -> None:
+        with self._lock:
+            self._case = case_id or RUN_SCOPE
+            self._seq[self._case] = 0
+            self._normaliser = Normaliser(keep=self._world_values(), run_tokens=self._run_tokens)
+            self.write_meta()
+        self._inner.begin_case(case_id)
+
+    def call(self, operation: str, params: dict[str, Any] | None = None, *, service: str = "kms") -> Observation:
+        request = describe_call(operation, params, service)
+        try:
+            observation = self._inner.call(operation, params, service=service)
+        except ValueError as exc:  # the adapter refused the request (e.g. a member boto3 cannot send)
+            self._record(request, {RAISED: type(exc).__name__, "message": str(exc)}, kind="raised")
+            raise
+        self._record(request, observation)
+        return observation
+
+    def send_raw(self, body, *, amz_target, content_type="application/x-amz-json-1.1", headers=None,
+                 signing="valid", method="POST", path="/") -> Observation:
+        request = describe_raw(
+            body, amz_target=amz_target, content_type=content_type, headers=headers or {},
+            signing=signing, method=method, path=path,
+        )
+        try:
+            observation = self._inner.send_raw(
+                body, amz_target=amz_target, content_type=content_type, headers=headers,
+                signing=signing, method=method, path=path,
+            )
+        except ValueError as exc:
+            self._record(request, {RAISED: type(exc).__name__, "message": str(exc)}, kind="raised")
+            raise
+        self._record(request, observation)
+        return observation
+
+    def close(self) -> None:
+        try:
+            self._inner.close()
+        finally:
+            with self._lock:
+                if not self._file.closed:
+                    self.write_meta()
+                    self._file.close()
+
+    # -- recording
+
+    def _record(self, request: dict[str, Any], observation: Observation | dict[str, Any], kind: str | None = None) -> None:
+        with self._lock:
+            if self._file.closed:
+                return
+            case = self._case
+            seq = self._seq.get(case, 0)
+            self._seq[case] = seq + 1
+            secrets = self._mask.request_secrets(request)
+            line = {
+                "case": case,
+                "seq": seq,
+                "request": normalise_request(request, self._normaliser, self._mask),
+                "observation": normalise_observation(observation, self._normaliser, self._mask, secrets)
+                if kind is None else self._normaliser.value(self._mask.mask(observation, secrets)),
+            }
+            if kind:
+                line["kind"] = kind
+            self._file.write(json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n")
+            self._file.flush()
+
+    def _wrap_extra(self, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        key = (name, id(fn))
+        if key not in self._wrapped_extras:
+            self._wrapped_extras[key] = _RecordedCallable(name, fn, self._record_extra)
+        return self._wrapped_extras[key]
+
+    def _record_extra(self, name: str, args: tuple, kwargs: dict, result: Any) -> None:
+        self._record({"api": "extra", "name": name, "args": [describe_extra(a) for a in args],
+                      "kwargs": {k: describe_extra(v) for k, v in kwargs.items()}},
+                     {"result": describe_extra(result)}, kind="extra")
+
+    def _world_values(self) -> list[str]:
+        world = getattr(self._inner, "world", None)
+        if world is None:
+            return []
+        return [v for k, v in asdict(world).items() if isinstance(v, str) and k != "kmsuser_password"]
+
+    def write_meta(self) -> None:
+        """(Re)write meta.json when identity, world or capabilities changed."""
+        meta = {
+            "format": CASSETTE_FORMAT,
+            "identity": _identity_to_dict(getattr(self._inner, "identity", None), self._mask),
+            "world": _world_to_dict(getattr(self._inner, "world", None), self._mask),
+            "capabilities": _capabilities_to_dict(getattr(self._inner, "capabilities", None), self._mask),
+            # Hypothesis-driven cases replay only under the same string hashing (see import_suite_modules).
+            "python_hash_seed": os.environ.get("PYTHONHASHSEED"),
+        }
+        text = json.dumps(meta, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+        if text != self._last_meta:
+            _atomic_write(self.cassette_dir / META_FILE, text)
+            self._last_meta = text
+
+
+# ---------------------------------------------------------------------------- loading
+
+
+@dataclass
+class Cassette:
+    """A loaded cassette: meta plus interactions keyed by (case id, sequence)."""
+
+    path: Path
+    meta: dict[str, Any]
+    interactions: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def cases(self) -> list[str]:
+        return sorted({case for case, _ in self.interactions})
+
+    def get(self, case: str, seq: int) -> dict[str, Any] | None:
+        return self.interactions.get((case, seq))
+
+
+def load_cassette(path: str | os.PathLike) -> Cassette:
+    """Read a cassette folder; a missing or unreadable one is a one-line ConfigError (exit 2)."""
+    root = Path(path)
+    meta_path = root / META_FILE
+    if not meta_path.is_file():
+        raise ConfigError(f"target.cassette: {root} is not a cassette (no {META_FILE}; record one with --record DIR)")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"target.cassette: cannot read {meta_path} ({exc.__class__.__name__})") from None
+    if not isinstance(meta, dict) or meta.get("format") != CASSETTE_FORMAT:
+        raise ConfigError(f"target.cassette: {meta_path} has an unknown cassette format")
+    cassette = Cassette(root, meta)
+    lines_path = root / INTERACTIONS_FILE
+    if lines_path.is_file():
+        with open(lines_path, encoding="utf-8") as fh:
+            for line in fh:
+                line = line.strip()
+                if not line:
+                    continue
+                try:
+                    item = json.loads(line)
+                    key = (str(item["case"]), int(item["seq"]))
+                except (ValueError, KeyError, TypeError):
+                    continue  # a line cut short by a crash: keep everything before it
+                cassette.interactions[key] = item
+    return cassette
+
+
+def first_difference(recorded: Any, actual: Any, path: str = "$") -> str | None:
+    """Where two normalised requests first differ, as `$.a.b: recorded X, got Y` (None if equal)."""
+    if isinstance(recorded, dict) and isinstance(actual, dict):
+        for k in sorted(set(recorded) | set(actual)):
+            if k not in actual:
+                return f"{path}.{k}: recorded {_short(recorded[k])}, got nothing"
+            if k not in recorded:
+                return f"{path}.{k}: not recorded, got {_short(actual[k])}"
+            diff = first_difference(recorded[k], actual[k], f"{path}.{k}")
+            if diff:
+                return diff
+        return None
+    if isinstance(recorded, list) and isinstance(actual, list):
+        for i, (a, b) in enumerate(zip(recorded, actual)):
+            diff = first_difference(a, b, f"{path}[{i}]")
+            if diff:
+                return diff
+        if len(recorded) != len(actual):
+            return f"{path}: recorded {len(recorded)} items, got {len(actual)}"
+        return None
+    if recorded != actual:
+        return f"{path}: recorded {_short(recorded)}, got {_short(actual)}"
+    return None
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,380 @@
+"""The dashboard in reports/: the suite run against every target that can run here, side by side.
+
+`kms-conformance dashboard --out reports [--targets reference,moto,...]` runs the
+suite once per target (each in its own `kms-conformance run` process, so one
+target's crash or patching cannot touch the next), starting and stopping the
+third-party emulators with `scripts/emulators/emulators.py`, and writes:
+
+- `<out>/<target>/{results.json,report.md,report.html,junit.xml}`
+- `<out>/index.html`: one requirement x target matrix (H5a's combined renderer)
+- `<out>/README.md`: the matrix of all targets (summary line, version, date, edition)
+- `<out>/dashboard.json`: what ran, with which version, or why it did not
+
+A run for a subset of targets keeps the other targets' earlier results, so the
+README always shows every target the folder holds.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from conformance import __version__
+from conformance.errors import EXIT_OK, EXIT_UNEXPECTED, UsageError
+from conformance.redact import scrub
+from conformance.verdicts import SEVERITY
+
+MANIFEST = "dashboard.json"
+# The credentials AWS documents for examples: emulator runs never see a real key.
+EXAMPLE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
+    "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+RUN_TIMEOUT_S = 1800.0
+
+
+@dataclass(frozen=True)
+class DashboardTarget:
+    slug: str  # folder name under reports/
+    title: str
+    adapter: str  # reference | moto | endpoint
+    edition: str = "current"
+    emulator: str | None = None  # name in scripts/emulators/emulators.py (served targets)
+    version_of: str | None = None  # distribution whose version an in-process target reports
+
+
+TARGETS: dict[str, DashboardTarget] = {
+    t.slug: t
+    for t in (
+        DashboardTarget("reference", "reference emulator", "reference"),
+        DashboardTarget("reference-2019-12", "reference emulator (2019-12 edition)", "reference", edition="2019-12"),
+        DashboardTarget("moto", "moto (in-process)", "moto", version_of="moto"),
+        DashboardTarget("moto-server", "moto server", "endpoint", emulator="moto-server"),
+        DashboardTarget("localstack", "LocalStack (no Docker)", "endpoint", emulator="localstack"),
+        DashboardTarget("ministack", "ministack", "endpoint", emulator="ministack"),
+    )
+}
+
+
+@dataclass
+class TargetOutcome:
+    slug: str
+    title: str
+    edition: str
+    status: str  # ran | not-run
+    version: str | None = None
+    exit_code: int | None = None
+    reason: str = ""
+    generated: str = ""
+    summary: dict[str, int] = field(default_factory=dict)
+    summary_line: str = ""
+
+
+# ---------------------------------------------------------------------------- entry points
+
+
+def cli_dashboard(args: Any) -> int:
+    """The `dashboard` subcommand: `--out DIR` (default reports) and `--targets a,b,...` (default all)."""
+    out = Path(getattr(args, "out", None) or "reports")
+    targets = parse_targets(getattr(args, "targets", None))
+    extra = list(getattr(args, "run_args", None) or [])
+    outcomes = build_dashboard(out, targets, run_args=extra, log=lambda m: print(m, file=sys.stderr))
+    for o in outcomes:
+        print(o.summary_line if o.status == "ran" else f"{o.title}: not run ({o.reason})")
+    print(f"dashboard written to {out / 'README.md'} and {out / 'index.html'}")
+    return EXIT_OK if all(o.status == "ran" for o in outcomes) else EXIT_UNEXPECTED
+
+
+def parse_targets(value: str | list[str] | None) -> list[str]:
+    if not value:
+        return list(TARGETS)
+    items = value if isinstance(value, list) else [value]
+    names = [n.strip() for item in items for n in str(item).split(",") if n.strip()]
+    unknown = [n for n in names if n not in TARGETS]
+    if unknown:
+        raise UsageError(f"--targets: unknown target {unknown[0]!r}; expected some of {', '.join(TARGETS)}")
+    return names
+
+
+def build_dashboard(
+    out: str | os.PathLike,
+    targets: list[str] | None = None,
+    *,
+    run_args: list[str] = (),
+    runner: Callable[[list[str], dict[str, str]], tuple[int, str]] | None = None,
+    emulators: Any = None,
+    log: Callable[[str], None] = lambda m: None,
+) -> list[TargetOutcome]:
+    """Run each target, then (re)write the README matrix, index.html and the manifest.
+
+    `runner(argv, env) -> (exit code, last stderr line)` runs one `kms-conformance run` (a subprocess
+    by default); `emulators` is the scripts/emulators module (loaded from the
+    source tree by default). Both are parameters so tests can run a tiny set.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    runner = runner or run_in_subprocess
+    manifest = _load_manifest(out)
+    outcomes = []
+    for slug in targets or list(TARGETS):
+        spec = TARGETS[slug]
+        log(f"dashboard: {spec.title} ...")
+        outcome = run_target(spec, out / slug, run_args=list(run_args), runner=runner,
+                             emulators=emulators, log=log)
+        outcomes.append(outcome)
+        manifest[slug] = outcome.__dict__
+        _write_manifest(out, manifest)
+        log(f"dashboard: {outcome.summary_line or outcome.title + ': not run (' + outcome.reason + ')'}")
+    write_overview(out, manifest)
+    return outcomes
+
+
+def run_target(spec: DashboardTarget, folder: Path, *, run_args: list[str], runner, emulators=None,
+               log: Callable[[str], None] = lambda m: None) -> TargetOutcome:
+    """Run the suite against one target into `folder`; a target that cannot run says why."""
+    now = _utc_now()
+    outcome = TargetOutcome(spec.slug, spec.title, spec.edition, "not-run", generated=now)
+    endpoint = running = None
+    emu = None
+    try:
+        if spec.emulator:
+            emu = emulators or load_emulators_module()
+            if not emu.is_installed(spec.emulator):
+                log(f"dashboard: installing {spec.emulator} (first time only) ...")
+                emu.install(spec.emulator)
+            running = emu.start(spec.emulator, emu.free_port())
+            endpoint, outcome.version = running.url, running.version
+        elif spec.version_of:
+            outcome.version = _distribution_version(spec.version_of)
+        else:
+            outcome.version = __version__
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="kms-dashboard-") as tmp:
+            config = Path(tmp) / "target.yaml"
+            target: dict[str, Any] = {"adapter": spec.adapter, "name": spec.title}
+            if endpoint:
+                target["endpoint_url"] = endpoint
+            config.write_text(yaml.safe_dump({"target": target}))
+            argv = ["run", "--config", str(config), "--edition", spec.edition,
+                    "--report-dir", str(folder)] + run_args
+            code, said = runner(argv, _run_env())
+        outcome.exit_code = code
+        results_path = folder / "results.json"
+        if code not in (0, 1) or not results_path.is_file():
+            outcome.reason = scrub(f"`kms-conformance run` exited {code}" + (f": {said}" if said else " without results"))[:300]
+            return outcome
+        results = stamp_results(results_path, spec, outcome.version, endpoint)
+        outcome.status = "ran"
+        outcome.summary = dict(results.get("summary") or {})
+        outcome.generated = results.get("finished") or results.get("started") or now
+        outcome.summary_line = summary_line(results, spec)
+    except Exception as exc:  # one target's trouble must not stop the dashboard
+        outcome.reason = scrub(f"{exc.__class__.__name__}: {exc}")[:300]
+    finally:
+        if running is not None and emu is not None:
+            emu.stop(running)
+    return outcome
+
+
+def run_in_subprocess(argv: list[str], env: dict[str, str]) -> tuple[int, str]:
+    """`kms-conformance <argv>` in a fresh interpreter (isolates moto's patching and crashes).
+
+    Returns the exit code and the last line the run printed on stderr (its error, if any).
+    """
+    with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as err:
+        proc = subprocess.run([sys.executable, "-m", "conformance", *argv], env=env, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, stderr=err, timeout=RUN_TIMEOUT_S)
+        err.seek(0)
+        lines = [line.strip() for line in err.read().splitlines() if line.strip()]
+    return proc.returncode, (lines[-1] if lines else "")
+
+
+def stamp_results(results_path: Path, spec: DashboardTarget, version: str | None,
+                  endpoint: str | None) -> dict[str, Any]:
+    """Put the target's display name and version into results.json and re-render its reports."""
+    from conformance.report.render import render_results
+    from conformance.report.results import load_results, write_results
+
+    results = load_results(results_path)
+    results.pop("_source", None)
+    target = dict(results.get("target") or {})
+    target["name"] = spec.title
+    target["version"] = version
+    if endpoint:
+        target["endpoint"] = endpoint
+    results["target"] = target
+    results["dashboard"] = {"slug": spec.slug, "emulator": spec.emulator, "suite_version": __version__}
+    write_results(results, results_path)
+    results = load_results(results_path)
+    render_results(results, results_path.parent)
+    return results
+
+
+# ---------------------------------------------------------------------------- overview
+
+
+def summary_line(results: dict[str, Any], spec: DashboardTarget | None = None) -> str:
+    """`<title> <version> [edition]: N cases, PASS a, ..., FAIL f` (zero counts left out)."""
+    target = results.get("target") or {}
+    title = spec.title if spec else (target.get("name") or "target")
+    version = target.get("version")
+    summary = results.get("summary") or {}
+    counts = [f"{summary[v.value]} {v.value}" for v in SEVERITY if summary.get(v.value)]
+    total = summary.get("total", sum(summary.get(v.value, 0) for v in SEVERITY))
+    head = f"{title}{' ' + version if version else ''} [{results.get('edition') or 'current'}]"
+    return f"{head}: {total} cases, " + (", ".join(counts) if counts else "none run")
+
+
+def write_overview(out: Path, manifest: dict[str, dict[str, Any]]) -> None:
+    """README.md (matrix of all targets) and index.html (combined matrix) from what out/ holds."""
+    from conformance.report.render import render_combined_html
+    from conformance.report.results import load_results
+
+    ordered = [s for s in TARGETS if s in manifest] + [s for s in manifest if s not in TARGETS]
+    loaded: dict[str, dict[str, Any]] = {}
+    for slug in ordered:
+        path = out / slug / "results.json"
+        if manifest[slug].get("status") == "ran" and path.is_file():
+            try:
+                loaded[slug] = load_results(path)
+            except UsageError:
+                manifest[slug]["status"], manifest[slug]["reason"] = "not-run", "results.json unreadable"
+    if loaded:
+        render_combined_html([out / s / "results.json" for s in loaded], out / "index.html",
+                             title="kms-conformance dashboard")
+    (out / "README.md").write_text(render_readme(ordered, manifest, loaded), encoding="utf-8")
+
+
+def render_readme(order: list[str], manifest: dict[str, dict[str, Any]], loaded: dict[str, dict[str, Any]]) -> str:
+    verdicts = [v.value for v in SEVERITY]
+    shown = [v for v in verdicts if any((r.get("summary") or {}).get(v) for r in loaded.values())] or ["PASS"]
+    lines = [
+        "# kms-conformance dashboard",
+        "",
+        "The conformance suite run against every target that can run on a developer machine, without",
+        "Docker or AWS. Regenerate with `kms-conformance dashboard --out reports` (or `tox -e dashboard`);",
+        "`--targets reference,moto` regenerates a subset and keeps the others. The combined",
+        "requirement x target matrix is in [index.html](index.html); each target's folder holds its",
+        "`results.json`, `report.md`, `report.html` and `junit.xml`.",
+        "",
+        "## Summary per target",
+        "",
+    ]
+    for slug in order:
+        m = manifest[slug]
+        if slug in loaded:
+            lines.append(f"- `{m.get('summary_line') or summary_line(loaded[slug])}`")
+        else:
+            lines.append(f"- {m.get('title', slug)}: not run ({m.get('reason') or 'unknown reason'})")
+    lines += [
+        "",
+        "## Matrix",
+        "",
+        "| target | version | edition | generated (UTC) | cases | " + " | ".join(shown) + " | report |",
+        "|---|---|---|---|---:|" + "---:|" * len(shown) + "---|",
+    ]
+    for slug in order:
+        m = manifest[slug]
+        if slug not in loaded:
+            lines.append(f"| {m.get('title', slug)} | {m.get('version') or '-'} | {m.get('edition', '-')} | "
+                         f"{_date(m.get('generated'))} | not run | " + " | ".join("" for _ in shown)
+                         + f" | {m.get('reason') or ''} |")
+            continue
+        r = loaded[slug]
+        s = r.get("summary") or {}
+        lines.append(
+            f"| {m.get('title', slug)} | {(r.get('target') or {}).get('version') or '-'} | {r.get('edition') or '-'} "
+            f"| {_date(r.get('finished') or r.get('started'))} | {s.get('total', 0)} | "
+            + " | ".join(str(s.get(v, 0)) for v in shown)
+            + f" | [md]({slug}/report.md) · [html]({slug}/report.html) · [json]({slug}/results.json) |"
+        )
+    if loaded:
+        lines += ["", "## Requirements x targets", "",
+                  "Each cell is the requirement's verdict on that target (its worst case's).", ""]
+        slugs = list(loaded)
+        lines.append("| requirement | " + " | ".join(slugs) + " |")
+        lines.append("|---|" + "---|" * len(slugs))
+        req_ids: list[str] = []
+        for slug in slugs:
+            for row in loaded[slug].get("requirements") or []:
+                if row.get("id") and row["id"] not in req_ids:
+                    req_ids.append(row["id"])
+        by = {slug: {row.get("id"): row.get("verdict") for row in loaded[slug].get("requirements") or []}
+              for slug in slugs}
+        for rid in sorted(req_ids):
+            lines.append(f"| {rid} | " + " | ".join(by[s].get(rid) or "-" for s in slugs) + " |")
+    lines += ["", f"_Generated by kms-conformance {__version__} on Python {sys.version.split()[0]}; "
+              "emulator versions as installed by scripts/emulators/emulators.py._", ""]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def load_emulators_module():
+    """scripts/emulators/emulators.py from the source tree (the dashboard is a checkout tool)."""
+    here = Path(__file__).resolve()
+    for root in here.parents:
+        path = root / "scripts" / "emulators" / "emulators.py"
+        if path.is_file():
+            spec = importlib.util.spec_from_file_location("kms_conformance_emulators", path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[spec.name] = module  # dataclasses need the module registered
+            spec.loader.exec_module(module)
+            return module
+    raise UsageError("scripts/emulators/emulators.py not found: run the dashboard from a source checkout")
+
+
+def _run_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("AWS_", "KMS_CONFORMANCE_TARGET")) or k == "AWS_EC2_METADATA_DISABLED"}
+    env.update(EXAMPLE_CREDENTIALS)
+    env["AWS_EC2_METADATA_DISABLED"] = "true"
+    # Hypothesis draws some examples from a set of constants whose order follows string hashing:
+    # a fixed seed makes the committed dashboard reproducible.
+    env.setdefault("PYTHONHASHSEED", "0")
+    return env
+
+
+def _distribution_version(name: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return None
+
+
+def _load_manifest(out: Path) -> dict[str, dict[str, Any]]:
+    path = out / MANIFEST
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return data.get("targets", {}) if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_manifest(out: Path, manifest: dict[str, dict[str, Any]]) -> None:
+    data = {"suite_version": __version__, "updated": _utc_now(), "targets": manifest}
+    tmp = out / f".{MANIFEST}.tmp"
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, out / MANIFEST)
+
+
+def _utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _date(stamp: str | None) -> str:
+    return (stamp or "-").replace("T", " ").replace("Z", "")[:16]

@@ -1,0 +1,105 @@
+"""Record a run of the in-process reference target, replay the cassette, compare: no differences.
+
+Also: no secret of the config reaches the cassette or the reports, a request the
+cassette lacks is an ERROR (not a crash), and a bad cassette is a one-line exit 2.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conformance import cli
+from conformance.report.cassette import INTERACTIONS_FILE, META_FILE, load_cassette
+from conformance.report.compare import compare_files
+from conformance.report.results import load_results
+from conformance.runner import RunOptions, run_suite
+
+# Scenario, protocol, auth, property, stateful and Schemathesis cases of UpdateCustomKeyStore,
+# and the structural cases that send a KeyStorePassword (secrets in requests).
+KEYWORD = "(UpdateCustomKeyStore and not structural) or (CreateCustomKeyStore and KeyStorePassword)"
+KMSUSER_PASSWORD = "Kmsuser-RoundTrip-7731"
+ACCESS_KEY_ID = "AKIAROUNDTRIPTEST001"
+SECRET_ACCESS_KEY = "RoundTrip/Secret+Key00000000000000000007"
+# Fewer generated examples than a real run: the round trip needs some, not many.
+SMALL = {"property_examples": 8, "schemathesis_examples": 8, "stateful_examples": 3, "stateful_steps": 8}
+
+def _configs(root: Path) -> tuple[Path, Path]:
+    from conformance.reference import default_world
+
+    world = default_world()
+    cloudhsm = {role: getattr(world, role) for role in (
+        "active_cluster_id", "related_cluster_id", "unrelated_cluster_id", "inactive_cluster_id",
+        "invalid_config_cluster_id", "trust_anchor_certificate")}
+    cloudhsm["kmsuser_password"] = KMSUSER_PASSWORD
+    live_config = root / "reference.yaml"
+    live_config.write_text(yaml.safe_dump({
+        "target": {"adapter": "reference", "access_key_id": ACCESS_KEY_ID, "secret_access_key": SECRET_ACCESS_KEY},
+        "world": {"cloudhsm": cloudhsm},
+    }))
+    replay_config = root / "replay.yaml"  # a relative cassette path is taken beside the config file
+    replay_config.write_text(yaml.safe_dump({"target": {"adapter": "replay", "cassette": "cassette"}}))
+    return live_config, replay_config
+
+
+@pytest.mark.slow  # two runs of ~60 cases (about 10 s together); one test so xdist runs them once
+def test_record_replay_compare_round_trip_has_no_difference_and_no_secret(tmp_path):
+    live_config, replay_config = _configs(tmp_path)
+    live = run_suite(RunOptions(config=str(live_config), keyword=KEYWORD, report_dir=str(tmp_path / "live"),
+                                record=str(tmp_path / "cassette"), progress=False, extra=dict(SMALL)))
+    replayed = run_suite(RunOptions(config=str(replay_config), keyword=KEYWORD,
+                                    report_dir=str(tmp_path / "replayed"), progress=False, extra=dict(SMALL)))
+
+    # the same verdict for every case, and the replay says what it is
+    a, b = load_results(tmp_path / "live"), load_results(tmp_path / "replayed")
+    assert a["summary"]["total"] >= 40 and a["summary"]["ERROR"] == 0 and a["summary"]["FAIL"] == 0
+    assert {"scenario", "structural", "property", "stateful"} <= {c["kind"] for c in a["cases"]}
+    assert {c["id"]: c["verdict"] for c in b["cases"]} == {c["id"]: c["verdict"] for c in a["cases"]}
+    assert live.exit_code == replayed.exit_code == 0
+    assert b["target"]["adapter"] == "replay" and b["target"]["version"] == a["target"]["version"]
+
+    # compare (at the run's strictness) finds nothing between the live run and its replay
+    comparison = compare_files(tmp_path / "live" / "results.json", tmp_path / "replayed" / "results.json", "regex")
+    assert comparison.only_a == [] and comparison.only_b == []
+    assert comparison.counting == [], [d.to_dict() for d in comparison.counting[:5]]
+    assert comparison.exit_code == 0
+
+    # the cassette holds every case that made a request, and the run scope (capability probing)
+    cassette = load_cassette(tmp_path / "cassette")
+    assert "__run__" in cassette.cases
+    scenario_ids = {c["id"] for c in a["cases"] if c["kind"] == "scenario" and c["verdict"] == "PASS"}
+    assert scenario_ids and scenario_ids <= set(cassette.cases)
+
+    # no secret of the config anywhere in the cassette or the reports
+    files = [p for p in tmp_path.rglob("*") if p.is_file() and p.suffix != ".yaml"]
+    assert {INTERACTIONS_FILE, META_FILE, "results.json", "report.html"} <= {p.name for p in files}
+    for path in files:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for secret in (KMSUSER_PASSWORD, SECRET_ACCESS_KEY):
+            assert secret not in text, f"{secret!r} leaked into {path.relative_to(tmp_path)}"
+
+
+def test_a_case_the_cassette_lacks_is_an_error_and_the_run_goes_on(tmp_path):
+    live_config, replay_config = _configs(tmp_path)
+    run_suite(RunOptions(config=str(live_config), keyword="DescribeCustomKeyStores/scenario/unknown-id",
+                         report_dir=str(tmp_path / "live"), record=str(tmp_path / "cassette"), progress=False))
+    outcome = run_suite(RunOptions(config=str(replay_config), keyword="DeleteCustomKeyStore/scenario/not-found",
+                                   report_dir=str(tmp_path / "out"), progress=False))
+    results = load_results(tmp_path / "out")
+    assert results["cases"], "the keyword selected no case"
+    for case in results["cases"]:
+        assert case["verdict"] == "ERROR"
+        assert "replay: no recorded response for case DeleteCustomKeyStore/scenario/not-found" in case["detail"]
+    assert outcome.exit_code == 1
+
+
+def test_a_missing_cassette_is_one_line_and_exit_2(tmp_path, capsys):
+    config = tmp_path / "replay.yaml"
+    config.write_text(yaml.safe_dump({"target": {"adapter": "replay", "cassette": "nowhere"}}))
+    code = cli.main(["run", "--config", str(config), "--report-dir", str(tmp_path / "out"), "-k", "nothing"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "target.cassette" in err and "not a cassette" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
