@@ -31,9 +31,11 @@ KINDS = (
 class Expected:
     """The outcome AWS's contract predicts for one request.
 
-    error_code None means success (2xx). `message` is the exact AWS text when
+    error_code None means success (2xx); error_code "*" means any error answer in the
+    4xx range (status None) or with the given status. `message` is the exact AWS text when
     known; `message_pattern` a regex for its shape; `message_unordered` means
     the message holds a set whose order AWS does not fix (enum value sets).
+    `body` is a subset the response body must contain; a value "*" only requires the key.
     `alternatives` lists other outcomes the contract also allows (e.g. the
     seed says both "{}" and "empty body").
     """
@@ -47,6 +49,9 @@ class Expected:
     level: str = "MUST"
     note: str = ""
     alternatives: list["Expected"] = field(default_factory=list)
+    # Response headers that must be present: name (lower-case) -> value, or None for "any
+    # non-empty value". Content-Type values are compared without parameters (; charset=...).
+    headers: dict[str, str | None] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

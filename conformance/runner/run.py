@@ -1,0 +1,72 @@
+"""`run_suite(options) -> RunOutcome`: the whole run, as `kms-conformance run` does it.
+
+Exit codes: 0 no unexpected result, 1 unexpected failures, 2 usage/config error
+(raised as UsageError/ConfigError), 3 target unreachable (TargetUnreachable),
+130 interrupted (results so far are kept and stores cleaned up).
+"""
+
+from __future__ import annotations
+
+import sys
+from contextlib import nullcontext
+
+from conformance.runner.options import RunOptions
+from conformance.runner.session import RunOutcome, RunSession
+
+
+def _progress(total: int, enabled: bool):
+    if not enabled:
+        return nullcontext(None)
+    try:
+        from conformance.report.terminal import Progress
+    except ImportError:
+        return nullcontext(None)
+    return Progress(total)
+
+
+def _print_summary(outcome: RunOutcome, enabled: bool) -> None:
+    if not enabled:
+        return
+    try:
+        from conformance.report.terminal import print_summary
+    except ImportError:
+        print_summary = None
+    if print_summary is not None:
+        print_summary(outcome.results, report_dir=outcome.report_dir)
+        return
+    summary = ", ".join(f"{k} {v}" for k, v in sorted(outcome.summary.items()) if v)
+    print(f"kms-conformance: {summary or 'no cases'}; report in {outcome.report_dir}", file=sys.stderr)
+
+
+def run_suite(options: RunOptions) -> RunOutcome:
+    """Run the selected cases against the target and write the report; see module doc."""
+    session = RunSession(options)
+    session.load_spec()
+    cases = session.collect()
+    interrupted = False
+    notes: list[str] = []
+    try:
+        session.open()
+        session.start_results()
+        with _progress(len(cases), options.progress) as bar:
+            try:
+                for case in cases:
+                    if bar is not None and hasattr(bar, "start_case"):
+                        bar.start_case(case.id)
+                    result = session.run_case(case)
+                    if bar is not None:
+                        bar.advance(result)
+            except KeyboardInterrupt:
+                interrupted = True
+                notes.append("interrupted by the user: results cover the cases run so far")
+        problem = session.cleanup()
+        if problem:
+            notes.append(problem)
+            print(f"kms-conformance: {problem}", file=sys.stderr)
+        outcome = session.finish(interrupted=interrupted, notes=notes)
+    finally:
+        session.close()
+    _print_summary(outcome, options.progress)
+    if interrupted:
+        print("kms-conformance: interrupted; partial results kept", file=sys.stderr)
+    return outcome

@@ -1,0 +1,222 @@
+"""One run of the suite against one target: open, collect, run each case, clean up, report.
+
+Shared by `kms-conformance run` (run.py) and the pytest plugin, so both execute
+cases the same way and write the same results.json.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from conformance import __version__
+from conformance.cases.base import Case, CaseContext, CaseResult
+from conformance.cases.common import run_case_safely
+from conformance.errors import EXIT_OK, EXIT_UNEXPECTED, UsageError
+from conformance.redact import scrub
+from conformance.runner.options import RunOptions
+from conformance.runner.schedule import order_cases
+from conformance.runner.select import select_cases
+from conformance.verdicts import UNEXPECTED, Verdict
+
+EXIT_INTERRUPTED = 130
+
+
+def _targets(name: str):
+    """An entry point of the targets stage (exported by the package or one of its modules)."""
+    for module in ("conformance.targets", "conformance.targets.config", "conformance.targets.capabilities",
+                   "conformance.targets.driving", "conformance.targets.adapters", "conformance.targets.open"):
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        if hasattr(mod, name):
+            return getattr(mod, name)
+    raise UsageError(f"this build lacks conformance.targets.{name}")
+
+
+def run_prefix() -> str:
+    """Names of stores this run creates start with this (cleanup finds them by it)."""
+    return _targets("make_run_prefix")()
+
+
+@dataclass
+class RunOutcome:
+    exit_code: int
+    results: dict[str, Any] = field(default_factory=dict)
+    report_dir: Path | None = None
+    interrupted: bool = False
+    duration_s: float = 0.0
+
+    @property
+    def summary(self) -> dict[str, int]:
+        return dict(self.results.get("summary") or {})
+
+
+class RunSession:
+    """Holds the opened target, the driver, the results writer and the collected cases."""
+
+    def __init__(self, options: RunOptions):
+        self.options = options.validate()
+        self.target = None
+        self.driver = None
+        self.writer = None
+        self.model = None
+        self.requirements: list[Any] = []
+        self.cases: list[Case] = []
+        self.prefix = run_prefix()
+        self.started = time.monotonic()
+        self._ctx: CaseContext | None = None
+
+    # -- setup -------------------------------------------------------------------------------
+    def load_spec(self) -> None:
+        from conformance.spec import edition_model
+        from conformance.spec.requirements import load_requirements
+
+        self.model = edition_model(self.options.edition)
+        self.requirements = list(load_requirements())
+
+    def collect(self) -> list[Case]:
+        """Cases for the edition, filtered by -k and ordered for the run (no target needed)."""
+        from conformance.cases import collect_cases
+
+        if self.model is None:
+            self.load_spec()
+        cases = collect_cases(
+            self.options.edition,
+            model=self.model,
+            requirements=self.requirements,
+            seed=self.options.seed,
+            options={"strictness": self.options.strictness, **self.options.extra},
+            modules=self.options.modules,
+        )
+        self.cases = order_cases(select_cases(cases, self.options.keyword))
+        return self.cases
+
+    def target_config(self):
+        o = self.options
+        config_from_options = _targets("config_from_options")
+        return config_from_options(target=o.target, config_path=o.config, endpoint_url=o.endpoint_url)
+
+    def open(self) -> None:
+        """Open and probe the target; raises ConfigError (2) / TargetUnreachable (3)."""
+        o = self.options
+        config = self.target_config()
+        open_target = _targets("open_target")
+        kwargs: dict[str, Any] = {"edition": o.edition, "allow_live": o.allow_live, "faults": list(o.faults)}
+        if o.call_timeout is not None:
+            kwargs["call_timeout_s"] = o.call_timeout
+        self.target = open_target(config, **kwargs)
+        if o.record:
+            from conformance.report.cassette import RecordingTarget
+
+            self.target = RecordingTarget(self.target, o.record, run_tokens=[self.prefix])
+        probe = _targets("probe_capabilities")
+        found = probe(self.target)
+        if isinstance(found, dict) and found is not self.target.capabilities.unimplemented:
+            self.target.capabilities.unimplemented.update(found)
+        StoreDriver = _targets("StoreDriver")
+        self.driver = StoreDriver(self.target, _targets("DEFAULT_LEDGER_DIR"), self.prefix)
+        self._ctx = CaseContext(
+            target=self.target,
+            edition=o.edition,
+            strictness=o.strictness,
+            seed=o.seed,
+            driver=self.driver,
+            model=self.model,
+            options={"run_prefix": self.prefix, **o.extra},
+        )
+
+    def start_results(self) -> None:
+        from conformance.report.results import ResultsWriter
+
+        ident = self.target.identity
+        meta = {
+            "target": {"name": ident.name, "adapter": ident.adapter, "version": ident.version, "endpoint": ident.endpoint},
+            "edition": self.options.edition,
+            "strictness": self.options.strictness,
+            "suite_version": __version__,
+            "seed": self.options.seed,
+            "keyword": self.options.keyword,
+            "faults": list(self.options.faults),
+            "unimplemented_operations": sorted(self.target.capabilities.unimplemented),
+        }
+        self.writer = ResultsWriter(self.options.report_dir, meta, self.requirements)
+
+    # -- running -----------------------------------------------------------------------------
+    def run_case(self, case: Case) -> CaseResult:
+        result = run_case_safely(case, self._ctx)
+        if self.writer is not None:
+            self.writer.add(result)
+        return result
+
+    # -- teardown ----------------------------------------------------------------------------
+    def cleanup(self) -> str | None:
+        """Remove every store the run created; a failure is reported, never raised."""
+        if self.driver is None:
+            return None
+        try:
+            outcome = self.driver.cleanup()
+        except KeyboardInterrupt:
+            return "cleanup interrupted: run `kms-conformance cleanup` to remove leftover stores"
+        except Exception as exc:  # noqa: BLE001
+            return scrub(f"cleanup failed: {type(exc).__name__}: {exc}")
+        left = list(getattr(outcome, "left", None) or [])
+        if left:
+            return scrub(f"cleanup left {len(left)} store(s): {'; '.join(left)[:300]} (run `kms-conformance cleanup`)")
+        return None
+
+    def finish(self, *, interrupted: bool = False, notes: list[str] | None = None) -> RunOutcome:
+        extra = {"interrupted": interrupted}
+        if notes:
+            extra["notes"] = notes
+        results = self.writer.finish(extra=extra) if self.writer else {}
+        code = exit_code_for(results)
+        if self.writer and self.options.expectations:
+            results, code = self._apply_expectations(results)
+        if interrupted:
+            code = EXIT_INTERRUPTED
+        return RunOutcome(
+            exit_code=code,
+            results=results,
+            report_dir=Path(self.options.report_dir),
+            interrupted=interrupted,
+            duration_s=round(time.monotonic() - self.started, 3),
+        )
+
+    def _apply_expectations(self, results: dict) -> tuple[dict, int]:
+        from conformance.report import expectations as ex
+
+        path = self.options.expectations
+        if self.options.update_expectations:
+            ex.write_expectations(results, path)
+        if not os.path.exists(path):
+            raise UsageError(f"--expectations: no such file: {path}")
+        results = ex.apply_expectations(results, ex.load_expectations(path))
+        self.writer.replace_results(results)
+        from conformance.report.render import render_results
+
+        render_results(results, self.options.report_dir)
+        return results, ex.exit_code(results)
+
+    def close(self) -> None:
+        if self.target is not None:
+            try:
+                self.target.close()
+            except Exception:  # noqa: BLE001 - closing must not hide the run's outcome
+                pass
+            self.target = None
+
+
+def exit_code_for(results: dict) -> int:
+    """1 when any case is FAIL, ERROR or UNEXPECTED_PASS (no expectation file), else 0."""
+    for case in results.get("cases") or ():
+        if Verdict(case.get("verdict")) in UNEXPECTED:
+            return EXIT_UNEXPECTED
+    return EXIT_OK

@@ -1,0 +1,13 @@
+"""The conformance suite as pytest tests: `pytest --pyargs conformance.runner.suite`.
+
+One test function, parametrised with every case by the kms-conformance pytest
+plugin; options `--kms-target`, `--kms-config`, `--kms-endpoint-url`,
+`--kms-edition`, `--kms-strictness`, `--kms-report-dir`, `--kms-seed`; pytest's own
+`-k` selects by case id. NON_STRICT passes (the report shows it).
+"""
+
+from conformance.runner.pytest_plugin import check_case
+
+
+def test_case(kms_run, kms_case):
+    check_case(kms_run, kms_case)
