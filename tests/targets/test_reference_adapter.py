@@ -224,7 +224,7 @@ def test_unknown_member_via_call_is_a_clear_harness_error(target):
         target.call("NoSuchOperation", {})
 
 
-def test_a_crash_inside_the_in_process_target_is_a_500_not_a_crashed_run(target, monkeypatch):
+def test_an_emulator_bug_is_answered_as_kms_internal_exception(target, monkeypatch):
     backend = target.capabilities.extras["reference_backend"]
 
     def boom(*args, **kwargs):
@@ -232,8 +232,20 @@ def test_a_crash_inside_the_in_process_target_is_a_500_not_a_crashed_run(target,
 
     monkeypatch.setattr(backend, "handle", boom)
     obs = target.call("DescribeCustomKeyStores", {})
+    assert obs.status == 500 and obs.error_code == "KMSInternalException"
+    assert "emulator bug" not in obs.raw_body  # internals stay in the emulator's log
+
+
+def test_a_crash_of_the_in_process_app_is_a_500_not_a_crashed_run(target, monkeypatch):
+    client = target._transport._client
+
+    def boom(environ, start_response):
+        raise RuntimeError("wsgi app bug")
+
+    monkeypatch.setattr(client, "application", boom)
+    obs = target.call("DescribeCustomKeyStores", {})
     assert obs.status == 500 and obs.body is None
-    assert "RuntimeError: emulator bug" in obs.raw_body
+    assert "RuntimeError: wsgi app bug" in obs.raw_body
 
 
 def test_raw_headers_override_defaults_case_insensitively(target):
