@@ -34,6 +34,7 @@ from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from conformance.runner.determinism import import_suite_modules as _import_suite_modules
 from conformance.errors import ConfigError
 from conformance.observation import Observation
 from conformance.redact import REDACTED, SECRET_KEYS, register_secret
@@ -492,30 +493,6 @@ class _RecordingCapabilities:
 
 
 @functools.cache
-def import_suite_modules() -> None:
-    """Import every module of the suite, in a recording and in its replay alike.
-
-    Hypothesis draws a share of its examples from constants it finds in the
-    non-library modules loaded at draw time (hypothesis/internal/conjecture/
-    providers.py `_get_local_constants`). A replay loads other modules than the
-    run it replays (no reference emulator, say), so property cases would draw
-    other examples and miss the cassette. With every suite module loaded on
-    both sides the pool, and so the examples, are the same.
-    """
-    import importlib
-    import pkgutil
-
-    import conformance
-
-    for info in pkgutil.walk_packages(conformance.__path__, "conformance."):
-        if info.name.endswith("__main__"):
-            continue  # running it would start the CLI
-        try:
-            importlib.import_module(info.name)
-        except Exception:  # noqa: BLE001 - an optional module that cannot load here is not needed
-            continue
-
-
 def target_secrets(target: Any) -> list[str]:
     """The target's own secrets: the world's kmsuser password and the credentials it signs with."""
     values = [getattr(getattr(target, "world", None), "kmsuser_password", None)]
@@ -534,7 +511,7 @@ class RecordingTarget(Target):
     """
 
     def __init__(self, inner: Target, cassette_dir: str | os.PathLike, *, run_tokens: Iterable[str] = ()):
-        import_suite_modules()
+        _import_suite_modules()
         self._inner = inner
         self.cassette_dir = Path(cassette_dir)
         self.cassette_dir.mkdir(parents=True, exist_ok=True)

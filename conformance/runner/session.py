@@ -85,7 +85,9 @@ class RunSession:
     def collect(self) -> list[Case]:
         """Cases for the edition, filtered by -k and ordered for the run (no target needed)."""
         from conformance.cases import collect_cases
+        from conformance.runner.determinism import import_suite_modules
 
+        import_suite_modules()  # same Hypothesis examples on every target (see determinism.py)
         if self.model is None:
             self.load_spec()
         cases = collect_cases(

@@ -24,6 +24,7 @@ from typing import Any
 
 from conformance.errors import ConfigError
 from conformance.observation import Observation
+from conformance.runner.determinism import import_suite_modules
 from conformance.report.cassette import (
     RAISED,
     RUN_SCOPE,
@@ -34,7 +35,6 @@ from conformance.report.cassette import (
     describe_extra,
     describe_raw,
     first_difference,
-    import_suite_modules,
     load_cassette,
     normalise_observation,
     normalise_request,
