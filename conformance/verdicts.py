@@ -198,13 +198,34 @@ def _body_differences(want: dict, got: dict) -> dict:
     return out
 
 
+_REFUSAL_NOTE = (
+    "; the request must be refused with a client error (4xx), never answered with success or a "
+    "server error (PROTO-005), so this is a FAIL even though the expected error code is a SHOULD"
+)
+
+
+def _refusal_broken(expected: Any, obs: Any) -> bool:
+    """Every acceptable outcome is a client error, yet the target succeeded or failed with a 5xx.
+
+    A SHOULD that is only unsure *which* error AWS sends (an [INFER]red code) still
+    rests on the certain rule that the request is refused as a client error.
+    """
+    outcomes = [expected, *(expected.alternatives or ())]
+    if any(o.error_code is None or (o.status is not None and o.status >= 500) for o in outcomes):
+        return False
+    if obs.status is None:
+        return False
+    return obs.status >= 500 or (200 <= obs.status < 300 and not obs.error_code)
+
+
 def judge(expected: Any, observation: Any, strictness: str = "code") -> tuple[Verdict, str]:
     """Compare an Expected (conformance.cases.base) with an Observation at a strictness.
 
     `code`: status and error code; `regex`: plus the message shape; `exact`: plus
     the exact message (order-free parts compared as sets). A right code with a
     different message is NON_STRICT (FAIL only at `exact`); a SHOULD that differs is
-    NON_STRICT. Alternatives the contract also allows are accepted.
+    NON_STRICT, unless the request had to be refused and the target answered with
+    success or a 5xx (FAIL). Alternatives the contract also allows are accepted.
     """
     if strictness not in STRICTNESS:
         raise ValueError(f"strictness must be one of {STRICTNESS}, not {strictness!r}")
@@ -220,6 +241,8 @@ def judge(expected: Any, observation: Any, strictness: str = "code") -> tuple[Ve
             return verdict, detail
     for verdict, detail in results:
         if verdict is Verdict.NON_STRICT:
+            if _refusal_broken(expected, observation):
+                return Verdict.FAIL, detail + _REFUSAL_NOTE
             return verdict, detail
     verdict, detail = results[0]
     if len(results) > 1:

@@ -51,7 +51,7 @@ def collect(cc: CollectContext) -> list[Case]:
                     id=f"{op}/{KIND}/{detail}",
                     operation=op,
                     kind=KIND,
-                    requirements=ids,
+                    requirements=ids + cite.generic("PROTO-005"),
                     title=f"{title}: refused before the request is looked at",
                     request=wire_request(body, amz_target=f"{SERVICE_TARGET_PREFIX}.{op}", signing=signing),
                     expected=make(cite.level(ids)),

@@ -93,7 +93,7 @@ def collect(cc: CollectContext) -> list[Case]:
             title,
             wire_request("{}", amz_target=header),
             error("UnknownOperationException", level=cite.level(ids)),
-            ids + cite.generic("PROTO-002"),
+            ids + cite.generic("PROTO-002", "PROTO-005"),
         )
     for detail, ctype in (("content-type-json", "application/json"), ("content-type-text", "text/plain"), ("content-type-missing", None)):
         ids = cite.generic("PROTO-016")
@@ -126,7 +126,7 @@ def collect(cc: CollectContext) -> list[Case]:
             ("not-json", "CustomKeyStoreId=" + UNKNOWN_STORE_ID, "a form-encoded body instead of JSON"),
         ):
             add(op, detail, title, wire_request(body, amz_target=_target(op)), error("SerializationException", level=cite.level(ser)), ser)
-        wrong = cite.generic("PROTO-011")
+        wrong = cite.generic("PROTO-011", "PROTO-005")
         for detail, body, title in (
             ("body-json-array", "[]", "a JSON array as the body"),
             ("body-json-string", '"%s"' % UNKNOWN_STORE_ID, "a JSON string as the body"),

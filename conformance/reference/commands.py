@@ -39,7 +39,8 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=cmd_serve)
 
 
-def list_faults(out=sys.stdout) -> None:
+def list_faults(out=None) -> None:
+    """One line per fault; `out` defaults to the sys.stdout of the moment (so capture works)."""
     width = max(len(n) for n in FAULTS)
     for f in FAULTS.values():
         print(f"{f.name:<{width}}  [{', '.join(f.breaks)}]  {f.description}", file=out)

@@ -85,11 +85,38 @@ def serialization_message(model: ServiceModel, operation: str, params: Any, path
     return f"{_java_class(value)} can not be converted to an {target}"  # Coral writes "an" before any type
 
 
+def _coerce_top_level(model: ServiceModel, operation: str, params: dict) -> None:
+    """The `wrong-type-coerced` fault: what a lenient emulator does with a wrongly typed member.
+
+    Scalars are converted ("5" -> 5 for numbers, 5 -> "5" for strings); anything it
+    cannot convert is dropped, and the request goes on.
+    """
+    shape = model.input_shape(operation)
+    for member in shape.members if shape else ():
+        value = params.get(member.name)
+        if value is None:
+            continue
+        kind = model.shapes[member.shape].type
+        if kind == "string" and isinstance(value, (int, float, bool)):
+            params[member.name] = str(value)
+        elif kind in ("integer", "long") and isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            params[member.name] = int(value)
+    from conformance.spec import type_mismatches
+
+    still_wrong = {path.split(".")[0] for path in type_mismatches(operation, params, model=model)}
+    for member in shape.members if shape else ():
+        if member.name[:1].lower() + member.name[1:] in still_wrong:
+            del params[member.name]
+
+
 def validate(model: ServiceModel, edition: str, operation: str, params: dict, faults: frozenset[str]) -> None:
     """Raise the SerializationException / ValidationException AWS would answer, else return."""
     from conformance.spec import predict_validation, type_mismatches
 
     mismatches = type_mismatches(operation, params, model=model)
+    if mismatches and "wrong-type-coerced" in faults and isinstance(params, dict):
+        _coerce_top_level(model, operation, params)
+        mismatches = type_mismatches(operation, params, model=model)
     if mismatches:
         message = serialization_message(model, operation, params, mismatches[0])
         if "serialization-as-validation" in faults:

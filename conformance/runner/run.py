@@ -17,24 +17,19 @@ from conformance.runner.session import RunOutcome, RunSession
 def _progress(total: int, enabled: bool):
     if not enabled:
         return nullcontext(None)
-    try:
-        from conformance.report.terminal import Progress
-    except ImportError:
-        return nullcontext(None)
+    from conformance.report.terminal import Progress
+
     return Progress(total)
 
 
 def _print_summary(outcome: RunOutcome, enabled: bool) -> None:
-    if not enabled:
-        return
-    try:
+    """The summary table; with --no-progress one line, so CI logs still say what happened."""
+    if enabled:
         from conformance.report.terminal import print_summary
-    except ImportError:
-        print_summary = None
-    if print_summary is not None:
+
         print_summary(outcome.results, report_dir=outcome.report_dir)
         return
-    summary = ", ".join(f"{k} {v}" for k, v in sorted(outcome.summary.items()) if v)
+    summary = ", ".join(f"{v} {k}" for k, v in outcome.summary.items() if v and k != "total")
     print(f"kms-conformance: {summary or 'no cases'}; report in {outcome.report_dir}", file=sys.stderr)
 
 

@@ -58,6 +58,20 @@ def test_should_level_difference_is_non_strict():
     assert judge(exp, err("ValidationException"), "exact")[0] is Verdict.NON_STRICT
 
 
+def test_should_level_refusal_answered_with_success_or_5xx_fails():
+    exp = Expected(status=400, error_code="UnknownOperationException", level="SHOULD")
+    verdict, detail = judge(exp, wire(200, {}), "code")
+    assert verdict is Verdict.FAIL and "PROTO-005" in detail
+    verdict, detail = judge(exp, err("InternalFailure", status=500), "code")
+    assert verdict is Verdict.FAIL and "client error (4xx)" in detail
+    # another 4xx is only the SHOULD differing
+    assert judge(exp, err("ValidationException"), "code")[0] is Verdict.NON_STRICT
+    # when success is an acceptable alternative, success is not a broken refusal
+    lenient = Expected(status=400, error_code="SerializationException", level="SHOULD",
+                       alternatives=[Expected(status=200)])
+    assert judge(lenient, wire(200, {}), "code")[0] is Verdict.PASS
+
+
 def test_regex_uses_message_pattern_and_namespaced_type_is_sanitised():
     exp = Expected(status=400, error_code="InvalidSignatureException", message_pattern=r"Signature expired: .*")
     obs = wire(400, {"__type": "com.amazon.coral.service#InvalidSignatureException", "message": "Signature expired: 2020 is now earlier than 2021"})

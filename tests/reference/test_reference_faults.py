@@ -105,6 +105,7 @@ CHECKS = {
     "store-name-min-zero": lambda r: call(r, "CreateCustomKeyStore", create_params("")),
     "notfound-before-validation": lambda r: call(r, "UpdateCustomKeyStore", {"CustomKeyStoreId": "cks-00000000000000000", "KeyStorePassword": "x"}),
     "serialization-as-validation": lambda r: call(r, "DescribeCustomKeyStores", {"Limit": "2"}),
+    "wrong-type-coerced": lambda r: call(r, "DescribeCustomKeyStores", {"Limit": "2"}),
     "validation-message-pascalcase": lambda r: validation_message(r, {"CustomKeyStoreId": ""}),
     "password-in-validation-message": lambda r: validation_message(r, {"CustomKeyStoreId": "cks-1", "KeyStorePassword": "leak"}),
     "notfound-404": lambda r: call(r, "DeleteCustomKeyStore", {"CustomKeyStoreId": "cks-00000000000000000"}),
