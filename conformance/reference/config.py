@@ -10,6 +10,7 @@ from conformance.reference.world import (
     DEFAULT_KMSUSER_PASSWORD,
     DEFAULT_ROLE_IDS,
     LINEAGE_A_CERT,
+    LINEAGE_B_CERT,
     ClusterWorld,
     build_world,
     default_cluster_world,
@@ -63,7 +64,8 @@ class ReferenceConfig:
         roles = {role: getattr(world, role, None) for role in DEFAULT_ROLE_IDS}
         password = kw.pop("kmsuser_password", None) or getattr(world, "kmsuser_password", None) or DEFAULT_KMSUSER_PASSWORD
         cw = build_world(roles, trust_anchor_certificate=getattr(world, "trust_anchor_certificate", None),
-                         kmsuser_password=password, region=kw.get("region", "us-east-1"))
+                         kmsuser_password=password, region=kw.get("region", "us-east-1"),
+                         unrelated_trust_anchor_certificate=getattr(world, "unrelated_trust_anchor_certificate", None))
         return cls(world=cw, kmsuser_password=password, **kw)
 
 
@@ -71,5 +73,5 @@ def default_world():
     """The default world as a `conformance.targets.base.World` (what the adapter hands to cases)."""
     from conformance.targets.base import World
 
-    return World(trust_anchor_certificate=LINEAGE_A_CERT, kmsuser_password=DEFAULT_KMSUSER_PASSWORD,
-                 **DEFAULT_ROLE_IDS)
+    return World(trust_anchor_certificate=LINEAGE_A_CERT, unrelated_trust_anchor_certificate=LINEAGE_B_CERT,
+                 kmsuser_password=DEFAULT_KMSUSER_PASSWORD, **DEFAULT_ROLE_IDS)

@@ -195,10 +195,12 @@ def _cluster_view(c: Cluster, region: str) -> dict[str, Any]:
 
 
 def build_world(roles: dict[str, str | None], *, trust_anchor_certificate: str | None = None,
-                kmsuser_password: str | None = None, region: str = "us-east-1") -> ClusterWorld:
+                kmsuser_password: str | None = None, region: str = "us-east-1",
+                unrelated_trust_anchor_certificate: str | None = None) -> ClusterWorld:
     """A world with one cluster per given role; each role's attributes follow from the role."""
     anchor = trust_anchor_certificate or LINEAGE_A_CERT
-    other = LINEAGE_B_CERT if normalize_pem(anchor) != normalize_pem(LINEAGE_B_CERT) else LINEAGE_A_CERT
+    other = unrelated_trust_anchor_certificate or (
+        LINEAGE_B_CERT if normalize_pem(anchor) != normalize_pem(LINEAGE_B_CERT) else LINEAGE_A_CERT)
     password = kmsuser_password or DEFAULT_KMSUSER_PASSWORD
     two_azs = [(f"{region}a", "ACTIVE"), (f"{region}b", "ACTIVE")]
     spec = {

@@ -17,7 +17,10 @@ CLUSTER_ROLES = (
     "invalid_config_cluster_id",
 )
 SECRET_ROLES = ("kmsuser_password",)
-ALL_ROLES = CLUSTER_ROLES + ("trust_anchor_certificate",) + SECRET_ROLES
+# Optional extension: the trust anchor of the unrelated cluster's lineage, so a case can hold two
+# stores at once (name in use on Update, pagination) without tripping CloudHsmClusterInUseException.
+CERTIFICATE_ROLES = ("trust_anchor_certificate", "unrelated_trust_anchor_certificate")
+ALL_ROLES = CLUSTER_ROLES + CERTIFICATE_ROLES + SECRET_ROLES
 
 
 class MissingRole(Exception):
@@ -46,6 +49,7 @@ class World:
     inactive_cluster_id: str | None = None
     invalid_config_cluster_id: str | None = None
     trust_anchor_certificate: str | None = None
+    unrelated_trust_anchor_certificate: str | None = None
     kmsuser_password: str | None = field(default=None, repr=False)  # a secret: never in a repr
     timeouts: Timeouts = field(default_factory=Timeouts)
 

@@ -20,7 +20,7 @@ import yaml
 
 from conformance.errors import ConfigError
 from conformance.redact import register_secret
-from conformance.targets.base import CLUSTER_ROLES, Timeouts, World
+from conformance.targets.base import CERTIFICATE_ROLES, CLUSTER_ROLES, Timeouts, World
 
 ADAPTERS = ("reference", "moto", "endpoint", "aws", "replay")
 
@@ -43,7 +43,8 @@ TARGET_KEYS = {
                          "cleanup; false: never)",
 }
 WORLD_KEYS = ("cloudhsm", "timeouts")
-CLOUDHSM_KEYS = CLUSTER_ROLES + ("trust_anchor_certificate", "trust_anchor_certificate_file", "kmsuser_password")
+CLOUDHSM_KEYS = (CLUSTER_ROLES + CERTIFICATE_ROLES + tuple(f"{r}_file" for r in CERTIFICATE_ROLES)
+                 + ("kmsuser_password",))
 TIMEOUT_KEYS = tuple(f.name for f in fields(Timeouts))
 SECRET_TARGET_KEYS = ("secret_access_key", "session_token")
 
@@ -206,23 +207,24 @@ def _parse_world(raw: dict, where: str, base_dir: Path | None) -> tuple[World, b
     _reject_unknown(timeouts_raw, TIMEOUT_KEYS, "world.timeouts.", where)
 
     world = World()
-    for role in CLUSTER_ROLES + ("trust_anchor_certificate", "kmsuser_password"):
+    for role in CLUSTER_ROLES + CERTIFICATE_ROLES + ("kmsuser_password",):
         setattr(world, role, _string(cloudhsm, role, "world.cloudhsm.", where))
-    cert_file = _string(cloudhsm, "trust_anchor_certificate_file", "world.cloudhsm.", where)
-    if cert_file:
-        if world.trust_anchor_certificate:
-            raise ConfigError(f"{where}: world.cloudhsm.trust_anchor_certificate_file: give either it or "
-                              "trust_anchor_certificate, not both")
-        path = Path(cert_file)
-        if not path.is_absolute() and base_dir is not None:
-            path = base_dir / path
-        try:
-            world.trust_anchor_certificate = path.read_text(encoding="ascii")
-        except (OSError, UnicodeDecodeError):
-            raise ConfigError(f"{where}: world.cloudhsm.trust_anchor_certificate_file: cannot read {path}") from None
-    if world.trust_anchor_certificate and "BEGIN CERTIFICATE" not in world.trust_anchor_certificate:
-        raise ConfigError(f"{where}: world.cloudhsm.trust_anchor_certificate: not a PEM certificate "
-                          "(expected -----BEGIN CERTIFICATE-----)")
+    for role in CERTIFICATE_ROLES:
+        cert_file = _string(cloudhsm, f"{role}_file", "world.cloudhsm.", where)
+        if cert_file:
+            if getattr(world, role):
+                raise ConfigError(f"{where}: world.cloudhsm.{role}_file: give either it or {role}, not both")
+            path = Path(cert_file)
+            if not path.is_absolute() and base_dir is not None:
+                path = base_dir / path
+            try:
+                setattr(world, role, path.read_text(encoding="ascii"))
+            except (OSError, UnicodeDecodeError):
+                raise ConfigError(f"{where}: world.cloudhsm.{role}_file: cannot read {path}") from None
+        value = getattr(world, role)
+        if value and "BEGIN CERTIFICATE" not in value:
+            raise ConfigError(f"{where}: world.cloudhsm.{role}: not a PEM certificate "
+                              "(expected -----BEGIN CERTIFICATE-----)")
     ids = [(r, getattr(world, r)) for r in CLUSTER_ROLES if getattr(world, r)]
     seen: dict[str, str] = {}
     for role, value in ids:

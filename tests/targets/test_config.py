@@ -161,8 +161,18 @@ def test_shipped_example_config_loads(tmp_path, monkeypatch):
     copy = tmp_path / "example.yaml"
     copy.write_text(example.read_text())
     (tmp_path / "customerCA.crt").write_text(CERT)
+    (tmp_path / "otherCA.crt").write_text(CERT.replace("MII", "MIJ"))
     monkeypatch.setenv("KMSUSER_PASSWORD", "example-Pw-123")
     cfg = load_config(copy)
     assert cfg.target.adapter == "aws" and not cfg.world.missing(
         ["active_cluster_id", "related_cluster_id", "unrelated_cluster_id", "inactive_cluster_id",
-         "invalid_config_cluster_id", "trust_anchor_certificate", "kmsuser_password"])
+         "invalid_config_cluster_id", "trust_anchor_certificate", "unrelated_trust_anchor_certificate",
+         "kmsuser_password"])
+    assert cfg.world.unrelated_trust_anchor_certificate != cfg.world.trust_anchor_certificate
+
+
+def test_unrelated_trust_anchor_role_must_be_pem(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("target: {adapter: reference}\nworld:\n  cloudhsm:\n    unrelated_trust_anchor_certificate: nope\n")
+    with pytest.raises(ConfigError, match="world.cloudhsm.unrelated_trust_anchor_certificate: not a PEM"):
+        load_config(bad)

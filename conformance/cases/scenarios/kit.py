@@ -435,30 +435,12 @@ def create_raw(s: Scenario, label: str, params: dict, *, expect: Expected | None
 def second_lineage_anchor(s: Scenario) -> str:
     """The trust anchor of the unrelated cluster's lineage, for a second simultaneous store.
 
-    Each store needs a cluster of its own lineage (a related cluster is "in use"), and
-    the world config names the trust anchor of the active lineage only. Taken from
-    `world.unrelated_trust_anchor_certificate` when a world gives it, else from the
-    cluster certificate cloudhsmv2 DescribeClusters reports for the unrelated cluster
-    (what the reference target checks the anchor against). A target that refuses it
-    makes the case NOT_TRIGGERABLE, not FAIL.
+    Each store needs a cluster of its own lineage (a related cluster is "in use"), so a
+    second store lives on the unrelated cluster and needs that lineage's trust anchor:
+    the optional world role `unrelated_trust_anchor_certificate`. Without it the case is
+    SKIPPED naming the role (CloudHSM's DescribeClusters does not return a trust anchor).
     """
-    given = getattr(s.target.world, "unrelated_trust_anchor_certificate", None)
-    if given:
-        return given
-    cluster = s.role("unrelated_cluster_id")
-    obs = s.call("setup: DescribeClusters (unrelated cluster certificate)", "DescribeClusters",
-                 {"Filters": {"clusterIds": [cluster]}}, service="cloudhsmv2")
-    certs = {}
-    if obs.ok and isinstance(obs.body, dict):
-        for c in obs.body.get("Clusters") or []:
-            if c.get("ClusterId") == cluster:
-                certs = c.get("Certificates") or {}
-    anchor = certs.get("ClusterCertificate")
-    if not anchor:
-        raise Abort(Verdict.NOT_TRIGGERABLE,
-                    "needs two stores at once, so a second cluster lineage with a known trust anchor; "
-                    "the world names one trust anchor only (and DescribeClusters gave no certificate)")
-    return anchor
+    return s.role("unrelated_trust_anchor_certificate")
 
 
 def second_store(s: Scenario, **overrides: Any) -> str:
