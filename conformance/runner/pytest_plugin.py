@@ -90,8 +90,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     outcome = config.stash.get(_OUTCOME_KEY, None)
     if outcome is None:
         return
-    line = ", ".join(f"{k} {v}" for k, v in sorted(outcome.summary.items()) if v and k != "total")
-    terminalreporter.write_line(f"kms-conformance: {line or 'no cases'}; report in {outcome.report_dir}")
+    terminalreporter.write_line(outcome.summary_line())
 
 
 # Verdicts that fail the pytest test; the others pass or skip with the verdict named.

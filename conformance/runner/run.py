@@ -29,8 +29,7 @@ def _print_summary(outcome: RunOutcome, enabled: bool) -> None:
 
         print_summary(outcome.results, report_dir=outcome.report_dir)
         return
-    summary = ", ".join(f"{v} {k}" for k, v in outcome.summary.items() if v and k != "total")
-    print(f"kms-conformance: {summary or 'no cases'}; report in {outcome.report_dir}", file=sys.stderr)
+    print(outcome.summary_line(), file=sys.stderr)
 
 
 def run_suite(options: RunOptions) -> RunOutcome:

@@ -58,6 +58,11 @@ class RunOutcome:
     def summary(self) -> dict[str, int]:
         return dict(self.results.get("summary") or {})
 
+    def summary_line(self) -> str:
+        """One line for logs: verdict counts (severity order) and where the report is."""
+        counts = ", ".join(f"{v} {k}" for k, v in self.summary.items() if v and k != "total")
+        return f"kms-conformance: {counts or 'no cases'}; report in {self.report_dir}"
+
 
 class RunSession:
     """Holds the opened target, the driver, the results writer and the collected cases."""
