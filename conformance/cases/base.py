@@ -122,6 +122,12 @@ class Case:
     api_calls: tuple[str, ...] = ()
     connect_cycles: int = 0
 
+    def result(self, verdict: "Verdict", **fields: Any) -> CaseResult:
+        """A CaseResult carrying this case's identity (id, operation, kind, requirements, title)."""
+        fields.setdefault("operation", self.operation)
+        return CaseResult(id=self.id, kind=self.kind, requirements=list(self.requirements), verdict=verdict,
+                          title=self.title, **fields)
+
 
 @dataclass
 class CollectContext:

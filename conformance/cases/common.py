@@ -290,13 +290,8 @@ class Recorder:
             detail = chosen[0] if chosen else ("case made no check" if not self._checks else "")
         idx = self._primary if self._primary is not None else (len(self.steps) - 1 if self.steps else None)
         step = self.steps[idx] if idx is not None else None
-        return CaseResult(
-            id=self.case.id,
-            operation=self.case.operation,
-            kind=self.case.kind,
-            requirements=list(self.case.requirements),
-            verdict=verdict,
-            title=self.case.title,
+        return self.case.result(
+            verdict,
             request=step.request if step else None,
             expected=step.expected if step else None,
             observed=step.observed if step else None,
@@ -357,15 +352,7 @@ def single_request_case(
 
 
 def _blank(case: Case, verdict: Verdict, detail: str) -> CaseResult:
-    return CaseResult(
-        id=case.id,
-        operation=case.operation,
-        kind=case.kind,
-        requirements=list(case.requirements),
-        verdict=verdict,
-        title=case.title,
-        detail=detail,
-    )
+    return case.result(verdict, detail=detail)
 
 
 def _is(exc: BaseException, name: str) -> bool:

@@ -306,9 +306,8 @@ def _result(ctx, case: Case, verdict: Verdict, detail: str, example, started: fl
         repro = reproduce(ctx, req)
         steps = [Step(label="falsifying example" if verdict in FAILING else "example", request=request,
                       observed=observed, verdict=str(verdict))]
-    return CaseResult(
-        id=case.id, operation=case.operation, kind=case.kind, requirements=list(case.requirements),
-        verdict=verdict, title=case.title, request=request, observed=observed, detail=scrub(detail),
+    return case.result(
+        verdict, request=request, observed=observed, detail=scrub(detail),
         reproduce=repro, steps=steps, duration_s=round(time.monotonic() - started, 4),
     )
 

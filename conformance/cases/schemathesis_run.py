@@ -343,9 +343,8 @@ def run_check_case(ctx: CaseContext, case: Case, check: str) -> CaseResult:
         detail = (f"{check}: {result.judged[check]} requests held ({result.positive} positive, {result.negative} "
                   f"negative generated; {result.not_judged[check]} set aside after re-check)"
                   + (" (time budget reached)" if result.over_budget else ""))
-    return CaseResult(
-        id=case.id, operation=op, kind=case.kind, requirements=list(case.requirements), verdict=verdict,
-        title=case.title, request=request, observed=observed, detail=scrub(detail), reproduce=repro, steps=steps,
+    return case.result(
+        verdict, operation=op, request=request, observed=observed, detail=scrub(detail), reproduce=repro, steps=steps,
         duration_s=round(time.monotonic() - started, 4),
     )
 

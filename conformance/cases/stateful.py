@@ -370,9 +370,8 @@ def run_stateful(ctx: CaseContext, case: Case) -> CaseResult:
             detail = f"{run.examples} sequences, {run.calls} target calls, no divergence from the model{note}"
     steps = run.steps if verdict == Verdict.FAIL else []
     failing = next((s for s in reversed(steps) if s.verdict == str(Verdict.FAIL)), None)
-    return CaseResult(
-        id=case.id, operation=case.operation, kind=case.kind, requirements=list(case.requirements), verdict=verdict,
-        title=case.title, request=failing.request if failing else None,
+    return case.result(
+        verdict, request=failing.request if failing else None,
         expected=failing.expected if failing else None, observed=failing.observed if failing else None,
         detail=scrub(detail), steps=steps, duration_s=round(time.monotonic() - started, 4),
         reproduce=("kms-conformance run -k 'stateful' --seed "

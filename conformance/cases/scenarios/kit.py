@@ -259,13 +259,8 @@ class Scenario:
             detail = f"{detail} [{'; '.join(self.notes)}]"
         m = self.main or {}
         params = m.get("params")
-        return CaseResult(
-            id=self.case.id,
-            operation=self.case.operation,
-            kind=self.case.kind,
-            requirements=list(self.case.requirements),
-            verdict=verdict,
-            title=self.case.title,
+        return self.case.result(
+            verdict,
             request=redact(boto3_request(m["operation"], params)) if m else None,
             expected=m["expect"].to_dict() if m.get("expect") is not None else None,
             observed=summarize(m["obs"]) if m else None,
