@@ -58,6 +58,60 @@ def scrub(text: str) -> str:
     return _SIG_RE.sub(r"\1" + REDACTED, text)
 
 
+def request_strings(request: Any, *, min_length: int = 4) -> tuple[list[str], list[str]]:
+    """(secret values, other string values) a request carries, also inside a raw JSON body.
+
+    Secrets are values under SECRET_KEYS. A response that quotes one leaks it; the
+    other values let a checker tell a leak from a public value that happens to
+    contain the secret. Secrets shorter than `min_length` are left out: they occur
+    in any text by chance.
+    """
+    import json
+
+    secrets: list[str] = []
+    public: list[str] = []
+
+    def walk(obj: Any, secret: bool) -> None:
+        if isinstance(obj, dict):
+            for k, v in obj.items():
+                walk(v, secret or (isinstance(k, str) and (k in SECRET_KEYS or k.lower() in SECRET_KEYS)))
+        elif isinstance(obj, list):
+            for v in obj:
+                walk(v, secret)
+        elif isinstance(obj, str):
+            if not secret:
+                public.append(obj)
+            elif len(obj) >= min_length:
+                secrets.append(obj)
+
+    walk(request, False)
+    body = request.get("body") if isinstance(request, dict) else None
+    if isinstance(body, (str, bytes)):
+        try:
+            walk(json.loads(body), False)
+        except ValueError:
+            pass
+    return sorted(set(secrets)), sorted(set(public), key=len, reverse=True)
+
+
+def echoes_secret(text: str, request: Any) -> bool:
+    """Whether `text` quotes a secret value of `request` as a value of its own.
+
+    Public values of the request that contain the secret are removed first, and the
+    secret must stand alone (not inside a longer run of token characters), so a
+    password "0000000" is not "found" inside an echoed 5000-zero certificate that the
+    report truncated.
+    """
+    secrets, public = request_strings(request)
+    if not secrets:
+        return False
+    for value in public:
+        if any(s in value for s in secrets):
+            text = text.replace(value, "")
+    token = r"[A-Za-z0-9+/=_.-]"
+    return any(re.search(rf"(?<!{token}){re.escape(s)}(?!{token})", text) for s in secrets)
+
+
 def redact(obj: Any) -> Any:
     """Deep copy of obj with secret keys replaced and secret values scrubbed."""
     if isinstance(obj, dict):

@@ -218,7 +218,14 @@ def _refusal_broken(expected: Any, obs: Any) -> bool:
     return obs.status >= 500 or (200 <= obs.status < 300 and not obs.error_code)
 
 
-def judge(expected: Any, observation: Any, strictness: str = "code") -> tuple[Verdict, str]:
+def _echoes_secret(observation: Any, request: Any) -> bool:
+    from conformance.redact import echoes_secret
+
+    headers = " ".join(str(v) for v in (observation.headers or {}).values())
+    return echoes_secret(f"{observation.raw_body or ''} {headers}", request)
+
+
+def judge(expected: Any, observation: Any, strictness: str = "code", request: Any = None) -> tuple[Verdict, str]:
     """Compare an Expected (conformance.cases.base) with an Observation at a strictness.
 
     `code`: status and error code; `regex`: plus the message shape; `exact`: plus
@@ -226,6 +233,8 @@ def judge(expected: Any, observation: Any, strictness: str = "code") -> tuple[Ve
     different message is NON_STRICT (FAIL only at `exact`); a SHOULD that differs is
     NON_STRICT, unless the request had to be refused and the target answered with
     success or a 5xx (FAIL). Alternatives the contract also allows are accepted.
+    Given the `request`, a response that quotes one of its secret values (a password, a
+    secret key) is a FAIL at any strictness: sensitive values are never echoed.
     """
     if strictness not in STRICTNESS:
         raise ValueError(f"strictness must be one of {STRICTNESS}, not {strictness!r}")
@@ -233,6 +242,10 @@ def judge(expected: Any, observation: Any, strictness: str = "code") -> tuple[Ve
         return Verdict.UNIMPLEMENTED, f"target does not implement {observation.operation or 'this operation'} (observed {_describe_observed(observation)})"
     if observation.transport_error:
         return Verdict.ERROR, f"no response from target: {_short(observation.transport_error)}"
+    if request is not None and _echoes_secret(observation, request):
+        return Verdict.FAIL, (f"observed {_describe_observed(observation)} whose response quotes a secret value "
+                              "the request sent (a password or secret key); sensitive values are never echoed "
+                              "(VAL-004, UPD-007)")
     results = [_judge_one(expected, observation, strictness)]
     for alt in expected.alternatives or ():
         results.append(_judge_one(alt, observation, strictness))

@@ -272,8 +272,8 @@ class Recorder:
             self.add_step("observation", {"via": "unknown"}, obs)
         idx = self._index[id(obs)] if obs is not None else len(self.steps) - 1
         observation = obs or Observation.from_dict(self.steps[idx].observed)
-        verdict, detail = judge(expected, observation, self.ctx.strictness)
         step = self.steps[idx]
+        verdict, detail = judge(expected, observation, self.ctx.strictness, request=step.request)
         step.expected = expected.to_dict()
         step.verdict = str(verdict)
         self._checks.append((verdict, f"{step.label}: {detail}" if len(self.steps) > 1 else detail, idx))

@@ -192,7 +192,7 @@ def check_valid(ctx: CaseContext, operation: str, params: dict, obs) -> tuple[Ve
         return Verdict.FAIL, f"valid input rejected: {obs.status} {obs.error_code} {scrub(obs.message or '')!r}"
     expected = expected_for_valid(operation, params, ctx.edition)
     if expected is not None:
-        return judge(expected, obs, ctx.strictness)
+        return judge(expected, obs, ctx.strictness, request={"params": params})
     if obs.unimplemented:
         return Verdict.UNIMPLEMENTED, f"target does not implement {operation}"
     if obs.transport_error:
@@ -208,7 +208,7 @@ def check_invalid(ctx: CaseContext, operation: str, params: dict, obs) -> tuple[
     prediction = predict_validation(operation, params, model=ctx.model, edition=ctx.edition)
     if prediction is None:  # cannot happen for generated input; judged as valid then
         return check_valid(ctx, operation, params, obs)
-    return judge(validation_error(prediction), obs, ctx.strictness)
+    return judge(validation_error(prediction), obs, ctx.strictness, request={"params": params})
 
 
 # ------------------------------------------------------------------------------ running

@@ -233,3 +233,32 @@ def test_precheck_unimplemented_and_missing_roles_make_no_call():
     target = Scripted(world=World(active_cluster_id="cluster-abc"))
     r = run_case_safely(mkcase(lambda ctx: 1 / 0, needs_roles=("active_cluster_id", "unrelated_cluster_id")), ctx_for(target))
     assert r.verdict is Verdict.SKIPPED and "unrelated_cluster_id" in r.detail and "active_cluster_id'" not in r.detail
+
+
+def test_a_response_quoting_a_secret_of_the_request_fails_at_any_strictness():
+    from conformance.redact import request_strings
+
+    request = {"via": "boto3", "operation": "UpdateCustomKeyStore",
+               "params": {"CustomKeyStoreId": "cks-1", "KeyStorePassword": "hunter22"}}
+    assert request_strings(request)[0] == ["hunter22"]
+    exp = Expected(status=400, error_code="ValidationException",
+                   message="1 validation error detected: Value at 'keyStorePassword' failed to satisfy constraint: x")
+    leaked = err("ValidationException", "1 validation error detected: Value 'hunter22' at 'keyStorePassword' failed")
+    for strictness in ("code", "regex", "exact"):
+        verdict, detail = judge(exp, leaked, strictness, request=request)
+        assert verdict is Verdict.FAIL and "quotes a secret" in detail
+        assert "hunter22" not in detail
+    # raw wire requests: the secret sits in the JSON body
+    raw = {"via": "wire", "body": '{"KeyStorePassword": "hunter22", "CustomKeyStoreId": "cks-1"}'}
+    assert request_strings(raw)[0] == ["hunter22"]
+    # short values are not tracked (they occur anywhere by chance)
+    assert request_strings({"params": {"KeyStorePassword": "x"}})[0] == []
+
+
+def test_a_public_value_that_contains_the_secret_is_not_a_leak():
+    request = {"params": {"CustomKeyStoreName": "0000000000", "KeyStorePassword": "0000"}}
+    echoed_name = err("ValidationException", "Value '0000000000' at 'customKeyStoreName' failed")
+    exp = Expected(status=400, error_code="ValidationException")
+    assert judge(exp, echoed_name, "code", request=request)[0] is Verdict.PASS
+    both = err("ValidationException", "Value '0000000000' at 'customKeyStoreName'; Value '0000' at 'keyStorePassword'")
+    assert judge(exp, both, "code", request=request)[0] is Verdict.FAIL

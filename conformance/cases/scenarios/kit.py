@@ -134,7 +134,7 @@ class Scenario:
         if expect is not None:
             from conformance.verdicts import judge
 
-            verdict, detail = judge(expect, obs, self.ctx.strictness)
+            verdict, detail = judge(expect, obs, self.ctx.strictness, request={"params": params or {}})
             self.judged.append((verdict, f"{label}: {detail}"))
         self._record(label, operation, params, obs, expect, verdict)
         if main or (self.main is None and expect is not None):
