@@ -35,6 +35,7 @@ from typing import Any
 
 import yaml
 
+from conformance.yamlfile import read_yaml
 from conformance.errors import ConfigError
 from conformance.report.results import atomic_write_text, refresh_derived
 from conformance.verdicts import UNEXPECTED, Verdict
@@ -131,18 +132,7 @@ def parse_expectations(data: Any, where: str = "expectations") -> Expectations:
 def load_expectations(path: str | os.PathLike) -> Expectations:
     """Read an expectation file; a bad file is a one-line ConfigError (exit 2)."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"expectation file not found: {p}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read expectation file {p}: {exc.__class__.__name__}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" at line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"{p}: not valid YAML{at}") from None
+    data = read_yaml(p, "expectation file")
     return parse_expectations(data, where=str(p))
 
 

@@ -19,6 +19,7 @@ from typing import Any, Iterable
 
 import yaml
 
+from conformance.yamlfile import read_yaml
 from conformance.errors import UsageError
 from conformance.spec.loader import SPECS_DIR
 
@@ -180,16 +181,7 @@ def _load_cached(path: str) -> tuple[Requirement, ...]:
 
 
 def _read_yaml(file: Path) -> Any:
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CatalogueError(f"cannot read {file}: {exc.strerror or exc}") from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise CatalogueError(f"{file}{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    return read_yaml(file, "catalogue file", CatalogueError)
 
 
 def _parse_entry(file: Path, index: int, entry: Any) -> Requirement:

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
 
 from conformance.errors import ConfigError
 from conformance.redact import register_secret
+from conformance.yamlfile import read_yaml
 from conformance.targets.base import CERTIFICATE_ROLES, CLUSTER_ROLES, Timeouts, World
 
 ADAPTERS = ("reference", "moto", "endpoint", "aws", "replay")
@@ -97,19 +97,7 @@ class TargetConfig:
 def load_config(path: str | os.PathLike) -> TargetConfig:
     """Read and check a target config file. Any problem -> ConfigError naming the key."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"config file not found: {p}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read config file {p}: {exc.__class__.__name__}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ConfigError(f"{p}: not valid YAML{where}: {problem}") from None
+    data = read_yaml(p, "config file")
     return parse_config(data if data is not None else {}, source=str(p), base_dir=p.parent)
 
 

@@ -97,7 +97,7 @@ def test_bad_file_names_the_key(tmp_path, text, key):
 
 
 def test_yaml_syntax_error_and_missing_file(tmp_path):
-    with pytest.raises(ConfigError, match=r"not valid YAML \(line \d+"):
+    with pytest.raises(ConfigError, match=r"not valid YAML at line \d+, column \d+"):
         load_config(write(tmp_path, "target:\n  adapter: [unclosed\n"))
     with pytest.raises(ConfigError, match="not found"):
         load_config(tmp_path / "absent.yaml")
