@@ -91,13 +91,13 @@ _FAULTS = [
           "Custom key store state errors are KMSInvalidStateException instead of CustomKeyStoreInvalidStateException.",
           ["UPD-036", "CON-003", "CON-004", "DIS-002", "DIS-003", "DEL-002", "KEY-001", "KEY-003"]),
     Fault("unknown-operation-500", "An unknown X-Amz-Target gets a 500 instead of 400.",
-          ["PROTO-012", "PROTO-013", "PROTO-014"], "http"),
+          ["PROTO-012", "PROTO-013", "PROTO-014", "PROTO-005"], "http"),
     Fault("missing-request-id", "Responses have no x-amzn-RequestId header.", ["PROTO-009"], "http"),
     Fault("json-content-type", "Responses say Content-Type application/json.", ["PROTO-003"], "http"),
     # --- authentication
     Fault("signature-not-checked", "Requests are served without any SigV4 check.",
           ["AUTH-001", "AUTH-002", "AUTH-003", "AUTH-004", "AUTH-005"], "http"),
-    Fault("expired-signature-accepted", "The X-Amz-Date age is never checked.", ["AUTH-005"], "http"),
+    Fault("expired-signature-accepted", "The X-Amz-Date age is never checked.", ["AUTH-005", "PROTO-005"], "http"),
 ]
 
 FAULTS: dict[str, Fault] = {f.name: f for f in _FAULTS}
