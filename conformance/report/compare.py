@@ -33,6 +33,8 @@ _ID_PATTERNS = [
     (re.compile(r"\bcluster-[0-9a-zA-Z]+\b"), "cluster-<id>"),
     (re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"), "<uuid>"),
     (re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?"), "<timestamp>"),
+    # SigV4's compact X-Amz-Date form (also quoted in "Signature expired: ..." messages).
+    (re.compile(r"\b\d{8}T\d{6}Z\b"), "<timestamp>"),
     (re.compile(r"\b\d{12}\b"), "<account>"),
 ]
 _SHAPE_PATTERNS = [

@@ -27,6 +27,11 @@ def pytest_addoption(parser):
     group.addoption("--kms-report-dir", default=None, help="where results.json and the reports go")
     group.addoption("--kms-seed", default=0, type=int)
     group.addoption("--kms-allow-live", action="store_true", default=False, help="allow the aws adapter")
+    group.addoption("--kms-fault", action="append", default=[], metavar="NAME",
+                    help="seed a reference-target fault (repeatable; `kms-conformance serve --list-faults`)")
+    group.addoption("--kms-expectations", default=None, metavar="FILE",
+                    help="expectation file: known failures xfail, unexpected passes fail")
+    group.addoption("--kms-record", default=None, metavar="DIR", help="record every observation as a cassette")
 
 
 def _options(config) -> Any:
@@ -41,6 +46,9 @@ def _options(config) -> Any:
         report_dir=config.getoption("kms_report_dir") or DEFAULT_REPORT_DIR,
         seed=config.getoption("kms_seed"),
         allow_live=config.getoption("kms_allow_live"),
+        faults=tuple(config.getoption("kms_fault") or ()),
+        expectations=config.getoption("kms_expectations"),
+        record=config.getoption("kms_record"),
         progress=False,
     )
 
@@ -98,10 +106,26 @@ _FAILING = {"FAIL", "ERROR", "UNEXPECTED_PASS"}
 _SKIPPING = {"UNIMPLEMENTED", "SKIPPED", "NOT_TRIGGERABLE", "EXPECTED_FAIL"}
 
 
+def _expected_verdict(session, result) -> str:
+    """The case's verdict after the run's expectation file, if any (EXPECTED_FAIL, UNEXPECTED_PASS)."""
+    path = getattr(getattr(session, "options", None), "expectations", None)
+    if not path:
+        return str(result.verdict)
+    from conformance.report import expectations as ex
+
+    loaded = getattr(session, "_plugin_expectations", None)
+    if loaded is None:
+        loaded = session._plugin_expectations = ex.load_expectations(path)
+    applied = ex.apply_expectations({"cases": [result.to_dict()], "requirements": []}, loaded)
+    return str(applied["cases"][0]["verdict"])
+
+
 def check_case(session, case) -> None:
-    """Run one case and turn its verdict into a pytest outcome."""
+    """Run one case and turn its verdict (after any expectation file) into a pytest outcome."""
     result = session.run_case(case)
-    verdict = str(result.verdict)
+    verdict = _expected_verdict(session, result)
+    if verdict == "EXPECTED_FAIL":
+        pytest.xfail(f"EXPECTED_FAIL ({result.verdict}): {result.detail}")
     if verdict in _FAILING:
         pytest.fail(f"{verdict}: {result.detail}" + (f"\nreproduce: {result.reproduce}" if result.reproduce else ""), pytrace=False)
     if verdict in _SKIPPING:

@@ -116,6 +116,8 @@ def test_normalisation_helpers():
     assert normalise_text("store cks-0123456789abcdef0 at 2026-11-29T14:00:00Z in arn:aws:kms:us-east-1:111122223333:key/x") \
         == "store cks-<id> at <timestamp> in <arn>"
     assert normalise_text("kmsconf-20261129T141347-ff59-store-37") == "<run>-store-37"
+    assert normalise_text("Signature expired: 20151120T200815Z is now earlier than 20151120T201846Z") \
+        == "Signature expired: <timestamp> is now earlier than <timestamp>"
     assert message_shape("Value 'abc' at 'limit' must be <= 1000") == message_shape("Value 'zz' at 'marker' must be <= 5")
     assert json_diff({"a": [1, {"b": "x"}]}, {"a": [1, {"b": 2}], "c": None}) == [
         ("$.a[1].b", "x", 2, "regex"), ("$.c", "(absent)", None, "regex")]

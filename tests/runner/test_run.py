@@ -148,7 +148,7 @@ def test_pytest_plugin_runs_the_suite(in_tmp):
 @pytest.mark.parametrize(
     "verdict,outcome",
     [("PASS", None), ("NON_STRICT", None), ("FAIL", "failed"), ("ERROR", "failed"), ("UNEXPECTED_PASS", "failed"),
-     ("UNIMPLEMENTED", "skipped"), ("SKIPPED", "skipped"), ("NOT_TRIGGERABLE", "skipped"), ("EXPECTED_FAIL", "skipped")],
+     ("UNIMPLEMENTED", "skipped"), ("SKIPPED", "skipped"), ("NOT_TRIGGERABLE", "skipped"), ("EXPECTED_FAIL", "xfailed")],
 )
 def test_plugin_maps_verdicts_to_pytest_outcomes(verdict, outcome):
     from conformance.cases.base import CaseResult
@@ -163,9 +163,25 @@ def test_plugin_maps_verdicts_to_pytest_outcomes(verdict, outcome):
     if outcome is None:
         check_case(Session(), None)
         return
-    exc = pytest.fail.Exception if outcome == "failed" else pytest.skip.Exception
-    with pytest.raises(exc, match=f"{verdict}: why"):
+    exc = {"failed": pytest.fail.Exception, "skipped": pytest.skip.Exception, "xfailed": pytest.xfail.Exception}[outcome]
+    with pytest.raises(exc, match=f"{verdict}.*: why"):
         check_case(Session(), None)
+
+
+def test_pytest_plugin_with_a_fault_fails_and_an_expectation_file_turns_it_into_xfail(in_tmp):
+    """--kms-fault seeds the reference target; --kms-expectations makes the known failure an xfail."""
+    base = [sys.executable, "-m", "pytest", "--pyargs", "conformance.runner.suite", "-q", "-p", "no:cacheprovider",
+            "-k", "refused-while-disconnected and DisconnectCustomKeyStore", "--kms-fault", "disconnect-idempotent"]
+    proc = subprocess.run(base + ["--kms-report-dir", str(in_tmp / "a")], capture_output=True, text=True,
+                          cwd=in_tmp, timeout=120)
+    assert proc.returncode == 1 and "1 failed" in proc.stdout, proc.stdout[-2000:]
+    exp = in_tmp / "exp.yaml"
+    exp.write_text("cases:\n  DisconnectCustomKeyStore/scenario/refused-while-disconnected:\n"
+                   "    verdict: FAIL\n    reason: seeded fault disconnect-idempotent\n")
+    proc = subprocess.run(base + ["--kms-report-dir", str(in_tmp / "b"), "--kms-expectations", str(exp)],
+                          capture_output=True, text=True, cwd=in_tmp, timeout=120)
+    assert proc.returncode == 0 and "1 xfailed" in proc.stdout, proc.stdout[-2000:]
+    assert results_of(in_tmp / "b")["cases"][0]["verdict"] == "EXPECTED_FAIL"
 
 
 @pytest.mark.slow
