@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from conformance import CUSTOM_KEY_STORE_OPERATIONS
+from conformance import CUSTOM_KEY_STORE_OPERATIONS, SERVICE_TARGET_PREFIX
 from conformance.cases.base import Case, CollectContext, Expected
 from conformance.cases.common import (
     Citations,
@@ -367,7 +367,7 @@ class _Gen:
         if len(pred.violations) > 1:
             extra += self.cite.generic("VAL-005")
         all_ids = tuple(ids) + tuple(extra)
-        request = boto3_request(op, params) if via == "boto3" else wire_request(json.dumps(params), amz_target=f"TrentService.{op}")
+        request = _request(op, params, via)
         self.add(
             op=op,
             detail=detail,
@@ -385,7 +385,7 @@ class _Gen:
         if outcome is None:
             return
         expected, outcome_ids = outcome
-        request = boto3_request(op, params) if via == "boto3" else wire_request(json.dumps(params), amz_target=f"TrentService.{op}")
+        request = _request(op, params, via)
         self.add(
             op=op,
             detail=detail,
@@ -589,3 +589,10 @@ def collect(cc: CollectContext) -> list[Case]:
         if op in cc.model.operations:
             gen.operation(op)
     return gen.cases
+
+
+def _request(op: str, params: dict, via: str) -> dict:
+    """The request for a generated case: a boto3 call, or the same JSON sent on the wire."""
+    if via == "boto3":
+        return boto3_request(op, params)
+    return wire_request(json.dumps(params), amz_target=f"{SERVICE_TARGET_PREFIX}.{op}")

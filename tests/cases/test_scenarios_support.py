@@ -17,10 +17,9 @@ def collect_context(edition: str, seed: int = 0) -> CollectContext:
 
 
 @contextlib.contextmanager
-def reference_context(tmp_path, edition: str = "current", *, faults=(), strictness: str = "code", seed: int = 0,
-                      options=None):
-    target = open_target(config_from_options(target="reference"), edition=edition, faults=list(faults),
-                         announce=lambda line: None)
+def _context(tmp_path, config, edition: str, *, faults=(), strictness: str, seed: int, options):
+    """A CaseContext on the target `config` names; its stores and the target are cleaned up after."""
+    target = open_target(config, edition=edition, faults=list(faults), announce=lambda line: None)
     driver = StoreDriver(target, ledger_dir=tmp_path / "ledger")
     ctx = CaseContext(target=target, edition=edition, strictness=strictness, seed=seed, driver=driver,
                       model=edition_model(edition), options=dict(options or {}))
@@ -29,6 +28,12 @@ def reference_context(tmp_path, edition: str = "current", *, faults=(), strictne
     finally:
         driver.cleanup()
         target.close()
+
+
+def reference_context(tmp_path, edition: str = "current", *, faults=(), strictness: str = "code", seed: int = 0,
+                      options=None):
+    return _context(tmp_path, config_from_options(target="reference"), edition, faults=faults,
+                    strictness=strictness, seed=seed, options=options)
 
 
 def run(case, ctx):
@@ -60,15 +65,7 @@ def served_reference(edition: str = "current", faults=(), control: bool = False)
         thread.join(timeout=5)
 
 
-@contextlib.contextmanager
 def url_context(tmp_path, url: str, edition: str = "current", *, strictness: str = "code", seed: int = 0,
                 options=None):
-    target = open_target(config_from_options(endpoint_url=url), edition=edition, announce=lambda line: None)
-    driver = StoreDriver(target, ledger_dir=tmp_path / "ledger")
-    ctx = CaseContext(target=target, edition=edition, strictness=strictness, seed=seed, driver=driver,
-                      model=edition_model(edition), options=dict(options or {}))
-    try:
-        yield ctx
-    finally:
-        driver.cleanup()
-        target.close()
+    return _context(tmp_path, config_from_options(endpoint_url=url), edition,
+                    strictness=strictness, seed=seed, options=options)
