@@ -1,6 +1,7 @@
 """kms-conformance: contract conformance suite for the AWS KMS custom key store API.
 
 Data flow: spec -> cases -> target -> observation -> verdict -> results -> reports.
+The constants below are defined here once; every stage imports them from here.
 """
 
 __version__ = "0.1.0"
@@ -16,4 +17,12 @@ CUSTOM_KEY_STORE_OPERATIONS = (
     "DeleteCustomKeyStore",
 )
 
+# Model editions the suite knows: `current` (today's model) and `2019-12` (the seed page's).
 EDITIONS = ("current", "2019-12")
+
+# ConnectionStateType, and the states a store rests in (no transition under way).
+CONNECTION_STATES = ("DISCONNECTED", "CONNECTING", "CONNECTED", "DISCONNECTING", "FAILED")
+SETTLED_STATES = ("DISCONNECTED", "CONNECTED", "FAILED")
+
+# Error codes that mean "rejected by input validation or parsing", not by service logic.
+VALIDATION_CODES = ("ValidationException", "SerializationException")

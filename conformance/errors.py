@@ -30,3 +30,37 @@ class TargetUnreachable(ConformanceError):
     def __init__(self, url: str, reason: str = ""):
         self.url = url
         super().__init__(f"target unreachable at {url}" + (f" ({reason})" if reason else ""))
+
+
+# ------------------------------------------------------------------------------------------
+# Case outcomes that are not the target's fault: raised anywhere below a case, turned into a
+# verdict by the case kernel (conformance.cases.kernel) alone. One class per meaning.
+# ------------------------------------------------------------------------------------------
+
+
+class CaseOutcome(Exception):
+    """Base of the exceptions that end a case with a verdict other than FAIL."""
+
+
+class MissingRole(CaseOutcome):
+    """A case needs a world role the config does not give: the case is SKIPPED with this reason."""
+
+    def __init__(self, role: str):
+        self.role = role
+        super().__init__(f"world role '{role}' is not configured (world.cloudhsm.{role})")
+
+
+class NotTriggerable(CaseOutcome):
+    """The target cannot be made to show this (CONNECTING on an instant emulator, no control surface).
+
+    The text is the reason the report prints; when it suggests an option, the option exists.
+    """
+
+
+class Unimplemented(CaseOutcome):
+    """The target says it lacks an operation the case needs: the case is UNIMPLEMENTED."""
+
+    def __init__(self, operation: str, evidence: str = ""):
+        self.operation = operation
+        self.evidence = evidence
+        super().__init__(f"target does not implement {operation}" + (f": {evidence}" if evidence else ""))

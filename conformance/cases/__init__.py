@@ -12,7 +12,8 @@ import importlib.util
 from typing import Any
 
 from conformance import EDITIONS
-from conformance.cases.base import Case, CaseContext, CaseResult, CollectContext, Expected, Step
+from conformance.cases.base import Case, CaseContext, CollectContext
+from conformance.steps import CaseResult, Expected, Step
 
 __all__ = ["collect_cases", "CASE_MODULES", "Case", "CaseContext", "CaseResult", "CollectContext", "Expected", "Step"]
 

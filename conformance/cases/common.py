@@ -15,10 +15,11 @@ import traceback
 from typing import Any, Callable, Iterable
 
 from conformance import SERVICE_TARGET_PREFIX
-from conformance.cases.base import Case, CaseContext, CaseResult, Expected, Step
+from conformance.cases.base import Case, CaseContext
+from conformance.steps import CaseResult, Expected, Step
 from conformance.observation import Observation
 from conformance.redact import redact, scrub
-from conformance.targets.base import MissingRole
+from conformance.errors import MissingRole
 from conformance.verdicts import Verdict, judge, worst
 
 JSON_CONTENT_TYPE = "application/x-amz-json-1.1"

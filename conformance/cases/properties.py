@@ -24,7 +24,8 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 from conformance import CUSTOM_KEY_STORE_OPERATIONS
-from conformance.cases.base import Case, CaseContext, CaseResult, CollectContext, Expected, Step
+from conformance.cases.base import Case, CaseContext, CollectContext
+from conformance.steps import CaseResult, Expected, Step
 from conformance.cases.common import boto3_request, reproduce, validation_error
 from conformance.redact import redact, scrub
 from conformance.verdicts import Verdict, judge

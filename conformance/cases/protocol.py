@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 
 from conformance import CUSTOM_KEY_STORE_OPERATIONS, SERVICE_TARGET_PREFIX
-from conformance.cases.base import Case, CollectContext, Expected
+from conformance.cases.base import Case, CollectContext
+from conformance.steps import Expected
 from conformance.cases.common import (
     JSON_CONTENT_TYPE,
     Recorder,

@@ -35,7 +35,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance import CUSTOM_KEY_STORE_OPERATIONS, SERVICE_TARGET_PREFIX
-from conformance.cases.base import Case, CaseContext, CaseResult, CollectContext, Step
+from conformance.cases.base import Case, CaseContext, CollectContext
+from conformance.steps import CaseResult, Step
 from conformance.cases.common import reproduce, wire_request
 from conformance.redact import redact, scrub
 from conformance.verdicts import Verdict

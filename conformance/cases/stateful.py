@@ -31,7 +31,8 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from conformance.cases.base import Case, CaseContext, CaseResult, CollectContext, Step
+from conformance.cases.base import Case, CaseContext, CollectContext
+from conformance.steps import CaseResult, Step
 from conformance.redact import redact, scrub
 from conformance.verdicts import Verdict
 

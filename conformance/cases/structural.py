@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from conformance import CUSTOM_KEY_STORE_OPERATIONS, SERVICE_TARGET_PREFIX
-from conformance.cases.base import Case, CollectContext, Expected
+from conformance.cases.base import Case, CollectContext
+from conformance.steps import Expected
 from conformance.cases.common import (
     Citations,
     UNKNOWN_CLUSTER_ID,

@@ -71,7 +71,7 @@ class ReferenceConfig:
 
 def default_world():
     """The default world as a `conformance.targets.base.World` (what the adapter hands to cases)."""
-    from conformance.targets.base import World
+    from conformance.world import World
 
     return World(trust_anchor_certificate=LINEAGE_A_CERT, unrelated_trust_anchor_certificate=LINEAGE_B_CERT,
                  kmsuser_password=DEFAULT_KMSUSER_PASSWORD, **DEFAULT_ROLE_IDS)

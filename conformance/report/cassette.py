@@ -39,7 +39,8 @@ from conformance.errors import ConfigError
 from conformance.observation import Observation
 from conformance.redact import REDACTED, SECRET_KEYS, register_secret
 from conformance.targets.driving import RUN_PREFIX_ROOT
-from conformance.targets.base import Capabilities, Identity, Target, Timeouts, World
+from conformance.targets.base import Capabilities, Identity, Target
+from conformance.world import Timeouts, World
 
 CASSETTE_FORMAT = 1
 META_FILE = "meta.json"
@@ -561,6 +562,10 @@ class RecordingTarget(Target):
         if caps is None:
             return caps
         return _RecordingCapabilities(caps, self._wrap_extra)  # type: ignore[return-value]
+
+    @property
+    def abilities(self):  # TRANSITIONAL: not recorded yet
+        return self._inner.abilities
 
     @capabilities.setter
     def capabilities(self, value: Capabilities) -> None:

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from conformance import __version__
-from conformance.cases.base import Case, CaseContext, CaseResult
+from conformance.cases.base import Case, CaseContext
+from conformance.steps import CaseResult
 from conformance.cases.common import run_case_safely
 from conformance.errors import EXIT_OK, EXIT_UNEXPECTED, UsageError
 from conformance.redact import scrub

@@ -7,7 +7,9 @@ Public entry points (see docs/ARCHITECTURE.md):
 """
 
 from conformance.targets.adapters import open_target
-from conformance.targets.base import MissingRole, Target, World
+from conformance.targets.base import Target
+from conformance.errors import MissingRole
+from conformance.world import World
 from conformance.targets.capabilities import classify_unimplemented, probe_capabilities
 from conformance.targets.config import TargetConfig, TargetSettings, config_from_options, load_config, parse_config
 from conformance.targets.driving import (

@@ -21,10 +21,18 @@ from botocore.credentials import Credentials
 
 from conformance.errors import ConfigError, TargetUnreachable, UsageError
 from conformance.redact import register_secret
-from conformance.targets.base import Capabilities, Identity, Target, Timeouts, World
+from conformance.abilities import Abilities
+from conformance.targets.base import Capabilities, Identity, Target
+from conformance.world import Timeouts, World
 from conformance.targets.config import TargetConfig
 from conformance.targets.logscrub import install_log_scrubbing
 from conformance.targets.wire import HttpTransport, MotoTransport, WsgiTransport, tcp_reachable
+from conformance.targets.reference_abilities import (
+    ControlSurface,
+    InProcessWorldControl,
+    ServedPendingDeletions,
+    ServedWorldControl,
+)
 from conformance.targets.wire_target import WireTarget
 
 log = logging.getLogger("conformance.targets")
@@ -122,7 +130,11 @@ def _open_reference(config: TargetConfig, *, edition: str, faults: tuple[str, ..
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     app = make_app(ref_config)
-    capabilities = Capabilities(observable_transitions=connect_delay > 0 and disconnect_delay > 0)
+    capabilities = Capabilities(observable_transitions=connect_delay > 0 and disconnect_delay > 0,
+                                speaks_json=True, faults=tuple(faults))
+    backend = app.backend
+    abilities = Abilities(clock=clock, world_control=InProcessWorldControl(backend.world),
+                          pending_deletions=backend)
     capabilities.extras.update({
         "advance_clock": clock.advance,
         "clock": clock,
@@ -142,6 +154,7 @@ def _open_reference(config: TargetConfig, *, edition: str, faults: tuple[str, ..
         region=s.region,
         endpoint_url=REFERENCE_URL,
         capabilities=capabilities,
+        abilities=abilities,
     )
 
 
@@ -164,7 +177,7 @@ def _open_moto(config: TargetConfig, *, edition: str, faults, announce) -> Targe
         credentials=Credentials(EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY),
         region=s.region,
         endpoint_url=None,  # the AWS URL, answered by moto's stub in-process
-        capabilities=Capabilities(),
+        capabilities=Capabilities(speaks_json=True),
     )
     target.capabilities.extras["speaks_json"] = True
     return target
@@ -267,6 +280,9 @@ def _add_reference_control(target: WireTarget) -> None:
 
     target.capabilities.extras["reference_control"] = control
     target.capabilities.extras["complete_pending_deletions"] = complete_pending_deletions
+    surface = ControlSurface(target)  # asks the target on first use whether it has the surface
+    target.abilities = Abilities(world_control=ServedWorldControl(surface),
+                                 pending_deletions=ServedPendingDeletions(surface))
 
 
 def _open_aws(config: TargetConfig, *, edition: str, faults, announce) -> Target:

@@ -6,62 +6,9 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
 
+from conformance.abilities import Abilities
 from conformance.observation import Observation
-
-# The world roles of the target config file (`world.cloudhsm.*`). Contract: extend, never change.
-CLUSTER_ROLES = (
-    "active_cluster_id",
-    "related_cluster_id",
-    "unrelated_cluster_id",
-    "inactive_cluster_id",
-    "invalid_config_cluster_id",
-)
-SECRET_ROLES = ("kmsuser_password",)
-# Optional extension: the trust anchor of the unrelated cluster's lineage, so a case can hold two
-# stores at once (name in use on Update, pagination) without tripping CloudHsmClusterInUseException.
-CERTIFICATE_ROLES = ("trust_anchor_certificate", "unrelated_trust_anchor_certificate")
-ALL_ROLES = CLUSTER_ROLES + CERTIFICATE_ROLES + SECRET_ROLES
-
-
-class MissingRole(Exception):
-    """A case needs a world role the config does not give: the case is SKIPPED with this reason."""
-
-    def __init__(self, role: str):
-        self.role = role
-        super().__init__(f"world role '{role}' is not configured (world.cloudhsm.{role})")
-
-
-@dataclass
-class Timeouts:
-    connect_s: float = 1200.0
-    disconnect_s: float = 600.0
-    poll_interval_s: float = 5.0
-    call_s: float = 30.0  # per HTTP call: a hang becomes ERROR for that case, the run goes on
-
-
-@dataclass
-class World:
-    """Fixtures by role. Values are None when the config does not give the role."""
-
-    active_cluster_id: str | None = None
-    related_cluster_id: str | None = None
-    unrelated_cluster_id: str | None = None
-    inactive_cluster_id: str | None = None
-    invalid_config_cluster_id: str | None = None
-    trust_anchor_certificate: str | None = None
-    unrelated_trust_anchor_certificate: str | None = None
-    kmsuser_password: str | None = field(default=None, repr=False)  # a secret: never in a repr
-    timeouts: Timeouts = field(default_factory=Timeouts)
-
-    def get(self, role: str) -> str:
-        value = getattr(self, role, None)
-        if not value:
-            raise MissingRole(role)
-        return value
-
-    def missing(self, roles) -> list[str]:
-        return [r for r in roles if not getattr(self, r, None)]
-
+from conformance.world import Timeouts, World
 
 @dataclass
 class Capabilities:
@@ -70,7 +17,14 @@ class Capabilities:
     unimplemented: dict[str, str] = field(default_factory=dict)  # operation -> evidence
     # True when CONNECTING / DISCONNECTING can be observed (a connect is not instant).
     observable_transitions: bool = False
-    # Adapter-specific knobs the reference target offers (e.g. forcing a FAILED state).
+    # The target answered a probe with JSON, so an HTML 500 is a framework's "no handler" page.
+    speaks_json: bool = False
+    # The AWS account the target answers for (live AWS; None when unknown).
+    account_id: str | None = None
+    # Seeded faults the target runs with (the reference target only).
+    faults: tuple[str, ...] = ()
+    # TRANSITIONAL (removed in the architecture step once every user reads `Target.abilities`
+    # and the typed fields above): untyped adapter knobs.
     extras: dict[str, Any] = field(default_factory=dict)
 
     def is_implemented(self, operation: str) -> bool:
@@ -99,6 +53,7 @@ class Target(ABC):
     identity: Identity
     world: World
     capabilities: Capabilities
+    abilities: Abilities
     timeouts: Timeouts
 
     @abstractmethod

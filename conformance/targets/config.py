@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from conformance.errors import ConfigError
 from conformance.redact import register_secret
 from conformance.yamlfile import read_yaml
-from conformance.targets.base import CERTIFICATE_ROLES, CLUSTER_ROLES, Timeouts, World
+from conformance.world import CERTIFICATE_ROLES, CLUSTER_ROLES, Timeouts, World
 
 ADAPTERS = ("reference", "moto", "endpoint", "aws", "replay")
 

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-from conformance.cases.base import Step
+from conformance.errors import NotTriggerable, Unimplemented
+from conformance.steps import Step
 from conformance.observation import Observation
 from conformance.redact import redact, scrub
 from conformance.targets.base import Target
@@ -39,10 +40,6 @@ RUN_PREFIX_ROOT = "kmsconf"
 NAME_MAX = 256  # CustomKeyStoreNameType max length
 
 
-class NotTriggerable(Exception):
-    """The target cannot be made to show this (e.g. CONNECTING on an instant emulator). Reason in the text."""
-
-
 class DriverError(Exception):
     """A setup step the driver needed did not work; `observation` is what the target answered."""
 
@@ -51,8 +48,12 @@ class DriverError(Exception):
         super().__init__(scrub(message))
 
 
-class UnimplementedOperation(DriverError):
+class UnimplementedOperation(Unimplemented):
     """A setup step needs an operation the target says it lacks (the case is UNIMPLEMENTED)."""
+
+    def __init__(self, operation: str, evidence: str, observation: Observation | None = None):
+        self.observation = observation
+        super().__init__(operation, scrub(evidence))
 
 
 class StateTimeout(DriverError):
@@ -121,9 +122,10 @@ class StoreDriver:
             self._record(label, operation, params, obs)
         return obs
 
-    def _fail(self, what: str, obs: Observation) -> DriverError:
-        cls = UnimplementedOperation if obs.unimplemented else DriverError
-        return cls(f"{what}: {describe_observation(obs)}", obs)
+    def _fail(self, what: str, obs: Observation) -> Exception:
+        if obs.unimplemented:
+            return UnimplementedOperation(obs.operation or what, f"{what}: {describe_observation(obs)}", obs)
+        return DriverError(f"{what}: {describe_observation(obs)}", obs)
 
     @property
     def _timeouts(self):

@@ -15,7 +15,8 @@ import copy
 
 from conformance import CUSTOM_KEY_STORE_OPERATIONS
 from conformance.errors import ConfigError, ConformanceError, TargetUnreachable
-from conformance.targets.base import Capabilities, Identity, Timeouts
+from conformance.targets.base import Capabilities, Identity
+from conformance.world import Timeouts
 from conformance.targets.config import TargetConfig
 from conformance.targets.wire import HttpTransport, TransportFailure, tcp_reachable
 from conformance.targets.wire_target import WireTarget

@@ -40,7 +40,9 @@ from conformance.report.cassette import (
     normalise_request,
     world_from_dict,
 )
-from conformance.targets.base import Capabilities, Identity, Target, Timeouts, World
+from conformance.abilities import Abilities
+from conformance.targets.base import Capabilities, Identity, Target
+from conformance.world import Timeouts, World
 
 MISSING = "replay: no recorded response for"
 _HYPOTHESIS_KINDS = re.compile(r"/(property|stateful|schemathesis)/")
@@ -75,6 +77,7 @@ class ReplayTarget(Target):
         extras: dict[str, Any] = {}
         for name, value in (caps.get("extras") or {}).items():
             extras[name] = self._extra_from_meta(name, value)
+        self.abilities = Abilities()  # TRANSITIONAL: recorded ability calls replay through extras for now
         self.capabilities = Capabilities(
             unimplemented=dict(caps.get("unimplemented") or {}),
             observable_transitions=bool(caps.get("observable_transitions", False)),

@@ -23,7 +23,9 @@ from botocore import xform_name
 
 from conformance.observation import Observation
 from conformance.redact import scrub
-from conformance.targets.base import Capabilities, Identity, Target, Timeouts, World
+from conformance.abilities import Abilities
+from conformance.targets.base import Capabilities, Identity, Target
+from conformance.world import Timeouts, World
 from conformance.targets.capabilities import classify_unimplemented, operation_of_target_header
 from conformance.targets.wire import (
     RawResponse,
@@ -59,6 +61,7 @@ class WireTarget(Target):
         endpoint_url: str | None,
         timeouts: Timeouts | None = None,
         capabilities: Capabilities | None = None,
+        abilities: Abilities | None = None,
         service_endpoints: dict[str, str | None] | None = None,
         guard: Callable[[str, str], None] | None = None,
         throttle_retries: int = 3,
@@ -72,6 +75,7 @@ class WireTarget(Target):
         self.world = world
         self.timeouts = timeouts or world.timeouts
         self.capabilities = capabilities or Capabilities()
+        self.abilities = abilities or Abilities()
         self.region = region
         self.endpoint_url = endpoint_url
         self.throttle_retries = throttle_retries

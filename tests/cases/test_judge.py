@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conformance.cases.base import Expected
+from conformance.steps import Expected
 from conformance.observation import Observation
 from conformance.verdicts import Verdict, judge
 
@@ -157,7 +157,9 @@ def test_bad_strictness_is_rejected():
 
 from conformance.cases.base import Case, CaseContext  # noqa: E402
 from conformance.cases.common import Recorder, run_case_safely  # noqa: E402
-from conformance.targets.base import Capabilities, Identity, MissingRole, Target, World  # noqa: E402
+from conformance.targets.base import Capabilities, Identity, Target  # noqa: E402
+from conformance.errors import MissingRole
+from conformance.world import World
 
 
 class Scripted(Target):

@@ -22,7 +22,8 @@ def cases(module, edition="current"):
 def sent_by(case):
     from conformance.cases.base import CaseContext
     from conformance.observation import Observation
-    from conformance.targets.base import Capabilities, Identity, Target, World
+    from conformance.targets.base import Capabilities, Identity, Target
+    from conformance.world import World
 
     class T(Target):
         identity = Identity(name="t", adapter="test")

@@ -10,7 +10,8 @@ from conformance.cases import schemathesis_run
 from conformance.cases.base import CaseContext
 from conformance.observation import Observation
 from conformance.spec import edition_model
-from conformance.targets.base import Capabilities, Identity, Target, World
+from conformance.targets.base import Capabilities, Identity, Target
+from conformance.world import World
 from conformance.verdicts import Verdict
 
 from test_scenarios_support import collect_context, reference_context, run, served_reference, url_context

@@ -14,7 +14,8 @@ from conformance.cases.structural import sample_matching
 from conformance.observation import Observation
 from conformance.spec import edition_model, predict_validation, type_mismatches
 from conformance.spec.requirements import load_requirements
-from conformance.targets.base import Capabilities, Identity, Target, World
+from conformance.targets.base import Capabilities, Identity, Target
+from conformance.world import World
 
 
 class EchoTarget(Target):
@@ -40,7 +41,7 @@ class EchoTarget(Target):
 
 def _world_clusters():
     from conformance.reference import default_world
-    from conformance.targets.base import CLUSTER_ROLES
+    from conformance.world import CLUSTER_ROLES
 
     world = default_world()
     return {getattr(world, r) for r in CLUSTER_ROLES}

@@ -364,7 +364,7 @@ def test_cloudhsm_describe_clusters(ref):
 
 def test_from_world_and_default_world():
     from conformance.reference import ReferenceBackend, ReferenceConfig, default_world
-    from conformance.targets.base import World
+    from conformance.world import World
 
     w = default_world()
     assert w.active_cluster_id == ROLES["active_cluster_id"] and w.kmsuser_password == PASSWORD

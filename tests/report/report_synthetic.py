@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from conformance.cases.base import CaseResult, Expected, Step
+from conformance.steps import CaseResult, Expected, Step
 from conformance.observation import Observation
 from conformance.redact import register_secret
 from conformance.verdicts import Verdict

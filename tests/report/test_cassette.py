@@ -18,7 +18,8 @@ from conformance.report.cassette import (
     RecordingTarget,
     load_cassette,
 )
-from conformance.targets.base import Capabilities, Identity, Target, World
+from conformance.targets.base import Capabilities, Identity, Target
+from conformance.world import World
 from conformance.targets.replay import MISSING, ReplayMiss, ReplayTarget, cassette_path
 
 PASSWORD = "kmsuser-Pa55word!"
@@ -205,7 +206,7 @@ def test_request_mismatch_and_missing_entry_are_errors_not_crashes(recorded):
     with pytest.raises(ReplayMiss):
         replay.capabilities.extras["force_state"]("cks-00000000000000001", "FAILED")
     assert len(replay.misses) == 3
-    from conformance.cases.base import Expected
+    from conformance.steps import Expected
     from conformance.verdicts import Verdict, judge
 
     assert judge(Expected(status=200), obs, "code")[0] is Verdict.ERROR

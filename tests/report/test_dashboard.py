@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conformance.cases.base import CaseResult
+from conformance.steps import CaseResult
 from conformance.errors import UsageError
 from conformance.report import dashboard
 from conformance.report.results import ResultsWriter, load_results

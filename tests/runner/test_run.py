@@ -151,7 +151,7 @@ def test_pytest_plugin_runs_the_suite(in_tmp):
      ("UNIMPLEMENTED", "skipped"), ("SKIPPED", "skipped"), ("NOT_TRIGGERABLE", "skipped"), ("EXPECTED_FAIL", "xfailed")],
 )
 def test_plugin_maps_verdicts_to_pytest_outcomes(verdict, outcome):
-    from conformance.cases.base import CaseResult
+    from conformance.steps import CaseResult
     from conformance.runner.pytest_plugin import check_case
     from conformance.verdicts import Verdict
 

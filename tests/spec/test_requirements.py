@@ -29,7 +29,7 @@ from conformance.spec.requirements import (
     load_sources,
     window_fingerprints,
 )
-from conformance.targets.base import ALL_ROLES
+from conformance.world import ALL_ROLES
 
 SHARED = Path(os.environ.get("KMS_CONFORMANCE_SHARED", REPO_ROOT.parent / "shared"))
 SEED = SHARED / "seed" / "UpdateCustomKeyStore-api-reference.txt"

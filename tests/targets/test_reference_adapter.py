@@ -16,7 +16,7 @@ from conformance.targets import (
     parse_config,
     probe_capabilities,
 )
-from conformance.targets.base import MissingRole
+from conformance.errors import MissingRole
 from conformance.targets.driving import DriverError, cleanup_ledger
 from conformance.targets.ledger import outstanding_entries, ledger_files
 

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 from conformance import EDITIONS
-from conformance.cases.base import Case, CaseContext, CaseResult, Expected, Step
+from conformance.cases.base import Case, CaseContext
+from conformance.steps import CaseResult, Expected, Step
 from conformance.cases.common import UNKNOWN_CLUSTER_ID, UNKNOWN_STORE_ID, boto3_request, reproduce  # noqa: F401 (re-exported)
 from conformance.redact import redact, scrub
 from conformance.verdicts import Verdict, worst

@@ -1,4 +1,4 @@
-"""`kms-conformance`: a thin dispatcher. Each stage registers its own subcommands.
+"""`kms-conformance`: a thin dispatcher over one module per command group (the CLI layer).
 
 Any ConformanceError becomes one line on stderr and its exit code; nothing
 else the user did wrong should ever print a traceback.
@@ -7,20 +7,21 @@ else the user did wrong should ever print a traceback.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 
 from conformance import __version__
 from conformance.errors import EXIT_USAGE, ConformanceError
 from conformance.redact import scrub
 
-# Stage modules that contribute subcommands (each has `register(subparsers)`).
-COMMAND_MODULES = (
-    "conformance.spec.commands",  # spec sync | diff | requirements | openapi
-    "conformance.reference.commands",  # serve
-    "conformance.targets.commands",  # plan | cleanup
-    "conformance.runner.commands",  # run
-    "conformance.report.commands",  # compare | dashboard | render
+from conformance.cli import report, run, serve, spec, targets
+
+# Command groups, in help order; each has `register(subparsers)`.
+COMMAND_GROUPS = (
+    spec,  # spec sync | diff | requirements | openapi
+    serve,  # serve
+    targets,  # plan | cleanup
+    run,  # run
+    report,  # compare | dashboard | render
 )
 
 
@@ -31,14 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"kms-conformance {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue  # stage not present in this build
-            raise
-        module.register(sub)
+    for group in COMMAND_GROUPS:
+        group.register(sub)
     return parser
 
 

@@ -90,7 +90,7 @@ def render_plan(config: Any, cases: Iterable[Any], *, edition: str, brief: bool 
         REFERENCE_TIMEOUTS,
         _reference_default_world,
     )
-    from conformance.targets.base import Timeouts
+    from conformance.world import Timeouts
 
     s = config.target
     world = config.world

@@ -1,0 +1,109 @@
+"""The reference target's abilities (conformance.abilities), in-process and over `serve --enable-control`.
+
+No other target offers these; a case that needs one is NOT_TRIGGERABLE elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Sequence
+
+from conformance.abilities import ClusterSnapshot
+from conformance.errors import NotTriggerable
+from conformance.observation import Observation
+
+CONTROL_PREFIX = "ReferenceControl"
+
+
+class InProcessWorldControl:
+    """World control straight on the in-process emulator's cluster world."""
+
+    def __init__(self, world: Any):
+        self._world = world
+
+    def snapshot(self, cluster_id: str) -> ClusterSnapshot:
+        c = self._world.get(cluster_id)
+        return ClusterSnapshot(c.state, tuple((h.availability_zone, h.state) for h in c.hsms))
+
+    def set_cluster_state(self, cluster_id: str, state: str) -> None:
+        self._world.set_cluster_state(cluster_id, state)
+
+    def set_hsms(self, cluster_id: str, hsms: Sequence[tuple[str, str]]) -> None:
+        self._world.set_hsms(cluster_id, list(hsms))
+
+    def add_cluster(self, cluster_id: str, *, lineage: str, certificate: str,
+                    hsms: Sequence[tuple[str, str]]) -> None:
+        from conformance.reference.world import Cluster
+
+        self._world.add_cluster(Cluster(cluster_id=cluster_id, lineage=lineage, certificate=certificate,
+                                        kmsuser_password=self._world.kmsuser_password))
+        self._world.set_hsms(cluster_id, list(hsms))
+
+    def remove_cluster(self, cluster_id: str) -> None:
+        self._world.remove_cluster(cluster_id)
+
+
+class ControlSurface:
+    """`ReferenceControl.<Action>` requests to a served reference target (`serve --enable-control`)."""
+
+    def __init__(self, target: Any):
+        self._target = target
+        self._available: bool | None = None
+
+    def send(self, action: str, params: dict | None = None) -> Observation:
+        return self._target.send_raw(json.dumps(params or {}), amz_target=f"{CONTROL_PREFIX}.{action}")
+
+    def do(self, action: str, params: dict | None = None) -> dict:
+        if not self.available():
+            raise NotTriggerable("the target has no control surface (a served reference target offers one with "
+                                 "`kms-conformance serve --enable-control`)")
+        obs = self.send(action, params)
+        if not obs.ok:
+            raise NotTriggerable(f"the target's control surface refused {action}: {obs.status} {obs.error_code or ''}".strip())
+        return obs.body if isinstance(obs.body, dict) else {}
+
+    def available(self) -> bool:
+        """Asked once, on first use: the least intrusive action (it only does what passing time would do)."""
+        if self._available is None:
+            self._available = self.send("CompletePendingDeletions").ok
+        return self._available
+
+
+class ServedWorldControl:
+    """World control through a served reference target's control surface."""
+
+    def __init__(self, surface: ControlSurface):
+        self._surface = surface
+
+    def snapshot(self, cluster_id: str) -> ClusterSnapshot:
+        obs = self._surface._target.call("DescribeClusters", {"Filters": {"clusterIds": [cluster_id]}},
+                                         service="cloudhsmv2")
+        c = next((c for c in (obs.body or {}).get("Clusters") or [] if c.get("ClusterId") == cluster_id), None) \
+            if isinstance(obs.body, dict) else None
+        if c is None:
+            raise NotTriggerable(f"DescribeClusters does not show {cluster_id}, so its state cannot be restored")
+        return ClusterSnapshot(c.get("State", "ACTIVE"),
+                               tuple((h.get("AvailabilityZone", ""), h.get("State", "ACTIVE")) for h in c.get("Hsms") or []))
+
+    def set_cluster_state(self, cluster_id: str, state: str) -> None:
+        self._surface.do("SetClusterState", {"ClusterId": cluster_id, "State": state})
+
+    def set_hsms(self, cluster_id: str, hsms: Sequence[tuple[str, str]]) -> None:
+        self._surface.do("SetHsms", {"ClusterId": cluster_id,
+                                     "Hsms": [{"AvailabilityZone": az, "State": st} for az, st in hsms]})
+
+    def add_cluster(self, cluster_id: str, *, lineage: str, certificate: str,
+                    hsms: Sequence[tuple[str, str]]) -> None:
+        self._surface.do("AddCluster", {"ClusterId": cluster_id, "Lineage": lineage, "Certificate": certificate,
+                                        "Hsms": [{"AvailabilityZone": az, "State": st} for az, st in hsms]})
+
+    def remove_cluster(self, cluster_id: str) -> None:
+        self._surface.do("RemoveCluster", {"ClusterId": cluster_id})
+
+
+class ServedPendingDeletions:
+    def __init__(self, surface: ControlSurface):
+        self._surface = surface
+
+    def complete_pending_deletions(self) -> int:
+        return int(self._surface.do("CompletePendingDeletions").get("Deleted", 0))
