@@ -1,3 +1,5 @@
+"""`python -m conformance`: the same CLI as `kms-conformance`."""
+
 import sys
 
 from conformance.cli import main

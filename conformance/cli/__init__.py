@@ -10,10 +10,10 @@ import argparse
 import sys
 
 from conformance import __version__
-from conformance.errors import EXIT_USAGE, ConformanceError
+from conformance.errors import EXIT_INTERRUPTED, EXIT_USAGE, ConformanceError
 from conformance.redact import scrub
 
-from conformance.cli import report, run, serve, spec, targets
+from conformance.cli import cases, report, run, serve, spec, targets
 
 # Command groups, in help order; each has `register(subparsers)`.
 COMMAND_GROUPS = (
@@ -21,6 +21,7 @@ COMMAND_GROUPS = (
     serve,  # serve
     targets,  # plan | cleanup
     run,  # run
+    cases,  # cases [--where ID]
     report,  # compare | dashboard | render
 )
 
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         print("kms-conformance: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # Output piped into `head` and friends: stop quietly, as Unix tools do.
         import os
@@ -58,7 +59,3 @@ def main(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -109,8 +109,6 @@ def cmd_openapi(args) -> int:
 
 
 def cmd_requirements(args) -> int:
-    try:
-        from conformance.spec.requirements import cli_requirements
-    except ImportError as exc:
-        raise UsageError(f"the requirement catalogue is not available in this build ({exc})") from None
+    from conformance.spec.requirements import cli_requirements
+
     return cli_requirements(args)

@@ -58,24 +58,15 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 def _collect(edition: str, keyword: str | None) -> list[Any]:
     from conformance.cases import collect_cases
+    from conformance.runner.select import select_cases
 
-    cases = collect_cases(edition)
-    if keyword:
-        from conformance.runner.select import select_cases
-
-        cases = select_cases(cases, keyword)
-    return cases
+    return select_cases(collect_cases(edition), keyword)
 
 
 def _order(cases: list[Any]) -> list[tuple[str, list[Any]]]:
-    """Groups in run order: the runner's schedule when present, else collection order by group."""
-    try:
-        from conformance.runner.schedule import schedule_groups
-    except ImportError:  # runner stage absent from this build
-        groups: dict[str, list[Any]] = {}
-        for case in cases:
-            groups.setdefault(case.schedule_group or "stateless", []).append(case)
-        return list(groups.items())
+    """Groups in run order (the runner's schedule)."""
+    from conformance.runner.schedule import schedule_groups
+
     return schedule_groups(cases)
 
 

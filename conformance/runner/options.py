@@ -1,15 +1,18 @@
-"""What a run is asked to do: one dataclass shared by the CLI, the pytest plugin and tests."""
+"""What a run is asked to do, and the one option table behind `kms-conformance run` and the pytest plugin.
+
+`RunOptions` holds the values; `OPTIONS` describes each user-facing option once
+(flags, type, choices, help), so the CLI and the plugin cannot drift apart.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import argparse
+from dataclasses import dataclass, field, fields
+from typing import Any, Callable
 
 from conformance import EDITIONS
 from conformance.errors import UsageError
 from conformance.verdicts import STRICTNESS
-
-DEFAULT_REPORT_DIR = "./kms-conformance-report"
-DEFAULT_STRICTNESS = "regex"
 
 
 @dataclass
@@ -18,8 +21,8 @@ class RunOptions:
     config: str | None = None  # target config file (YAML)
     endpoint_url: str | None = None
     edition: str = "current"
-    strictness: str = DEFAULT_STRICTNESS
-    report_dir: str = DEFAULT_REPORT_DIR
+    strictness: str = "regex"
+    report_dir: str = "./kms-conformance-report"
     keyword: str | None = None  # -k expression (pytest's grammar)
     seed: int = 0
     faults: tuple[str, ...] = ()  # seeded faults of the reference target
@@ -29,8 +32,8 @@ class RunOptions:
     allow_live: bool = False
     call_timeout: float | None = None
     progress: bool = True  # live progress bar and summary table on the terminal
-    modules: tuple[str, ...] | None = None  # case modules to collect (None = all)
-    extra: dict = field(default_factory=dict)
+    modules: tuple[str, ...] | None = None  # case modules to collect (None = all); tests narrow a run with it
+    extra: dict = field(default_factory=dict)  # options passed through to the cases (tests shrink examples)
 
     def validate(self) -> "RunOptions":
         if self.edition not in EDITIONS:
@@ -42,3 +45,106 @@ class RunOptions:
         if self.call_timeout is not None and self.call_timeout <= 0:
             raise UsageError("--call-timeout must be a positive number of seconds")
         return self
+
+
+_DEFAULTS = {f.name: f.default for f in fields(RunOptions)}
+
+
+@dataclass(frozen=True)
+class Option:
+    """One user-facing run option: its RunOptions field, its CLI flag(s) and its pytest flag.
+
+    `plugin_flag` is None only where pytest already has the option (-k) or it has
+    no meaning inside pytest (see the entries).
+    """
+
+    field: str
+    flags: tuple[str, ...]
+    plugin_flag: str | None
+    help: str
+    metavar: str | None = None
+    type: Callable[[str], Any] | None = None
+    choices: tuple[str, ...] | None = None
+    action: str | None = None  # store_true | store_false | append
+
+    @property
+    def plugin_dest(self) -> str:
+        return "kms_" + self.field
+
+    def argparse_kwargs(self, dest: str) -> dict[str, Any]:
+        """Keyword arguments for argparse's (and pytest's) add_argument/addoption."""
+        default = _DEFAULTS[self.field]
+        help_text = self.help
+        if self.action is None and default is not None:
+            help_text += f" (default: {default})"
+        kwargs: dict[str, Any] = {"dest": dest, "help": help_text}
+        if self.action in ("store_true", "store_false"):
+            return {**kwargs, "action": self.action, "default": default}
+        if self.action == "append":
+            return {**kwargs, "action": "append", "default": None, "metavar": self.metavar}
+        kwargs.update(default=default, metavar=self.metavar)
+        if self.type is not None:
+            kwargs["type"] = self.type
+        if self.choices is not None:
+            kwargs.update(choices=self.choices, metavar=None)
+        return kwargs
+
+    def value(self, raw: Any) -> Any:
+        """The RunOptions value for what the parser produced."""
+        return tuple(raw or ()) if self.action == "append" else raw
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("target", ("--target",), "--kms-target", "adapter: reference (default), moto, endpoint, aws, replay",
+           metavar="NAME"),
+    Option("config", ("--config",), "--kms-config", "target config file (YAML: target + world)", metavar="FILE"),
+    Option("endpoint_url", ("--endpoint-url",), "--kms-endpoint-url",
+           "URL of the target (implies --target endpoint)", metavar="URL"),
+    Option("edition", ("--edition",), "--kms-edition", "contract edition", choices=EDITIONS),
+    Option("strictness", ("--strictness",), "--kms-strictness",
+           "code: error code+status; regex: plus message shape; exact: plus exact message", choices=STRICTNESS),
+    Option("report_dir", ("--report-dir",), "--kms-report-dir", "where results.json and the reports go",
+           metavar="DIR"),
+    # pytest has its own -k, which the plugin feeds with each case's names (pytest_collection_modifyitems).
+    Option("keyword", ("-k",), None, "select cases by id/kind/operation/requirement id (pytest -k grammar)",
+           metavar="EXPR"),
+    Option("seed", ("--seed",), "--kms-seed", "seed for generated and Hypothesis cases", metavar="N", type=int),
+    Option("faults", ("--fault",), "--kms-fault",
+           "seed a fault into the reference target (repeatable; `kms-conformance serve --list-faults`)",
+           metavar="NAME", action="append"),
+    Option("expectations", ("--expectations",), "--kms-expectations",
+           "expected verdicts per case/requirement (YAML): known failures pass, unexpected passes fail",
+           metavar="FILE"),
+    # Writing the file needs the whole run's results; under pytest each case is judged as it runs.
+    Option("update_expectations", ("--update-expectations",), None, "write --expectations FILE from this run",
+           action="store_true"),
+    Option("record", ("--record",), "--kms-record", "record every observation as a cassette in DIR",
+           metavar="DIR"),
+    Option("allow_live", ("--allow-live",), "--kms-allow-live", "allow the aws adapter to call real AWS",
+           action="store_true"),
+    Option("call_timeout", ("--call-timeout",), "--kms-call-timeout", "per-call timeout in seconds",
+           metavar="S", type=float),
+    # pytest draws its own progress; the plugin always runs without ours.
+    Option("progress", ("--no-progress",), None, "no progress bar or summary table", action="store_false"),
+)
+
+
+def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
+    for option in OPTIONS:
+        parser.add_argument(*option.flags, **option.argparse_kwargs(option.field))
+
+
+def options_from_cli(args: argparse.Namespace) -> RunOptions:
+    return RunOptions(**{o.field: o.value(getattr(args, o.field)) for o in OPTIONS})
+
+
+def add_plugin_options(group) -> None:
+    """Register the options on a pytest option group (pytest's addoption takes argparse's keywords)."""
+    for option in OPTIONS:
+        if option.plugin_flag is not None:
+            group.addoption(option.plugin_flag, **option.argparse_kwargs(option.plugin_dest))
+
+
+def options_from_plugin(getoption: Callable[[str], Any]) -> RunOptions:
+    values = {o.field: o.value(getoption(o.plugin_dest)) for o in OPTIONS if o.plugin_flag is not None}
+    return RunOptions(**values, progress=False)

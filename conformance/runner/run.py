@@ -10,23 +10,18 @@ from __future__ import annotations
 import sys
 from contextlib import nullcontext
 
+from conformance.report.terminal import Progress, print_summary
 from conformance.runner.options import RunOptions
 from conformance.runner.session import RunOutcome, RunSession
 
 
 def _progress(total: int, enabled: bool):
-    if not enabled:
-        return nullcontext(None)
-    from conformance.report.terminal import Progress
-
-    return Progress(total)
+    return Progress(total) if enabled else nullcontext(None)
 
 
 def _print_summary(outcome: RunOutcome, enabled: bool) -> None:
     """The summary table; with --no-progress one line, so CI logs still say what happened."""
     if enabled:
-        from conformance.report.terminal import print_summary
-
         print_summary(outcome.results, report_dir=outcome.report_dir)
         return
     print(outcome.summary_line(), file=sys.stderr)
@@ -45,7 +40,7 @@ def run_suite(options: RunOptions) -> RunOutcome:
         with _progress(len(cases), options.progress) as bar:
             try:
                 for case in cases:
-                    if bar is not None and hasattr(bar, "start_case"):
+                    if bar is not None:
                         bar.start_case(case.id)
                     result = session.run_case(case)
                     if bar is not None:

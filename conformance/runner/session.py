@@ -6,7 +6,6 @@ cases the same way and write the same results.json.
 
 from __future__ import annotations
 
-import importlib
 import os
 import time
 from dataclasses import dataclass, field
@@ -14,37 +13,31 @@ from pathlib import Path
 from typing import Any
 
 from conformance import __version__
+from conformance.cases import collect_cases
 from conformance.cases.base import Case, CaseContext
-from conformance.steps import CaseResult
 from conformance.cases.common import run_case_safely
-from conformance.errors import EXIT_OK, EXIT_UNEXPECTED, UsageError
+from conformance.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNEXPECTED, UsageError
 from conformance.redact import scrub
+from conformance.report import expectations as ex
+from conformance.report.cassette import RecordingTarget
+from conformance.report.render import render_results
+from conformance.report.results import ResultsWriter
+from conformance.runner.determinism import import_suite_modules
 from conformance.runner.options import RunOptions
 from conformance.runner.schedule import order_cases
 from conformance.runner.select import select_cases
+from conformance.targets import (
+    DEFAULT_LEDGER_DIR,
+    StoreDriver,
+    config_from_options,
+    make_run_prefix,
+    open_target,
+    probe_capabilities,
+)
+from conformance.spec import edition_model
+from conformance.spec.requirements import load_requirements
+from conformance.steps import CaseResult
 from conformance.verdicts import UNEXPECTED, Verdict
-
-EXIT_INTERRUPTED = 130
-
-
-def _targets(name: str):
-    """An entry point of the targets stage (exported by the package or one of its modules)."""
-    for module in ("conformance.targets", "conformance.targets.config", "conformance.targets.capabilities",
-                   "conformance.targets.driving", "conformance.targets.adapters", "conformance.targets.open"):
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        if hasattr(mod, name):
-            return getattr(mod, name)
-    raise UsageError(f"this build lacks conformance.targets.{name}")
-
-
-def run_prefix() -> str:
-    """Names of stores this run creates start with this (cleanup finds them by it)."""
-    return _targets("make_run_prefix")()
 
 
 @dataclass
@@ -76,23 +69,17 @@ class RunSession:
         self.model = None
         self.requirements: list[Any] = []
         self.cases: list[Case] = []
-        self.prefix = run_prefix()
+        self.prefix = make_run_prefix()  # stores this run creates start with it (cleanup finds them)
         self.started = time.monotonic()
         self._ctx: CaseContext | None = None
 
     # -- setup -------------------------------------------------------------------------------
     def load_spec(self) -> None:
-        from conformance.spec import edition_model
-        from conformance.spec.requirements import load_requirements
-
         self.model = edition_model(self.options.edition)
         self.requirements = list(load_requirements())
 
     def collect(self) -> list[Case]:
         """Cases for the edition, filtered by -k and ordered for the run (no target needed)."""
-        from conformance.cases import collect_cases
-        from conformance.runner.determinism import import_suite_modules
-
         import_suite_modules()  # same Hypothesis examples on every target (see determinism.py)
         if self.model is None:
             self.load_spec()
@@ -109,28 +96,20 @@ class RunSession:
 
     def target_config(self):
         o = self.options
-        config_from_options = _targets("config_from_options")
         return config_from_options(target=o.target, config_path=o.config, endpoint_url=o.endpoint_url)
 
     def open(self) -> None:
         """Open and probe the target; raises ConfigError (2) / TargetUnreachable (3)."""
         o = self.options
         config = self.target_config()
-        open_target = _targets("open_target")
         kwargs: dict[str, Any] = {"edition": o.edition, "allow_live": o.allow_live, "faults": list(o.faults)}
         if o.call_timeout is not None:
             kwargs["call_timeout_s"] = o.call_timeout
         self.target = open_target(config, **kwargs)
         if o.record:
-            from conformance.report.cassette import RecordingTarget
-
             self.target = RecordingTarget(self.target, o.record, run_tokens=[self.prefix])
-        probe = _targets("probe_capabilities")
-        found = probe(self.target)
-        if isinstance(found, dict) and found is not self.target.capabilities.unimplemented:
-            self.target.capabilities.unimplemented.update(found)
-        StoreDriver = _targets("StoreDriver")
-        self.driver = StoreDriver(self.target, _targets("DEFAULT_LEDGER_DIR"), self.prefix)
+        probe_capabilities(self.target)  # fills target.capabilities.unimplemented
+        self.driver = StoreDriver(self.target, DEFAULT_LEDGER_DIR, self.prefix)
         self._ctx = CaseContext(
             target=self.target,
             edition=o.edition,
@@ -142,8 +121,6 @@ class RunSession:
         )
 
     def start_results(self) -> None:
-        from conformance.report.results import ResultsWriter
-
         ident = self.target.identity
         meta = {
             "target": {"name": ident.name, "adapter": ident.adapter, "version": ident.version, "endpoint": ident.endpoint},
@@ -199,8 +176,6 @@ class RunSession:
         )
 
     def _apply_expectations(self, results: dict) -> tuple[dict, int]:
-        from conformance.report import expectations as ex
-
         path = self.options.expectations
         if self.options.update_expectations:
             ex.write_expectations(results, path)
@@ -208,8 +183,6 @@ class RunSession:
             raise UsageError(f"--expectations: no such file: {path}")
         results = ex.apply_expectations(results, ex.load_expectations(path))
         self.writer.replace_results(results)
-        from conformance.report.render import render_results
-
         render_results(results, self.options.report_dir)
         return results, ex.exit_code(results)
 

@@ -152,7 +152,7 @@ def test_pytest_plugin_runs_the_suite(in_tmp):
 )
 def test_plugin_maps_verdicts_to_pytest_outcomes(verdict, outcome):
     from conformance.steps import CaseResult
-    from conformance.runner.pytest_plugin import check_case
+    from conformance.runner.pytest_plugin import PluginRun, check_case
     from conformance.verdicts import Verdict
 
     class Session:
@@ -161,11 +161,11 @@ def test_plugin_maps_verdicts_to_pytest_outcomes(verdict, outcome):
                               verdict=Verdict(verdict), detail="why", reproduce="curl ...")
 
     if outcome is None:
-        check_case(Session(), None)
+        check_case(PluginRun(Session()), None)
         return
     exc = {"failed": pytest.fail.Exception, "skipped": pytest.skip.Exception, "xfailed": pytest.xfail.Exception}[outcome]
     with pytest.raises(exc, match=f"{verdict}.*: why"):
-        check_case(Session(), None)
+        check_case(PluginRun(Session()), None)
 
 
 def test_pytest_plugin_with_a_fault_fails_and_an_expectation_file_turns_it_into_xfail(in_tmp):

@@ -67,3 +67,19 @@ def test_groups_run_together_lineage_free_first_connecting_last():
 
 def test_connect_cycles_sum():
     assert connect_cycles(CASES) == 1
+
+
+def test_keyword_precedence_and_parentheses_follow_pytest():
+    # not binds tighter than and, and tighter than or
+    assert ids("auth or structural and PROTO-011") == [CASES[1].id, CASES[3].id]
+    assert ids("(auth or structural) and PROTO-011") == [CASES[1].id]
+    assert ids("not structural and not scenario") == [CASES[2].id, CASES[3].id]
+    assert ids("not (structural or scenario or auth)") == [CASES[2].id]
+    assert ids("not not auth") == [CASES[3].id]
+    assert ids("   ") == []  # as in pytest: a blank expression matches nothing
+
+
+@pytest.mark.parametrize("expr", ["and or", "(auth", "auth)", "auth structural", "not", "auth or", "a = b", "()"])
+def test_malformed_keywords_are_usage_errors(expr):
+    with pytest.raises(UsageError, match="-k: invalid expression"):
+        select_cases(CASES, expr)
