@@ -52,7 +52,3 @@ def schedule_groups(cases: Iterable[Case]) -> list[tuple[str, list[Case]]]:
             out.append((group, []))
         out[-1][1].append(case)
     return out
-
-
-def connect_cycles(cases: Iterable[Case]) -> int:
-    return sum(int(c.connect_cycles or 0) for c in cases)

@@ -59,7 +59,7 @@ class RunOutcome:
 
 
 class RunSession:
-    """Holds the opened target, the driver, the results writer and the collected cases."""
+    """Holds the opened target, the driver and the results writer."""
 
     def __init__(self, options: RunOptions):
         self.options = options.validate()
@@ -68,7 +68,6 @@ class RunSession:
         self.writer = None
         self.model = None
         self.requirements: list[Any] = []
-        self.cases: list[Case] = []
         self.prefix = make_run_prefix()  # stores this run creates start with it (cleanup finds them)
         self.started = time.monotonic()
         self._ctx: CaseContext | None = None
@@ -91,8 +90,7 @@ class RunSession:
             options={"strictness": self.options.strictness, **self.options.extra},
             modules=self.options.modules,
         )
-        self.cases = order_cases(select_cases(cases, self.options.keyword))
-        return self.cases
+        return order_cases(select_cases(cases, self.options.keyword))
 
     def target_config(self):
         o = self.options

@@ -4,7 +4,7 @@ import pytest
 
 from conformance.cases.base import Case
 from conformance.errors import UsageError
-from conformance.runner.schedule import GROUP_ORDER, connect_cycles, order_cases, schedule_groups
+from conformance.runner.schedule import GROUP_ORDER, order_cases, schedule_groups
 from conformance.runner.select import case_names, select_cases
 
 
@@ -64,9 +64,6 @@ def test_groups_run_together_lineage_free_first_connecting_last():
     assert len(groups) == len(set(groups))  # each group is one contiguous block
     assert GROUP_ORDER.index("lineage-free") < GROUP_ORDER.index("disconnected") < GROUP_ORDER.index("connect")
 
-
-def test_connect_cycles_sum():
-    assert connect_cycles(CASES) == 1
 
 
 def test_keyword_precedence_and_parentheses_follow_pytest():
