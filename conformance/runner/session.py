@@ -122,7 +122,7 @@ class RunSession:
             kwargs["call_timeout_s"] = o.call_timeout
         self.target = open_target(config, **kwargs)
         if o.record:
-            from conformance.report.cassette import RecordingTarget
+            from conformance.targets.cassette import RecordingTarget
 
             self.target = RecordingTarget(self.target, o.record, run_tokens=[self.prefix])
         probe = _targets("probe_capabilities")
@@ -185,6 +185,10 @@ class RunSession:
         if notes:
             extra["notes"] = notes
         results = self.writer.finish(extra=extra) if self.writer else {}
+        if self.writer:
+            from conformance.report.render import render_results
+
+            render_results(results, self.options.report_dir)
         code = exit_code_for(results)
         if self.writer and self.options.expectations:
             results, code = self._apply_expectations(results)
