@@ -32,6 +32,22 @@ SECRET_KEYS = frozenset(
 _lock = threading.Lock()
 _values: set[str] = set()
 _SIG_RE = re.compile(r"(Signature=)[0-9a-f]{16,}")
+# Secret-bearing command-line / JSON fragments a reproduce command or a raw body
+# can hold. Needed on top of redact(): a one-character password is too short to
+# register as a secret value, but it must still not reach a report.
+_SECRET_ARG_RES = [
+    re.compile(r"(--key-store-password[ =])('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|\S+)"),
+    re.compile(r"(--xks-proxy-authentication-credential[ =])('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|\S+)"),
+    re.compile(r"(RawSecretAccessKey=)([^,\s'\"]+)"),
+]
+# A validation message that quotes a sensitive member's value (AWS never does; a target might).
+_SECRET_VALUE_IN_MESSAGE_RE = re.compile(
+    r"(Value )'(?:[^'\\]|\\.)*'( at '[^']*(?:[kK]eyStorePassword|[rR]awSecretAccessKey|"
+    r"[xX]ksProxyAuthenticationCredential)[^']*')"
+)
+_SECRET_JSON_RE = re.compile(
+    r"(\\?\"(?:" + "|".join(re.escape(k) for k in sorted(SECRET_KEYS)) + r")\\?\"\s*:\s*)(\\?\")(?:[^\"\\]|\\.)*?\\?\""
+)
 
 
 def register_secret(value: str | None) -> None:
@@ -110,6 +126,14 @@ def echoes_secret(text: str, request: Any) -> bool:
             text = text.replace(value, "")
     token = r"[A-Za-z0-9+/=_.-]"
     return any(re.search(rf"(?<!{token}){re.escape(s)}(?!{token})", text) for s in secrets)
+
+
+def scrub_secret_fragments(text: str) -> str:
+    """Blank secret values in CLI arguments and JSON text, whatever their length."""
+    for rx in _SECRET_ARG_RES:
+        text = rx.sub(lambda m: m.group(1) + REDACTED, text)
+    text = _SECRET_VALUE_IN_MESSAGE_RE.sub(lambda m: f"{m.group(1)}'{REDACTED}'{m.group(2)}", text)
+    return _SECRET_JSON_RE.sub(lambda m: m.group(1) + m.group(2) + REDACTED + m.group(2), text)
 
 
 def redact(obj: Any) -> Any:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 
 from conformance.errors import EXIT_OK, UsageError
 
@@ -33,13 +32,9 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
-    try:
-        dashboard = importlib.import_module("conformance.report.dashboard")
-    except ModuleNotFoundError as exc:
-        if exc.name == "conformance.report.dashboard":
-            raise UsageError("the dashboard is not available in this build") from None
-        raise
-    return int(dashboard.cli_dashboard(args) or 0)
+    from conformance.runner.dashboard import cli_dashboard
+
+    return cli_dashboard(args)
 
 
 def register(subparsers) -> None:

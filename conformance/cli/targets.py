@@ -63,31 +63,22 @@ def _collect(edition: str, keyword: str | None) -> list[Any]:
     return select_cases(collect_cases(edition), keyword)
 
 
-def _order(cases: list[Any]) -> list[tuple[str, list[Any]]]:
-    """Groups in run order (the runner's schedule)."""
-    from conformance.runner.schedule import schedule_groups
-
-    return schedule_groups(cases)
-
-
 def case_calls(case: Any) -> tuple[str, ...]:
     return tuple(case.api_calls) or (case.operation,)
 
 
 def render_plan(config: Any, cases: Iterable[Any], *, edition: str, brief: bool = False) -> list[str]:
     """The plan as lines of text (pure: no target is opened or called)."""
-    from conformance.targets.adapters import (
-        EMULATOR_TIMEOUTS,
-        REFERENCE_TIMEOUTS,
-        _reference_default_world,
-    )
+    from conformance.reference import default_world
+    from conformance.runner.schedule import schedule_groups
+    from conformance.targets.adapters import EMULATOR_TIMEOUTS, REFERENCE_TIMEOUTS
     from conformance.world import Timeouts
 
     s = config.target
     world = config.world
     live = s.adapter == "aws"
     if not config.world_given and s.adapter in ("reference", "moto", "endpoint"):
-        world = _reference_default_world()
+        world = default_world()
     timeouts = config.world.timeouts if config.timeouts_given else (
         Timeouts() if live else REFERENCE_TIMEOUTS if s.adapter == "reference" else EMULATOR_TIMEOUTS)
 
@@ -109,7 +100,7 @@ def render_plan(config: Any, cases: Iterable[Any], *, edition: str, brief: bool 
     lines.append(f"run order ({len(runnable)} case(s), grouped to minimise connect/disconnect cycles):")
     calls: Counter[str] = Counter()
     total_cycles = 0
-    for group, members in _order(runnable):
+    for group, members in schedule_groups(runnable):
         cycles = sum(int(c.connect_cycles or 0) for c in members)
         group_calls = sum(len(case_calls(c)) for c in members)
         total_cycles += cycles

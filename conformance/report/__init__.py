@@ -1,15 +1,11 @@
 """Results and reports: incremental results.json (+ JSON Schema), JUnit, Markdown, HTML,
-terminal output, expectation files, compare, record/replay cassettes, the dashboard.
+terminal output, expectation files, compare.
 
-Public entry points: `ResultsWriter`, `render_all(results_path, out_dir)`,
-`load_results`, `load_expectations` / `apply_expectations` / `exit_code`.
+Public entry points: `ResultsWriter`, `load_results`, `validate_results`,
+`render_all(results_path, out_dir)`; expectations in conformance.report.expectations.
 """
 
-from conformance.report.results import ResultsWriter, load_results, validate_results  # noqa: F401
+from conformance.report.render import render_all
+from conformance.report.results import ResultsWriter, load_results, validate_results
 
-
-def render_all(results_path, out_dir=None):
-    """Re-render junit.xml, report.md and report.html from a results.json."""
-    from conformance.report.render import render_all as _render_all
-
-    return _render_all(results_path, out_dir)
+__all__ = ["ResultsWriter", "load_results", "render_all", "validate_results"]

@@ -38,9 +38,11 @@ import yaml
 from conformance.yamlfile import read_yaml
 from conformance.errors import ConfigError
 from conformance.report.results import atomic_write_text, refresh_derived
-from conformance.verdicts import UNEXPECTED, Verdict
+from conformance.report.formatting import FAILING
+from conformance.verdicts import Verdict
 
-FAILING = {Verdict.FAIL.value, Verdict.ERROR.value}
+# Judged verdicts an expectation entry turns into EXPECTED_FAIL, and those it finds unexpectedly passing.
+EXCUSABLE = {Verdict.FAIL.value, Verdict.ERROR.value}
 PASSING = {Verdict.PASS.value, Verdict.NON_STRICT.value}
 _WILDCARD = set("*?[")
 
@@ -138,7 +140,7 @@ def load_expectations(path: str | os.PathLike) -> Expectations:
 
 def resolve(judged: str, expectation: Expectation) -> str:
     """The verdict a judged verdict becomes under one expectation entry."""
-    if judged in FAILING and judged in expectation.verdicts:
+    if judged in EXCUSABLE and judged in expectation.verdicts:
         return Verdict.EXPECTED_FAIL.value
     if judged in PASSING and not (set(expectation.verdicts) & PASSING):
         return Verdict.UNEXPECTED_PASS.value
@@ -175,8 +177,7 @@ def apply_expectations(results: dict[str, Any], expectations: Expectations) -> d
 
 def exit_code(results: dict[str, Any]) -> int:
     """0 when only expected results occurred; 1 on any FAIL, ERROR or UNEXPECTED_PASS."""
-    bad = {v.value for v in UNEXPECTED}
-    return 1 if any(c["verdict"] in bad for c in results.get("cases", [])) else 0
+    return 1 if any(c["verdict"] in FAILING for c in results.get("cases", [])) else 0
 
 
 def _entry_dict(verdicts: list[str], reason: str, link: str | None) -> dict[str, Any]:
@@ -202,7 +203,7 @@ def expectations_from_results(results: dict[str, Any], previous: Expectations | 
         by_op.setdefault(c.get("operation") or "?", []).append(c)
     case_entries: dict[str, dict[str, Any]] = {}
     req_entries: dict[str, dict[str, Any]] = {}
-    notable = FAILING | {Verdict.UNIMPLEMENTED.value}
+    notable = EXCUSABLE | {Verdict.UNIMPLEMENTED.value}
 
     def keep(old: Expectation) -> None:
         doc = _entry_dict(list(old.verdicts), old.reason, old.link)
@@ -218,11 +219,10 @@ def expectations_from_results(results: dict[str, Any], previous: Expectations | 
     # An old wildcard/requirement entry is kept only if it still holds for every case it governs.
     governing = {c["id"]: previous.for_case(c) for c in cases} if previous else {}
     valid: dict[str, bool] = {}
-    bad = {v.value for v in UNEXPECTED}
     for c in cases:
         old = governing.get(c["id"])
         if old is not None:
-            holds = resolve(judged[c["id"]], old) not in bad
+            holds = resolve(judged[c["id"]], old) not in FAILING
             valid[old.key] = valid.get(old.key, True) and holds
 
     for op, op_cases in by_op.items():

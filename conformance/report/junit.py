@@ -12,11 +12,12 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from conformance.report.formatting import outcome_line, pretty
+from conformance.report.formatting import FAILING, NOT_EXERCISED, outcome_line, pretty
+from conformance.verdicts import Verdict
 
-FAILURE = {"FAIL", "UNEXPECTED_PASS"}
-ERROR = {"ERROR"}
-SKIPPED = {"UNIMPLEMENTED", "SKIPPED", "NOT_TRIGGERABLE", "EXPECTED_FAIL"}
+# A run's unexpected verdicts are JUnit errors (ERROR) or failures (the rest); what was not exercised is skipped.
+ERROR = {Verdict.ERROR.value}
+FAILURE = FAILING - ERROR
 
 # XML 1.0 cannot hold most control characters; garbage responses may contain them.
 _BAD_XML = {c: None for c in range(0x20) if c not in (0x09, 0x0A, 0x0D)}
@@ -77,7 +78,7 @@ def junit_tree(results: dict[str, Any]) -> ET.ElementTree:
             el = ET.SubElement(tc, "error", message=message, type=verdict)
             el.text = _case_text(case)
             c["errors"] += 1
-        elif verdict in SKIPPED:
+        elif verdict in NOT_EXERCISED:
             el = ET.SubElement(tc, "skipped", message=message, type=verdict)
             c["skipped"] += 1
         if verdict not in FAILURE | ERROR:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import atexit
 import json
 import os
-import re
 import tempfile
 import threading
 import time
@@ -22,44 +21,18 @@ from typing import Any, Iterable
 
 from conformance import __version__
 from conformance.errors import UsageError
-from conformance.redact import REDACTED, SECRET_KEYS, redact, register_secret
-from conformance.verdicts import SEVERITY, Verdict
+from conformance.redact import REDACTED, SECRET_KEYS, redact, register_secret, scrub_secret_fragments
+from conformance.report.formatting import VERDICT_NAMES
+from conformance.verdicts import Verdict
 
 RESULTS_FILE = "results.json"
 SCHEMA_VERSION = 1
 # A requirement that no case of this run exercised (filtered out by -k, or the
 # run was interrupted first). Not a Verdict: nothing was judged.
 NOT_RUN = "NOT_RUN"
-SUMMARY_ORDER = [v.value for v in SEVERITY]
-
-# Secret-bearing command-line / JSON fragments a reproduce command or a raw body
-# can hold. Needed on top of redact(): a one-character password is too short to
-# register as a secret value, but it must still not reach a report.
-_SECRET_ARG_RES = [
-    re.compile(r"(--key-store-password[ =])('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|\S+)"),
-    re.compile(r"(--xks-proxy-authentication-credential[ =])('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|\S+)"),
-    re.compile(r"(RawSecretAccessKey=)([^,\s'\"]+)"),
-]
-# A validation message that quotes a sensitive member's value (AWS never does; a target might).
-_SECRET_VALUE_IN_MESSAGE_RE = re.compile(
-    r"(Value )'(?:[^'\\]|\\.)*'( at '[^']*(?:[kK]eyStorePassword|[rR]awSecretAccessKey|"
-    r"[xX]ksProxyAuthenticationCredential)[^']*')"
-)
-_SECRET_JSON_RE = re.compile(
-    r"(\\?\"(?:" + "|".join(re.escape(k) for k in sorted(SECRET_KEYS)) + r")\\?\"\s*:\s*)(\\?\")(?:[^\"\\]|\\.)*?\\?\""
-)
-
 
 def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def scrub_secret_fragments(text: str) -> str:
-    """Blank secret values in CLI arguments and JSON text, whatever their length."""
-    for rx in _SECRET_ARG_RES:
-        text = rx.sub(lambda m: m.group(1) + REDACTED, text)
-    text = _SECRET_VALUE_IN_MESSAGE_RE.sub(lambda m: f"{m.group(1)}'{REDACTED}'{m.group(2)}", text)
-    return _SECRET_JSON_RE.sub(lambda m: m.group(1) + m.group(2) + REDACTED + m.group(2), text)
 
 
 def _register_request_secrets(obj: Any) -> None:
@@ -137,7 +110,7 @@ def _requirement_to_dict(req: Any) -> dict[str, Any]:
 
 def summarize(cases: Iterable[dict[str, Any]]) -> dict[str, int]:
     """Count cases per verdict; every verdict name appears (0 when none), plus total."""
-    counts = {name: 0 for name in SUMMARY_ORDER}
+    counts = {name: 0 for name in VERDICT_NAMES}
     total = 0
     for case in cases:
         counts[case["verdict"]] = counts.get(case["verdict"], 0) + 1
@@ -171,7 +144,7 @@ def requirement_verdicts(
             seen.add(rid)
             rows.append({"id": rid, "title": "", "operation": rcases[0].get("operation", ""),
                          "level": "", "editions": [], "source": None})
-    rank = {name: i for i, name in enumerate(SUMMARY_ORDER)}
+    rank = {name: i for i, name in enumerate(VERDICT_NAMES)}
     for row in rows:
         rcases = by_req.get(row["id"], [])
         row["cases"] = [c["id"] for c in rcases]
@@ -184,7 +157,7 @@ def refresh_derived(results: dict[str, Any]) -> dict[str, Any]:
     results["summary"] = summarize(results["cases"])
     catalogue = [{k: v for k, v in r.items() if k not in ("cases", "verdict")} for r in results.get("requirements", [])]
     results["requirements"] = requirement_verdicts(catalogue, results["cases"], results.get("edition"))
-    rsum = {name: 0 for name in SUMMARY_ORDER + [NOT_RUN]}
+    rsum = {name: 0 for name in VERDICT_NAMES + [NOT_RUN]}
     for row in results["requirements"]:
         rsum[row["verdict"]] = rsum.get(row["verdict"], 0) + 1
     rsum["total"] = len(results["requirements"])
@@ -330,8 +303,8 @@ class ResultsWriter:
         self._dirty = False
         self._last_write = time.monotonic()
 
-    def finish(self, extra: dict[str, Any] | None = None, render: bool = True) -> dict[str, Any]:
-        """Close the run: stamp `finished`, write final results.json and render the other formats."""
+    def finish(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Close the run: stamp `finished` and write the final results.json (render.py renders the rest)."""
         with self._lock:
             self.header["finished"] = utc_now()
             self.header["duration_s"] = round(time.monotonic() - self._t0, 3)
@@ -339,12 +312,7 @@ class ResultsWriter:
                 self.header.update(_jsonable(redact(extra)))
             self._write()
         atexit.unregister(self._flush_at_exit)
-        results = load_results(self.path)
-        if render:
-            from conformance.report.render import render_results
-
-            render_results(results, self.report_dir)
-        return results
+        return load_results(self.path)
 
     def replace_results(self, results: dict[str, Any]) -> None:
         """Overwrite results.json with a transformed copy (e.g. after apply_expectations)."""

@@ -19,13 +19,13 @@ from conformance.cases.common import run_case_safely
 from conformance.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNEXPECTED, UsageError
 from conformance.redact import scrub
 from conformance.report import expectations as ex
-from conformance.report.cassette import RecordingTarget
 from conformance.report.render import render_results
 from conformance.report.results import ResultsWriter
 from conformance.runner.determinism import import_suite_modules
 from conformance.runner.options import RunOptions
 from conformance.runner.schedule import order_cases
 from conformance.runner.select import select_cases
+from conformance.targets.cassette import RecordingTarget
 from conformance.targets import (
     DEFAULT_LEDGER_DIR,
     StoreDriver,
@@ -160,6 +160,8 @@ class RunSession:
         if notes:
             extra["notes"] = notes
         results = self.writer.finish(extra=extra) if self.writer else {}
+        if self.writer:
+            render_results(results, self.options.report_dir)
         code = exit_code_for(results)
         if self.writer and self.options.expectations:
             results, code = self._apply_expectations(results)

@@ -1,20 +1,17 @@
 """Targets: adapters (reference, moto, endpoint, aws, replay), the config file, probing, state driving.
 
-Public entry points (see docs/ARCHITECTURE.md):
-`load_config`, `config_from_options`, `open_target`, `probe_capabilities`,
-`StoreDriver` (+ `NotTriggerable`, `DriverError`, `UnimplementedOperation`),
-`classify_unimplemented`, `cleanup_ledger`.
+Public entry points (see docs/ARCHITECTURE.md): `load_config`, `config_from_options`,
+`open_target`, `probe_capabilities`, `classify_unimplemented`, `StoreDriver` (+ `DriverError`,
+`StateTimeout`, `UnimplementedOperation`), `cleanup_ledger`. A case outcome a target cannot
+help (a missing role, a state it cannot show) is raised as the typed class of conformance.errors.
 """
 
 from conformance.targets.adapters import open_target
-from conformance.targets.base import Target
-from conformance.errors import MissingRole
-from conformance.world import World
+from conformance.targets.base import Capabilities, Identity, Target
 from conformance.targets.capabilities import classify_unimplemented, probe_capabilities
 from conformance.targets.config import TargetConfig, TargetSettings, config_from_options, load_config, parse_config
 from conformance.targets.driving import (
     DriverError,
-    NotTriggerable,
     StateTimeout,
     StoreDriver,
     UnimplementedOperation,
@@ -24,17 +21,16 @@ from conformance.targets.driving import (
 from conformance.targets.ledger import DEFAULT_LEDGER_DIR
 
 __all__ = [
+    "Capabilities",
     "DEFAULT_LEDGER_DIR",
     "DriverError",
-    "MissingRole",
-    "NotTriggerable",
+    "Identity",
     "StateTimeout",
     "StoreDriver",
     "Target",
     "TargetConfig",
     "TargetSettings",
     "UnimplementedOperation",
-    "World",
     "classify_unimplemented",
     "cleanup_ledger",
     "config_from_options",

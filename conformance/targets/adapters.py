@@ -19,27 +19,36 @@ from urllib.parse import urlsplit
 
 from botocore.credentials import Credentials
 
+from conformance import __version__
+from conformance.abilities import Abilities
 from conformance.errors import ConfigError, TargetUnreachable, UsageError
 from conformance.redact import register_secret
-from conformance.abilities import Abilities
+from conformance.reference import (
+    EXAMPLE_ACCESS_KEY_ID,
+    EXAMPLE_SECRET_ACCESS_KEY,
+    ReferenceConfig,
+    default_world,
+    make_app,
+    manual_clock,
+)
 from conformance.targets.base import Capabilities, Identity, Target
-from conformance.world import Timeouts, World
 from conformance.targets.config import TargetConfig
+from conformance.targets.credentials import chain_credentials, configured_credentials
+from conformance.targets.live import open_live
 from conformance.targets.logscrub import install_log_scrubbing
-from conformance.targets.wire import HttpTransport, MotoTransport, WsgiTransport, tcp_reachable
 from conformance.targets.reference_abilities import (
     ControlSurface,
     InProcessWorldControl,
     ServedPendingDeletions,
     ServedWorldControl,
 )
+from conformance.targets.replay import ReplayTarget
+from conformance.targets.wire import HttpTransport, MotoTransport, WsgiTransport, tcp_reachable
 from conformance.targets.wire_target import WireTarget
+from conformance.world import Timeouts, World
 
 log = logging.getLogger("conformance.targets")
 
-# AWS's documented example credentials, which the served reference target accepts by default.
-EXAMPLE_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
-EXAMPLE_SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 REFERENCE_URL = "http://reference.in-process"
 # Virtual seconds a reference connect / disconnect stays in transition (the driver moves the clock).
 REFERENCE_CONNECT_DELAY_S = 30.0
@@ -95,9 +104,9 @@ def open_target(
 # ------------------------------------------------------------------------------------------------
 
 
-def _world(config: TargetConfig, *, default_timeouts: Timeouts, default_world=None) -> World:
+def _world(config: TargetConfig, *, default_timeouts: Timeouts, fallback: World | None = None) -> World:
     """The config's world, or the given default world; timeouts from the config when it has them."""
-    world = copy.deepcopy(config.world) if config.world_given or default_world is None else default_world
+    world = copy.deepcopy(config.world) if config.world_given or fallback is None else fallback
     if not config.timeouts_given:
         world.timeouts = copy.deepcopy(default_timeouts)
     else:
@@ -106,17 +115,9 @@ def _world(config: TargetConfig, *, default_timeouts: Timeouts, default_world=No
     return world
 
 
-def _reference_default_world() -> World:
-    from conformance.reference import default_world
-
-    return default_world()
-
-
 def _open_reference(config: TargetConfig, *, edition: str, faults: tuple[str, ...], announce) -> Target:
-    from conformance.reference import ReferenceConfig, make_app, manual_clock
-
     s = config.target
-    world = _world(config, default_timeouts=REFERENCE_TIMEOUTS, default_world=_reference_default_world())
+    world = _world(config, default_timeouts=REFERENCE_TIMEOUTS, fallback=default_world())
     clock = manual_clock()
     access_key = s.access_key_id or EXAMPLE_ACCESS_KEY_ID
     secret_key = s.secret_access_key or EXAMPLE_SECRET_ACCESS_KEY
@@ -132,19 +133,8 @@ def _open_reference(config: TargetConfig, *, edition: str, faults: tuple[str, ..
     app = make_app(ref_config)
     capabilities = Capabilities(observable_transitions=connect_delay > 0 and disconnect_delay > 0,
                                 speaks_json=True, faults=tuple(faults))
-    backend = app.backend
-    abilities = Abilities(clock=clock, world_control=InProcessWorldControl(backend.world),
-                          pending_deletions=backend)
-    capabilities.extras.update({
-        "advance_clock": clock.advance,
-        "clock": clock,
-        "reference_backend": getattr(app, "backend", None),
-        "complete_pending_deletions": getattr(getattr(app, "backend", None), "complete_pending_deletions", None),
-        "faults": faults,
-        "speaks_json": True,
-    })
-    from conformance import __version__
-
+    abilities = Abilities(clock=clock, world_control=InProcessWorldControl(app.backend.world),
+                          pending_deletions=app.backend)
     return WireTarget(
         identity=Identity(name=s.name or "reference", adapter="reference", version=__version__,
                           endpoint="in-process", region=s.region),
@@ -165,7 +155,7 @@ def _open_moto(config: TargetConfig, *, edition: str, faults, announce) -> Targe
     s = config.target
     # moto has no CloudHSM clusters with HSMs: the role ids only let cases reach it and
     # show which operations it lacks.
-    world = _world(config, default_timeouts=EMULATOR_TIMEOUTS, default_world=_reference_default_world())
+    world = _world(config, default_timeouts=EMULATOR_TIMEOUTS, fallback=default_world())
     mock = mock_aws()
     mock.start()
     target = _MotoTarget(
@@ -179,7 +169,6 @@ def _open_moto(config: TargetConfig, *, edition: str, faults, announce) -> Targe
         endpoint_url=None,  # the AWS URL, answered by moto's stub in-process
         capabilities=Capabilities(speaks_json=True),
     )
-    target.capabilities.extras["speaks_json"] = True
     return target
 
 
@@ -205,33 +194,6 @@ def _endpoint_url(config: TargetConfig, *env_names: str) -> str | None:
     return None
 
 
-def _chain_credentials(region: str) -> Credentials | None:
-    """The normal AWS credential chain (env, shared files, SSO, container/instance roles)."""
-    import botocore.session
-
-    session = botocore.session.Session()
-    session.set_config_variable("region", region)
-    try:
-        creds = session.get_credentials()
-    except Exception:  # a broken profile must read as "no credentials", never a traceback
-        return None
-    if creds is None:
-        return None
-    frozen = creds.get_frozen_credentials()
-    if not frozen.access_key or not frozen.secret_key:
-        return None
-    register_secret(frozen.secret_key)
-    register_secret(frozen.token)
-    return Credentials(frozen.access_key, frozen.secret_key, frozen.token)
-
-
-def _configured_credentials(config: TargetConfig) -> Credentials | None:
-    s = config.target
-    if s.access_key_id and s.secret_access_key:
-        return Credentials(s.access_key_id, s.secret_access_key, s.session_token)
-    return None
-
-
 def _open_endpoint(config: TargetConfig, *, edition: str, faults, announce) -> Target:
     s = config.target
     url = _endpoint_url(config, "AWS_ENDPOINT_URL_KMS", "AWS_ENDPOINT_URL")
@@ -241,7 +203,7 @@ def _open_endpoint(config: TargetConfig, *, edition: str, faults, announce) -> T
     reason = tcp_reachable(url)
     if reason:
         raise TargetUnreachable(url, reason)
-    credentials = _configured_credentials(config) or _chain_credentials(s.region)
+    credentials = configured_credentials(config) or chain_credentials(s.region)
     if credentials is None:
         credentials = Credentials(EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY)
         if url not in _warned:
@@ -249,7 +211,7 @@ def _open_endpoint(config: TargetConfig, *, edition: str, faults, announce) -> T
             announce(f"kms-conformance: no AWS credentials configured or found; signing requests to {url} with "
                      f"AWS's documented example credentials ({EXAMPLE_ACCESS_KEY_ID}, the served reference "
                      "target's defaults)")
-    world = _world(config, default_timeouts=EMULATOR_TIMEOUTS, default_world=_reference_default_world())
+    world = _world(config, default_timeouts=EMULATOR_TIMEOUTS, fallback=default_world())
     cloudhsm_url = os.environ.get("AWS_ENDPOINT_URL_CLOUDHSMV2", "").rstrip("/") or url
     target = WireTarget(
         identity=Identity(name=s.name or urlsplit(url).netloc, adapter="endpoint", endpoint=url, region=s.region),
@@ -267,31 +229,15 @@ def _open_endpoint(config: TargetConfig, *, edition: str, faults, announce) -> T
 
 
 def _add_reference_control(target: WireTarget) -> None:
-    """Hooks over a served reference target's opt-in control surface (`serve --enable-control`)."""
-
-    def control(action: str, params: dict | None = None):
-        import json
-
-        return target.send_raw(json.dumps(params or {}), amz_target=f"ReferenceControl.{action}")
-
-    def complete_pending_deletions() -> int:
-        obs = control("CompletePendingDeletions")
-        return int((obs.body or {}).get("Deleted", 0)) if obs.ok and isinstance(obs.body, dict) else 0
-
-    target.capabilities.extras["reference_control"] = control
-    target.capabilities.extras["complete_pending_deletions"] = complete_pending_deletions
+    """Abilities over a served reference target's opt-in control surface (`serve --enable-control`)."""
     surface = ControlSurface(target)  # asks the target on first use whether it has the surface
     target.abilities = Abilities(world_control=ServedWorldControl(surface),
                                  pending_deletions=ServedPendingDeletions(surface))
 
 
 def _open_aws(config: TargetConfig, *, edition: str, faults, announce) -> Target:
-    from conformance.targets.live import open_live
-
     return open_live(config, announce=announce)
 
 
 def _open_replay(config: TargetConfig, *, edition: str, faults, announce) -> Target:
-    from conformance.targets.replay import ReplayTarget
-
     return ReplayTarget(config)

@@ -1,4 +1,4 @@
-"""The contract every adapter implements, and the world (fixtures by role) cases use."""
+"""The contract every adapter implements (Target), and what a target says about itself (Identity, Capabilities)."""
 
 from __future__ import annotations
 
@@ -23,9 +23,6 @@ class Capabilities:
     account_id: str | None = None
     # Seeded faults the target runs with (the reference target only).
     faults: tuple[str, ...] = ()
-    # TRANSITIONAL (removed in the architecture step once every user reads `Target.abilities`
-    # and the typed fields above): untyped adapter knobs.
-    extras: dict[str, Any] = field(default_factory=dict)
 
     def is_implemented(self, operation: str) -> bool:
         return operation not in self.unimplemented

@@ -116,7 +116,7 @@ def probe_capabilities(target: "Target", operations=None) -> dict[str, str]:
     caps = target.capabilities
     control = target.call(CONTROL_OPERATION, {"Limit": 1})
     # Any JSON answer (even "unknown operation") shows the target speaks AWS JSON.
-    caps.extras["speaks_json"] = bool(control.status and control.is_json)
+    caps.speaks_json = bool(control.status and control.is_json)
     identity = getattr(target, "identity", None)
     if identity is not None and not identity.version and control.headers.get("server"):
         identity.version = control.headers["server"][:80]  # e.g. an emulator's "Werkzeug/3.1 Python/3.11"
@@ -125,7 +125,7 @@ def probe_capabilities(target: "Target", operations=None) -> dict[str, str]:
         if params is None:
             continue
         obs = target.call(operation, dict(params))
-        evidence = classify_unimplemented(obs, operation=operation, speaks_json=caps.extras["speaks_json"])
+        evidence = classify_unimplemented(obs, operation=operation, speaks_json=caps.speaks_json)
         if not evidence and obs.unimplemented:  # raised in-process (moto): the adapter classified it
             evidence = f"{obs.error_code}: {obs.message}"
         if evidence:

@@ -43,7 +43,7 @@ def target_fingerprint(target) -> dict[str, Any]:
         "adapter": getattr(ident, "adapter", None),
         "endpoint": getattr(ident, "endpoint", None),
         "region": getattr(ident, "region", None),
-        "account": (getattr(caps, "extras", {}) or {}).get("account_id"),
+        "account": getattr(caps, "account_id", None),
     }
 
 

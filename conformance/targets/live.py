@@ -18,6 +18,7 @@ from conformance.errors import ConfigError, ConformanceError, TargetUnreachable
 from conformance.targets.base import Capabilities, Identity
 from conformance.world import Timeouts
 from conformance.targets.config import TargetConfig
+from conformance.targets.credentials import chain_credentials, configured_credentials
 from conformance.targets.wire import HttpTransport, TransportFailure, tcp_reachable
 from conformance.targets.wire_target import WireTarget
 
@@ -63,10 +64,8 @@ class LiveTarget(WireTarget):
 
 
 def open_live(config: TargetConfig, *, announce) -> LiveTarget:
-    from conformance.targets.adapters import _chain_credentials, _configured_credentials
-
     s = config.target
-    credentials = _configured_credentials(config) or _chain_credentials(s.region)
+    credentials = configured_credentials(config) or chain_credentials(s.region)
     if credentials is None:
         raise ConfigError("target.access_key_id: no AWS credentials configured or found by the standard chain; "
                           "the aws adapter never falls back to example credentials")
@@ -86,7 +85,7 @@ def open_live(config: TargetConfig, *, announce) -> LiveTarget:
         credentials=credentials,
         region=s.region,
         endpoint_url=url,
-        capabilities=Capabilities(observable_transitions=True),
+        capabilities=Capabilities(observable_transitions=True),  # account_id is set below, once STS said it
         service_endpoints=endpoints,
         guard=live_guard,
     )
@@ -103,7 +102,7 @@ def open_live(config: TargetConfig, *, announce) -> LiveTarget:
     target.caller_arn = who.get("Arn")
     target.identity.name = s.name or f"aws {target.account_id} {s.region}"
     target.identity.version = "live"
-    target.capabilities.extras["account_id"] = target.account_id
+    target.capabilities.account_id = target.account_id
     announce(f"kms-conformance: LIVE AWS account {target.account_id}, region {s.region} "
              f"(as {target.caller_arn}){' via ' + url if url else ''}")
     return target

@@ -6,11 +6,13 @@ No other target offers these; a case that needs one is NOT_TRIGGERABLE elsewhere
 from __future__ import annotations
 
 import json
-from typing import Any, Sequence
+from typing import Sequence
 
 from conformance.abilities import ClusterSnapshot
 from conformance.errors import NotTriggerable
 from conformance.observation import Observation
+from conformance.reference import Cluster, ClusterWorld
+from conformance.targets.base import Target
 
 CONTROL_PREFIX = "ReferenceControl"
 
@@ -18,7 +20,7 @@ CONTROL_PREFIX = "ReferenceControl"
 class InProcessWorldControl:
     """World control straight on the in-process emulator's cluster world."""
 
-    def __init__(self, world: Any):
+    def __init__(self, world: ClusterWorld):
         self._world = world
 
     def snapshot(self, cluster_id: str) -> ClusterSnapshot:
@@ -33,8 +35,6 @@ class InProcessWorldControl:
 
     def add_cluster(self, cluster_id: str, *, lineage: str, certificate: str,
                     hsms: Sequence[tuple[str, str]]) -> None:
-        from conformance.reference.world import Cluster
-
         self._world.add_cluster(Cluster(cluster_id=cluster_id, lineage=lineage, certificate=certificate,
                                         kmsuser_password=self._world.kmsuser_password))
         self._world.set_hsms(cluster_id, list(hsms))
@@ -46,12 +46,18 @@ class InProcessWorldControl:
 class ControlSurface:
     """`ReferenceControl.<Action>` requests to a served reference target (`serve --enable-control`)."""
 
-    def __init__(self, target: Any):
+    def __init__(self, target: Target):
         self._target = target
         self._available: bool | None = None
 
     def send(self, action: str, params: dict | None = None) -> Observation:
         return self._target.send_raw(json.dumps(params or {}), amz_target=f"{CONTROL_PREFIX}.{action}")
+
+    def describe_cluster(self, cluster_id: str) -> dict | None:
+        """The cluster as the target's own CloudHSM DescribeClusters shows it (None when it does not)."""
+        obs = self._target.call("DescribeClusters", {"Filters": {"clusterIds": [cluster_id]}}, service="cloudhsmv2")
+        clusters = (obs.body.get("Clusters") or []) if isinstance(obs.body, dict) else []
+        return next((c for c in clusters if c.get("ClusterId") == cluster_id), None)
 
     def do(self, action: str, params: dict | None = None) -> dict:
         if not self.available():
@@ -76,10 +82,7 @@ class ServedWorldControl:
         self._surface = surface
 
     def snapshot(self, cluster_id: str) -> ClusterSnapshot:
-        obs = self._surface._target.call("DescribeClusters", {"Filters": {"clusterIds": [cluster_id]}},
-                                         service="cloudhsmv2")
-        c = next((c for c in (obs.body or {}).get("Clusters") or [] if c.get("ClusterId") == cluster_id), None) \
-            if isinstance(obs.body, dict) else None
+        c = self._surface.describe_cluster(cluster_id)
         if c is None:
             raise NotTriggerable(f"DescribeClusters does not show {cluster_id}, so its state cannot be restored")
         return ClusterSnapshot(c.get("State", "ACTIVE"),
@@ -102,6 +105,8 @@ class ServedWorldControl:
 
 
 class ServedPendingDeletions:
+    """Key deletions completed through a served reference target's control surface."""
+
     def __init__(self, surface: ControlSurface):
         self._surface = surface
 

@@ -6,6 +6,9 @@ id, sequence number inside the case); each request is normalised the way the
 recorder normalised it and must equal the recorded one. A missing entry or a
 request that differs is answered with an Observation whose transport_error
 starts `replay: no recorded response for` (the case becomes ERROR): never a crash.
+The abilities the recorded target offered (a clock, world control, completing
+key deletions) are offered too and give back their recorded outcomes; a use the
+cassette lacks raises ReplayMiss (ERROR as well).
 
 Target config:
 
@@ -22,17 +25,22 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from conformance.errors import ConfigError
+from conformance.abilities import Abilities
+from conformance.errors import ConfigError, NotTriggerable
 from conformance.observation import Observation
-from conformance.runner.determinism import import_suite_modules
-from conformance.report.cassette import (
+from conformance.targets.base import Identity, Target
+from conformance.targets.cassette import (
+    ABILITY_PROTOCOLS,
     RAISED,
     RUN_SCOPE,
     Cassette,
     Normaliser,
     SecretMask,
+    ability_proxy,
+    ability_result,
+    capabilities_from_dict,
+    describe_ability,
     describe_call,
-    describe_extra,
     describe_raw,
     first_difference,
     load_cassette,
@@ -40,8 +48,6 @@ from conformance.report.cassette import (
     normalise_request,
     world_from_dict,
 )
-from conformance.abilities import Abilities
-from conformance.targets.base import Capabilities, Identity, Target
 from conformance.world import Timeouts, World
 
 MISSING = "replay: no recorded response for"
@@ -59,8 +65,9 @@ class ReplayTarget(Target):
     """A target whose every answer comes from a cassette."""
 
     def __init__(self, settings: Any):
+        # Hypothesis-driven cases draw the recording's examples only with every suite module loaded
+        # (conformance/runner/determinism.py): the runner loads them before it opens any target.
         self.cassette: Cassette = load_cassette(cassette_path(settings))
-        import_suite_modules()  # the same Hypothesis constant pool as the recording (see there)
         meta = self.cassette.meta
         recorded = meta.get("identity") or {}
         self.identity = Identity(
@@ -73,16 +80,10 @@ class ReplayTarget(Target):
         self.recorded_identity = recorded
         self.world: World = world_from_dict(meta.get("world") or {})
         self.timeouts: Timeouts = self.world.timeouts
-        caps = meta.get("capabilities") or {}
-        extras: dict[str, Any] = {}
-        for name, value in (caps.get("extras") or {}).items():
-            extras[name] = self._extra_from_meta(name, value)
-        self.abilities = Abilities()  # TRANSITIONAL: recorded ability calls replay through extras for now
-        self.capabilities = Capabilities(
-            unimplemented=dict(caps.get("unimplemented") or {}),
-            observable_transitions=bool(caps.get("observable_transitions", False)),
-            extras=extras,
-        )
+        self.capabilities = capabilities_from_dict(meta.get("capabilities") or {})
+        # The abilities the recorded target offered, serving the outcomes recorded for them.
+        self.abilities = Abilities(**{name: ability_proxy(name, self._replay_ability)
+                                      for name in meta.get("abilities") or [] if name in ABILITY_PROTOCOLS})
         self._lock = threading.RLock()
         self._case = RUN_SCOPE
         self._seq: dict[str, int] = {}
@@ -158,87 +159,23 @@ class ReplayTarget(Target):
             served = SecretMask.restore(self._normaliser.restore(stored), self._mask.request_secrets(request))
             return Observation.from_dict(served)
 
-    def _extra_from_meta(self, name: str, value: Any) -> Any:
-        if isinstance(value, dict) and value.get("__callable__"):
-            return _ReplayedCallable(name, self._replay_extra_call)
-        if isinstance(value, dict) and "__opaque__" in value:
-            return StandIn(f"{name} ({value['__opaque__']})")
-        return value
-
-    def _replay_extra_call(self, name: str, args: tuple, kwargs: dict) -> Any:
-        request = {"api": "extra", "name": name, "args": [describe_extra(a) for a in args],
-                   "kwargs": {k: describe_extra(v) for k, v in kwargs.items()}}
+    def _replay_ability(self, name: str, method: str, args: tuple, kwargs: dict) -> Any:
+        request = describe_ability(name, method, args, kwargs)
         with self._lock:
             entry, why = self._next(request)
             if entry is None:
                 self.misses.append(why)
                 raise ReplayMiss(why)
-            result = (entry.get("observation") or {}).get("result")
-            self._normaliser.value({"result": result})
-            result = SecretMask.restore(self._normaliser.restore(result), self._mask.request_secrets(request))
-        if isinstance(result, dict) and "__opaque__" in result:
-            return StandIn(f"result of {name} ({result['__opaque__']})")
-        return result
-
-
-class _ReplayedCallable:
-    """Serves a recorded callable extra's results in order; its attributes are inert stand-ins."""
-
-    def __init__(self, name: str, replay):
-        self._name, self._replay = name, replay
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self._replay(self._name, args, kwargs)
-
-    def __getattr__(self, attr: str) -> "StandIn":
-        if attr.startswith("__"):
-            raise AttributeError(attr)
-        return StandIn(f"{self._name}.{attr}")
-
-
-class StandIn:
-    """An inert object for a recorded target's handle (e.g. the reference backend) in a replay.
-
-    Whatever a case does with it (read an attribute, call it, iterate it, use it
-    as a context manager, assign to it) does nothing: the target answers the case
-    then got are served from the cassette.
-    """
-
-    def __init__(self, label: str):
-        object.__setattr__(self, "_label", label)
-
-    def __getattr__(self, attr: str) -> "StandIn":
-        if attr.startswith("__"):
-            raise AttributeError(attr)
-        return StandIn(f"{self._label}.{attr}")
-
-    def __setattr__(self, attr: str, value: Any) -> None:
-        pass
-
-    def __call__(self, *args: Any, **kwargs: Any) -> "StandIn":
-        return StandIn(f"{self._label}()")
-
-    def __iter__(self):
-        return iter(())
-
-    def __len__(self) -> int:
-        return 0
-
-    def __bool__(self) -> bool:
-        return True
-
-    def __enter__(self) -> "StandIn":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        return None
-
-    def __repr__(self) -> str:
-        return f"<replay stand-in for {self._label}>"
+            outcome = entry.get("observation") or {}
+            self._normaliser.value(outcome)  # keep the placeholder numbering in step with the recorder's
+            outcome = SecretMask.restore(self._normaliser.restore(outcome), self._mask.request_secrets(request))
+        if "not_triggerable" in outcome:
+            raise NotTriggerable(outcome["not_triggerable"])
+        return ability_result(name, method, outcome.get("result"))
 
 
 class ReplayMiss(RuntimeError):
-    """A capability extra (adapter knob) was called in a way the cassette did not record."""
+    """An ability was used in a way the cassette did not record (the case becomes ERROR)."""
 
 
 def _label(request: dict[str, Any]) -> str:
@@ -246,7 +183,7 @@ def _label(request: dict[str, Any]) -> str:
         return f"{request.get('service')}:{request.get('operation')}"
     if request.get("api") == "raw":
         return f"raw {request.get('amz_target')}"
-    return f"extra {request.get('name')}"
+    return f"ability {request.get('ability')}.{request.get('method')}"
 
 
 def cassette_path(settings: Any) -> Path:

@@ -256,7 +256,7 @@ class WireTarget(Target):
             obs.body = None if not _complete_json(raw.body) else obs.body
             obs.raw_body = obs.raw_body + "\n[truncated: the connection closed before the declared body arrived]"
         evidence = classify_unimplemented(obs, operation=classify_as,
-                                          speaks_json=bool(self.capabilities.extras.get("speaks_json")))
+                                          speaks_json=self.capabilities.speaks_json)
         obs.unimplemented = bool(evidence)
         return obs
 

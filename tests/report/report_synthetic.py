@@ -103,12 +103,16 @@ def synthetic_cases():
 
 
 def write_run(tmp_path, cases=None, name="run", meta=None, finish=True):
+    from conformance.report.render import render_results
     from conformance.report.results import ResultsWriter
 
     writer = ResultsWriter(tmp_path / name, dict(meta or META), REQUIREMENTS)
     for c in cases if cases is not None else synthetic_cases():
         writer.add(c)
-    results = writer.finish() if finish else writer.results()
+    if not finish:
+        return writer, writer.results()
+    results = writer.finish()
+    render_results(results, writer.report_dir)  # what the runner does after a run
     return writer, results
 
 

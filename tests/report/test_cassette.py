@@ -1,4 +1,4 @@
-"""RecordingTarget and ReplayTarget against a fake target: ids, secrets, crashes, mismatches."""
+"""RecordingTarget and ReplayTarget against a fake target: ids, secrets, abilities, crashes, mismatches."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from conformance.errors import ConfigError
+from conformance.abilities import Abilities, ClusterSnapshot
+from conformance.errors import ConfigError, NotTriggerable
 from conformance.observation import Observation
 from conformance.redact import REDACTED
-from conformance.report.cassette import (
+from conformance.targets.cassette import (
+    ABILITY_PROTOCOLS,
     INTERACTIONS_FILE,
     META_FILE,
     Normaliser,
@@ -27,6 +29,28 @@ REQUEST_PASSWORD = "Upd4ted-Secret-77"
 CLUSTER = "cluster-234567abcdefg"
 
 
+class FakeWorldControl:
+    """A cluster world the fake target lets a test change (what the reference target offers)."""
+
+    def __init__(self):
+        self.clusters = {CLUSTER: ClusterSnapshot("ACTIVE", (("us-east-1a", "ACTIVE"), ("us-east-1b", "ACTIVE")))}
+
+    def snapshot(self, cluster_id):
+        return self.clusters[cluster_id]
+
+    def set_cluster_state(self, cluster_id, state):
+        self.clusters[cluster_id] = ClusterSnapshot(state, self.clusters[cluster_id].hsms)
+
+    def set_hsms(self, cluster_id, hsms):
+        self.clusters[cluster_id] = ClusterSnapshot(self.clusters[cluster_id].state, tuple(hsms))
+
+    def add_cluster(self, cluster_id, *, lineage, certificate, hsms):
+        self.clusters[cluster_id] = ClusterSnapshot("ACTIVE", tuple(hsms))
+
+    def remove_cluster(self, cluster_id):
+        del self.clusters[cluster_id]
+
+
 class FakeKms(Target):
     """A tiny stateful KMS: random store ids, request ids and timestamps on every run."""
 
@@ -35,15 +59,16 @@ class FakeKms(Target):
         self.world = World(active_cluster_id=CLUSTER, trust_anchor_certificate="-----BEGIN CERTIFICATE-----x",
                            kmsuser_password=PASSWORD)
         self.timeouts = self.world.timeouts
-        self.capabilities = Capabilities(unimplemented=dict(unimplemented or {}),
-                                         extras={"force_state": self._force_state, "fast": True})
+        self.capabilities = Capabilities(unimplemented=dict(unimplemented or {}), speaks_json=True,
+                                         faults=("slow-connect",))
+        self.world_control = FakeWorldControl()
+        self.abilities = Abilities(world_control=self.world_control, pending_deletions=self)
         self.stores: dict[str, dict] = {}
         self.cases: list[str] = []
         self.closed = False
 
-    def _force_state(self, store_id: str, state: str) -> dict:
-        self.stores[store_id]["ConnectionState"] = state
-        return {"forced": state, "id": store_id}
+    def complete_pending_deletions(self) -> int:
+        return 2
 
     def _obs(self, operation: str, status: int, body: dict) -> Observation:
         raw = json.dumps(body).encode()
@@ -86,7 +111,7 @@ class FakeKms(Target):
 
 
 def scenario(target: Target) -> list[Observation]:
-    """What a case does: create, read back, update with a password, force a state, send garbage."""
+    """What a case does: create, read back, update with a password, change the world, send garbage."""
     out = []
     target.begin_case("UpdateCustomKeyStore/scenario/update-password")
     created = target.call("CreateCustomKeyStore", {
@@ -97,7 +122,10 @@ def scenario(target: Target) -> list[Observation]:
     sid = created.body["CustomKeyStoreId"]
     out.append(target.call("DescribeCustomKeyStores", {"CustomKeyStoreId": sid}))
     out.append(target.call("UpdateCustomKeyStore", {"CustomKeyStoreId": sid, "KeyStorePassword": REQUEST_PASSWORD}))
-    out.append(target.capabilities.extras["force_state"](sid, "FAILED"))
+    world = target.abilities.need_world_control("the case makes the cluster inactive")
+    world.set_cluster_state(target.world.get("active_cluster_id"), "INACTIVE")
+    out.append(world.snapshot(target.world.get("active_cluster_id")))
+    out.append(target.abilities.need_pending_deletions("the case deletes a key").complete_pending_deletions())
     target.begin_case("UpdateCustomKeyStore/protocol/malformed-json")
     out.append(target.send_raw(b'{"CustomKeyStoreId": ', amz_target="TrentService.UpdateCustomKeyStore",
                                headers={"Authorization": "AWS4-HMAC-SHA256 Signature=" + "ab" * 32}))
@@ -123,7 +151,11 @@ def test_recording_forwards_and_writes_a_line_per_request(recorded):
     assert inner.cases == ["UpdateCustomKeyStore/scenario/update-password", "UpdateCustomKeyStore/protocol/malformed-json"]
     lines = [json.loads(l) for l in (folder / INTERACTIONS_FILE).read_text().splitlines()]
     assert [(l["case"].split("/")[1], l["seq"]) for l in lines] == [
-        ("scenario", 0), ("scenario", 1), ("scenario", 2), ("scenario", 3), ("protocol", 0)]
+        ("scenario", 0), ("scenario", 1), ("scenario", 2), ("scenario", 3), ("scenario", 4), ("scenario", 5),
+        ("protocol", 0)]
+    assert [l["request"]["method"] for l in lines if l.get("kind") == "ability"] == [
+        "set_cluster_state", "snapshot", "complete_pending_deletions"]
+    assert inner.world_control.clusters[CLUSTER].state == "INACTIVE"  # the recorder used the target's own ability
     assert live[0].body["CustomKeyStoreId"].startswith("cks-")  # the caller still sees the real answer
     assert live[0].body["CustomKeyStoreId"] != "cks-00000000000000001"
 
@@ -159,7 +191,8 @@ def test_meta_keeps_world_capabilities_and_identity(recorded):
     assert meta["identity"]["name"] == "fake" and meta["identity"]["version"] == "9.9"
     assert meta["world"]["active_cluster_id"] == CLUSTER
     assert meta["capabilities"]["unimplemented"] == {"ConnectCustomKeyStore": "501 InternalFailure"}
-    assert meta["capabilities"]["extras"] == {"force_state": {"__callable__": True}, "fast": True}
+    assert meta["capabilities"]["speaks_json"] is True and meta["capabilities"]["faults"] == ["slow-connect"]
+    assert meta["abilities"] == ["world_control", "pending_deletions"]
 
 
 def test_replay_serves_the_recording_with_the_same_verdict_inputs(recorded):
@@ -169,10 +202,13 @@ def test_replay_serves_the_recording_with_the_same_verdict_inputs(recorded):
     assert replay.world.active_cluster_id == CLUSTER
     assert replay.world.kmsuser_password  # the role exists (value redacted)
     assert not replay.capabilities.is_implemented("ConnectCustomKeyStore")
-    assert replay.capabilities.extras["fast"] is True
+    assert replay.capabilities.speaks_json is True and replay.capabilities.faults == ("slow-connect",)
+    assert replay.abilities.clock is None  # only the abilities the recorded target offered
+    with pytest.raises(NotTriggerable, match="no clock ability"):
+        replay.abilities.need_clock("a case waits")
     served = scenario(replay)
     assert replay.misses == []
-    for live_obs, replay_obs in zip(live[:3] + live[4:], served[:3] + served[4:]):
+    for live_obs, replay_obs in zip(live[:3] + live[5:], served[:3] + served[5:]):
         assert (replay_obs.status, replay_obs.error_code, replay_obs.transport_error) == (
             live_obs.status, live_obs.error_code, None)
     # target-made ids are served as run-unique ids (the cassette numbers them per case) ...
@@ -180,8 +216,10 @@ def test_replay_serves_the_recording_with_the_same_verdict_inputs(recorded):
     assert sid == "cks-f0000000000000001"
     # ... and consistently: the case sends it back and gets answers about the same store
     assert served[1].body["CustomKeyStores"][0]["CustomKeyStoreId"] == sid
-    assert served[3] == {"forced": "FAILED", "id": sid}
-    assert served[4].error_code == "SerializationException"
+    # ability outcomes come back typed, as the recorded target gave them
+    assert served[3] == live[3] == ClusterSnapshot("INACTIVE", (("us-east-1a", "ACTIVE"), ("us-east-1b", "ACTIVE")))
+    assert served[4] == live[4] == 2
+    assert served[5].error_code == "SerializationException"
 
 
 def test_replayed_run_recorded_again_gives_the_same_cassette(recorded, tmp_path):
@@ -204,7 +242,7 @@ def test_request_mismatch_and_missing_entry_are_errors_not_crashes(recorded):
     obs = replay.call("DescribeCustomKeyStores", {})
     assert obs.transport_error.startswith(MISSING) and "the cassette has none" in obs.transport_error
     with pytest.raises(ReplayMiss):
-        replay.capabilities.extras["force_state"]("cks-00000000000000001", "FAILED")
+        replay.abilities.world_control.set_cluster_state(CLUSTER, "INACTIVE")
     assert len(replay.misses) == 3
     from conformance.steps import Expected
     from conformance.verdicts import Verdict, judge
@@ -257,15 +295,15 @@ def test_capability_probing_through_the_recorder_fills_the_inner_target_and_meta
     rec = RecordingTarget(inner, tmp_path / "c")
     caps = rec.capabilities
     caps.unimplemented["DeleteCustomKeyStore"] = "HTML 500"  # what probe_capabilities does, in place
-    caps.extras["speaks_json"] = True
+    caps.speaks_json = False
     rec.capabilities.observable_transitions = True
     assert inner.capabilities.unimplemented == {"DeleteCustomKeyStore": "HTML 500"}
-    assert inner.capabilities.extras["speaks_json"] is True and inner.capabilities.observable_transitions
+    assert inner.capabilities.speaks_json is False and inner.capabilities.observable_transitions
     assert not rec.capabilities.is_implemented("DeleteCustomKeyStore")
     rec.begin_case("X/scenario/y")  # meta is refreshed at each case
     meta = json.loads((tmp_path / "c" / META_FILE).read_text())["capabilities"]
     assert meta["unimplemented"] == {"DeleteCustomKeyStore": "HTML 500"}
-    assert meta["extras"]["speaks_json"] is True and meta["observable_transitions"] is True
+    assert meta["speaks_json"] is False and meta["observable_transitions"] is True
     rec.close()
 
 
@@ -315,3 +353,35 @@ def test_a_request_the_adapter_refuses_is_refused_again_on_replay(tmp_path):
     replay.begin_case("UpdateCustomKeyStore/structural/unknown-member")
     with pytest.raises(ValueError, match="UpdateCustomKeyStore has no member"):
         replay.call("UpdateCustomKeyStore", {"Bogus": 1})
+
+
+class NoControlSurface(FakeKms):
+    """A served target whose control surface turns out to be missing on first use."""
+
+    def __init__(self):
+        super().__init__()
+
+        class Refusing(FakeWorldControl):
+            def set_cluster_state(self, cluster_id, state):
+                raise NotTriggerable("the target has no control surface")
+
+        self.abilities = Abilities(world_control=Refusing())
+
+
+def test_an_ability_that_was_not_triggerable_is_not_triggerable_again_on_replay(tmp_path):
+    rec = RecordingTarget(NoControlSurface(), tmp_path / "c")
+    rec.begin_case("ConnectCustomKeyStore/scenario/inactive-cluster")
+    with pytest.raises(NotTriggerable, match="no control surface"):
+        rec.abilities.need_world_control("inactive cluster").set_cluster_state(CLUSTER, "INACTIVE")
+    rec.close()
+    replay = ReplayTarget(str(tmp_path / "c"))
+    replay.begin_case("ConnectCustomKeyStore/scenario/inactive-cluster")
+    with pytest.raises(NotTriggerable, match="no control surface"):
+        replay.abilities.need_world_control("inactive cluster").set_cluster_state(CLUSTER, "INACTIVE")
+    assert replay.misses == []
+
+
+def test_every_ability_a_target_can_offer_is_recorded():
+    from dataclasses import fields
+
+    assert set(ABILITY_PROTOCOLS) == {f.name for f in fields(Abilities)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import sys
 import types
 from pathlib import Path
@@ -13,7 +14,7 @@ import yaml
 
 from conformance.steps import CaseResult
 from conformance.errors import UsageError
-from conformance.report import dashboard
+from conformance.runner import dashboard
 from conformance.report.results import ResultsWriter, load_results
 from conformance.verdicts import Verdict
 
@@ -45,7 +46,7 @@ def fake_runner(verdicts_by_adapter: dict[str, list[str]], calls: list):
 
 
 class FakeEmulators:
-    """The scripts/emulators interface, without starting anything."""
+    """The conformance.targets.emulators interface, without starting anything."""
 
     def __init__(self):
         self.started, self.stopped, self.installed = [], [], []
@@ -134,11 +135,17 @@ def test_cli_dashboard_exit_codes_and_unknown_target(tmp_path, monkeypatch, caps
         dashboard.cli_dashboard(types.SimpleNamespace(out=str(tmp_path), targets="reference,nope"))
 
 
-def test_the_emulators_script_is_found_from_the_source_tree():
-    module = dashboard.load_emulators_module()
-    assert Path(module.__file__) == EMULATORS_SCRIPT
-    assert set(module.EMULATORS) >= {"moto-server", "localstack", "ministack"}
-    assert module.is_installed("moto-server")  # moto[server] is one of our own dependencies
+def test_the_dashboard_starts_emulators_with_the_packaged_module_and_the_script_path_still_works():
+    from conformance.targets import emulators
+
+    assert dashboard.emulator_tools is emulators
+    assert set(emulators.EMULATORS) >= {"moto-server", "localstack", "ministack"}
+    assert emulators.is_installed("moto-server")  # moto[server] is one of our own dependencies
+    # command lines that name scripts/emulators/emulators.py (tox -e gate-moto, CI examples) run the same main()
+    listed = subprocess.run([sys.executable, str(EMULATORS_SCRIPT), "list"], capture_output=True, text=True,
+                            timeout=120)
+    assert listed.returncode == 0, listed.stderr
+    assert [line.split()[0] for line in listed.stdout.splitlines()] == list(emulators.EMULATORS)
 
 
 @pytest.mark.slow  # one real `kms-conformance run` subprocess (a few seconds)

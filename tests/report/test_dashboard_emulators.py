@@ -1,4 +1,4 @@
-"""scripts/emulators/emulators.py: start a real moto server on loopback, reach it, stop exactly it."""
+"""conformance.targets.emulators: start a real moto server on loopback, reach it, stop exactly it."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ import urllib.request
 
 import pytest
 
-from conformance.report.dashboard import load_emulators_module
+from conformance.targets import emulators as emulator_tools
 
 
 @pytest.fixture
 def emulators(tmp_path, monkeypatch):
     monkeypatch.setenv("KMS_CONFORMANCE_EMULATORS_HOME", str(tmp_path / "home"))
-    return load_emulators_module()
+    return emulator_tools
 
 
 @pytest.mark.slow  # starts moto server (about 1-2 s)
@@ -52,7 +52,8 @@ def test_unknown_or_missing_emulators_are_one_line_errors(emulators, capsys):
     capsys.readouterr()
     if not emulators.is_installed("ministack"):
         assert emulators.main(["start", "ministack", "--port", str(emulators.free_port())]) == 2
-        assert "ministack is not installed (run: emulators.py install ministack)" in capsys.readouterr().err
+        assert ("ministack is not installed (run: python -m conformance.targets.emulators install ministack)"
+                in capsys.readouterr().err)
     emulators.stop("moto-server")  # nothing recorded: a no-op
 
 

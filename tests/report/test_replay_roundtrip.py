@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from conformance import cli
-from conformance.report.cassette import INTERACTIONS_FILE, META_FILE, load_cassette
+from conformance.targets.cassette import INTERACTIONS_FILE, META_FILE, load_cassette
 from conformance.report.compare import compare_files
 from conformance.report.results import load_results
 from conformance.runner import RunOptions, run_suite

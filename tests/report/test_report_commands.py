@@ -41,7 +41,7 @@ def test_render_usage_errors_are_one_line(tmp_path, capsys):
 
 
 def test_dashboard_subcommand_delegates_to_the_dashboard_module(monkeypatch, tmp_path):
-    import conformance.report.dashboard as dashboard
+    import conformance.runner.dashboard as dashboard
 
     seen = {}
 

@@ -8,7 +8,8 @@ import pytest
 
 from conformance.cli import main
 from conformance.errors import ConfigError, TargetUnreachable
-from conformance.targets import NotTriggerable, StoreDriver, config_from_options, open_target, probe_capabilities
+from conformance.errors import NotTriggerable
+from conformance.targets import StoreDriver, config_from_options, open_target, probe_capabilities
 
 
 def test_served_reference_through_endpoint_adapter(served_reference, tmp_path):

@@ -45,7 +45,7 @@ def test_moto_server_through_endpoint_adapter(moto_server_url):
     target = open_target(config_from_options(endpoint_url=moto_server_url), announce=lambda line: None)
     try:
         found = probe_capabilities(target)
-        assert target.capabilities.extras["speaks_json"] is True  # ListKeys answered with JSON
+        assert target.capabilities.speaks_json is True  # ListKeys answered with JSON
         assert set(found) == set(CUSTOM_KEY_STORE_OPERATIONS)
         assert all("HTML" in evidence for evidence in found.values())
         obs = target.call("UpdateCustomKeyStore", {"CustomKeyStoreId": "cks-0000000000000dead"})

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from conformance.errors import ConfigError
-from conformance.report.cassette import RecordingTarget
+from conformance.targets.cassette import RecordingTarget
 from conformance.targets import StoreDriver, config_from_options, load_config, open_target
 
 

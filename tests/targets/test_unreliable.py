@@ -46,7 +46,7 @@ def test_html_500_is_not_unimplemented_on_a_server_that_never_speaks_json(broken
     target, server = broken_target
     server.mode = "html500"
     assert probe_capabilities(target) == {}
-    assert target.capabilities.extras["speaks_json"] is False
+    assert target.capabilities.speaks_json is False
     obs = target.call("UpdateCustomKeyStore", {"CustomKeyStoreId": "cks-0000000000000dead"})
     assert obs.status == 500 and obs.body is None and "<h1>500" in obs.raw_body
     assert not obs.unimplemented

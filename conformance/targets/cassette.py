@@ -2,11 +2,13 @@
 
 A cassette is a folder:
 
-- `meta.json`: the recorded target's identity, world (roles) and capabilities,
-  so a replay reproduces what cases see without the original target;
-- `interactions.jsonl`: one line per request, appended and flushed as it
-  happens (a crashed run keeps what it recorded). Each line holds the case id,
-  the request's sequence number inside the case, the request and the observation.
+- `meta.json`: the recorded target's identity, world (roles), capabilities and
+  the names of the abilities it offered, so a replay reproduces what cases see
+  without the original target;
+- `interactions.jsonl`: one line per request or ability call, appended and
+  flushed as it happens (a crashed run keeps what it recorded). Each line holds
+  the case id, the request's sequence number inside the case, the request and
+  the observation (for an ability: its result, or why it was not triggerable).
 
 Nothing secret is written (see SecretMask), and what changes from run to run is
 normalised (see Normaliser): store, key and request ids become placeholders
@@ -29,17 +31,16 @@ import json
 import os
 import re
 import threading
-from collections.abc import MutableMapping
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from conformance.runner.determinism import import_suite_modules as _import_suite_modules
-from conformance.errors import ConfigError
+from conformance.abilities import Abilities, ClusterSnapshot, PendingDeletions, VirtualClock, WorldControl
+from conformance.errors import ConfigError, NotTriggerable
 from conformance.observation import Observation
-from conformance.redact import REDACTED, SECRET_KEYS, register_secret
-from conformance.targets.driving import RUN_PREFIX_ROOT
+from conformance.redact import REDACTED, SECRET_KEYS, register_secret, scrub_secret_fragments
 from conformance.targets.base import Capabilities, Identity, Target
+from conformance.targets.driving import RUN_PREFIX_ROOT
 from conformance.world import Timeouts, World
 
 CASSETTE_FORMAT = 1
@@ -49,14 +50,23 @@ INTERACTIONS_FILE = "interactions.jsonl"
 RUN_SCOPE = "__run__"
 # An interaction whose request the adapter refused with ValueError: replay raises it again.
 RAISED = "raised"
+# An interaction that used one of the target's abilities (conformance.abilities): replay gives its outcome back.
+ABILITY = "ability"
+# Each ability on `Target.abilities`, with the protocol whose methods are recorded and replayed.
+ABILITY_PROTOCOLS: dict[str, type] = {
+    "clock": VirtualClock,
+    "world_control": WorldControl,
+    "pending_deletions": PendingDeletions,
+}
+# Results that are not plain JSON, rebuilt on replay from their recorded form.
+_ABILITY_RESULTS: dict[tuple[str, str], Callable[[Any], Any]] = {
+    ("world_control", "snapshot"): lambda d: ClusterSnapshot(d["state"], tuple(tuple(h) for h in d["hsms"])),
+}
 
 TIMESTAMP = "<timestamp>"
 REQUEST_ID = "<request-id>"
 DOC_ACCOUNT_ID = "111122223333"  # AWS's documentation account id
 DOC_EPOCH = 1499288695.918  # the CreationDate of AWS's DescribeCustomKeyStores example
-
-# Blanks secret values in JSON text and CLI arguments whatever their length (results.py's rules).
-from conformance.report.results import scrub_secret_fragments as _scrub_fragments  # noqa: E402
 
 
 # ---------------------------------------------------------------------------- normalising
@@ -278,7 +288,7 @@ class SecretMask:
         def text(value: str) -> str:
             if rx is not None:
                 value = rx.sub(lambda m: table[m.group(0)], value)
-            return _scrub_fragments(_SIG_RE.sub(r"\1" + REDACTED, value))
+            return scrub_secret_fragments(_SIG_RE.sub(r"\1" + REDACTED, value))
 
         def walk(o: Any) -> Any:
             if isinstance(o, dict):
@@ -388,42 +398,43 @@ def world_from_dict(data: dict[str, Any]) -> World:
 
 
 def _capabilities_to_dict(caps: Capabilities | None, mask: SecretMask) -> dict[str, Any]:
-    if caps is None:
-        return {}
-    extras = {k: describe_extra(v) for k, v in (caps.extras or {}).items()}
-    return mask.mask(
-        {
-            "unimplemented": dict(caps.unimplemented),
-            "observable_transitions": caps.observable_transitions,
-            "extras": extras,
-        }
-    )
+    return mask.mask(asdict(caps)) if caps is not None else {}
 
 
-def _is_plain(value: Any) -> bool:
-    """JSON data as such (no objects that would only survive as a repr with an address)."""
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return True
-    if isinstance(value, (list, tuple)):
-        return all(_is_plain(v) for v in value)
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and _is_plain(v) for k, v in value.items())
-    return False
+def capabilities_from_dict(data: dict[str, Any]) -> Capabilities:
+    known = {f.name for f in fields(Capabilities)}
+    caps = Capabilities(**{k: v for k, v in (data or {}).items() if k in known})
+    caps.faults = tuple(caps.faults)
+    return caps
 
 
-def describe_extra(value: Any) -> Any:
-    """How a capability extra is kept: plain data as is, else a marker replay turns into a stand-in.
+def ability_names(abilities: Abilities | None) -> list[str]:
+    """The abilities a target offers (recorded in meta, so a replay offers the same ones)."""
+    return [name for name in ABILITY_PROTOCOLS if getattr(abilities, name, None) is not None]
 
-    Callables (adapter knobs such as advancing the reference target's clock) are
-    recorded call by call; other objects (a backend handle) cannot be carried
-    over, and replay hands out an inert stand-in: the HTTP answers the case got
-    after using them are in the cassette anyway.
+
+def ability_proxy(name: str, call: Callable[[str, str, tuple, dict], Any]) -> Any:
+    """An object with the methods of ability `name`'s protocol, each handed to call(name, method, args, kwargs).
+
+    Recording and replay offer abilities through it: the one records what the
+    target's own ability did, the other gives the recorded outcome back.
     """
-    if _is_plain(value):
-        return _jsonable(value)
-    if callable(value):
-        return {"__callable__": True}
-    return {"__opaque__": type(value).__name__}
+    protocol = ABILITY_PROTOCOLS[name]
+    methods = [m for m, value in vars(protocol).items() if not m.startswith("_") and callable(value)]
+    namespace = {m: (lambda self, *args, _m=m, **kwargs: call(name, _m, args, kwargs)) for m in methods}
+    return type(f"Cassette{protocol.__name__}", (), namespace)()
+
+
+def describe_ability(name: str, method: str, args: tuple, kwargs: dict) -> dict[str, Any]:
+    """The recorded form of a call of an ability's method."""
+    return {"api": ABILITY, "ability": name, "method": method, "args": _jsonable(list(args)),
+            "kwargs": _jsonable(kwargs)}
+
+
+def ability_result(name: str, method: str, recorded: Any) -> Any:
+    """A recorded ability result as the protocol returns it."""
+    rebuild = _ABILITY_RESULTS.get((name, method))
+    return rebuild(recorded) if rebuild is not None and recorded is not None else recorded
 
 
 def _identity_to_dict(identity: Identity | None, mask: SecretMask) -> dict[str, Any]:
@@ -439,60 +450,6 @@ def _atomic_write(path: Path, text: str) -> None:
 # ---------------------------------------------------------------------------- recording
 
 
-class _RecordingExtras(MutableMapping):
-    """The inner target's `capabilities.extras`, with callables handed out wrapped for recording."""
-
-    def __init__(self, inner: dict[str, Any], wrap: Callable[[str, Callable[..., Any]], Callable[..., Any]]):
-        self._inner, self._wrap = inner, wrap
-
-    def __getitem__(self, key: str) -> Any:
-        value = self._inner[key]
-        return self._wrap(key, value) if callable(value) else value
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self._inner[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self._inner[key]
-
-    def __iter__(self):
-        return iter(self._inner)
-
-    def __len__(self) -> int:
-        return len(self._inner)
-
-
-class _RecordedCallable:
-    """A callable extra whose calls (arguments and result) go to the cassette; attributes pass through."""
-
-    def __init__(self, name: str, fn: Callable[..., Any], record: Callable[..., None]):
-        self._name, self._fn, self._record = name, fn, record
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        result = self._fn(*args, **kwargs)
-        self._record(self._name, args, kwargs, result)
-        return result
-
-    def __getattr__(self, attr: str) -> Any:
-        return getattr(self._fn, attr)
-
-
-class _RecordingCapabilities:
-    """Reads and writes go to the inner target's Capabilities (probing fills them in place)."""
-
-    def __init__(self, inner: Capabilities, wrap: Callable[[str, Callable[..., Any]], Callable[..., Any]]):
-        object.__setattr__(self, "_inner", inner)
-        object.__setattr__(self, "extras", _RecordingExtras(inner.extras, wrap))
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        setattr(self._inner, name, value)
-        if name == "extras":
-            object.__setattr__(self, "extras", _RecordingExtras(value, self.extras._wrap))
-
-
 @functools.cache
 def target_secrets(target: Any) -> list[str]:
     """The target's own secrets: the world's kmsuser password and the credentials it signs with."""
@@ -506,13 +463,12 @@ def target_secrets(target: Any) -> list[str]:
 class RecordingTarget(Target):
     """Wraps any target: forwards everything and records each request/observation to a cassette.
 
-    The runner wraps the opened target with it for `--record DIR`. Callable
-    capability extras (adapter knobs such as forcing a store FAILED) are wrapped
-    too, so their calls and results are recorded and replay can serve them.
+    The runner wraps the opened target with it for `--record DIR`. The target's
+    abilities (a clock, world control, completing key deletions) are handed out
+    wrapped too, so their calls and outcomes are recorded and replay can serve them.
     """
 
     def __init__(self, inner: Target, cassette_dir: str | os.PathLike, *, run_tokens: Iterable[str] = ()):
-        _import_suite_modules()
         self._inner = inner
         self.cassette_dir = Path(cassette_dir)
         self.cassette_dir.mkdir(parents=True, exist_ok=True)
@@ -526,7 +482,7 @@ class RecordingTarget(Target):
         self._mask = SecretMask(target_secrets(inner))
         self._normaliser = Normaliser(keep=self._world_values(), run_tokens=self._run_tokens)
         self._file = open(self.cassette_dir / INTERACTIONS_FILE, "w", encoding="utf-8")
-        self._wrapped_extras: dict[tuple[str, int], Any] = {}
+        self._abilities: tuple[Abilities, Abilities] | None = None  # (the inner target's, the recording ones)
         self._last_meta: str | None = None
         self.write_meta()
 
@@ -558,19 +514,20 @@ class RecordingTarget(Target):
 
     @property
     def capabilities(self) -> Capabilities:  # type: ignore[override]
-        caps = self._inner.capabilities
-        if caps is None:
-            return caps
-        return _RecordingCapabilities(caps, self._wrap_extra)  # type: ignore[return-value]
-
-    @property
-    def abilities(self):  # TRANSITIONAL: not recorded yet
-        return self._inner.abilities
+        return self._inner.capabilities
 
     @capabilities.setter
     def capabilities(self, value: Capabilities) -> None:
         self._inner.capabilities = value
         self.write_meta()
+
+    @property
+    def abilities(self) -> Abilities:  # type: ignore[override]
+        inner = self._inner.abilities
+        if self._abilities is None or self._abilities[0] is not inner:
+            recording = Abilities(**{name: ability_proxy(name, self._call_ability) for name in ability_names(inner)})
+            self._abilities = (inner, recording)
+        return self._abilities[1]
 
     def __getattr__(self, name: str) -> Any:
         # Only reached for attributes this class lacks: adapter-specific helpers.
@@ -597,7 +554,7 @@ class RecordingTarget(Target):
         try:
             observation = self._inner.call(operation, params, service=service)
         except ValueError as exc:  # the adapter refused the request (e.g. a member boto3 cannot send)
-            self._record(request, {RAISED: type(exc).__name__, "message": str(exc)}, kind="raised")
+            self._record(request, {RAISED: type(exc).__name__, "message": str(exc)}, kind=RAISED)
             raise
         self._record(request, observation)
         return observation
@@ -614,7 +571,7 @@ class RecordingTarget(Target):
                 signing=signing, method=method, path=path,
             )
         except ValueError as exc:
-            self._record(request, {RAISED: type(exc).__name__, "message": str(exc)}, kind="raised")
+            self._record(request, {RAISED: type(exc).__name__, "message": str(exc)}, kind=RAISED)
             raise
         self._record(request, observation)
         return observation
@@ -650,16 +607,15 @@ class RecordingTarget(Target):
             self._file.write(json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n")
             self._file.flush()
 
-    def _wrap_extra(self, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
-        key = (name, id(fn))
-        if key not in self._wrapped_extras:
-            self._wrapped_extras[key] = _RecordedCallable(name, fn, self._record_extra)
-        return self._wrapped_extras[key]
-
-    def _record_extra(self, name: str, args: tuple, kwargs: dict, result: Any) -> None:
-        self._record({"api": "extra", "name": name, "args": [describe_extra(a) for a in args],
-                      "kwargs": {k: describe_extra(v) for k, v in kwargs.items()}},
-                     {"result": describe_extra(result)}, kind="extra")
+    def _call_ability(self, name: str, method: str, args: tuple, kwargs: dict) -> Any:
+        request = describe_ability(name, method, args, kwargs)
+        try:
+            result = getattr(getattr(self._inner.abilities, name), method)(*args, **kwargs)
+        except NotTriggerable as exc:  # e.g. a served target turned out to have no control surface
+            self._record(request, {"not_triggerable": str(exc)}, kind=ABILITY)
+            raise
+        self._record(request, {"result": _jsonable(result)}, kind=ABILITY)
+        return result
 
     def _world_values(self) -> list[str]:
         world = getattr(self._inner, "world", None)
@@ -674,6 +630,7 @@ class RecordingTarget(Target):
             "identity": _identity_to_dict(getattr(self._inner, "identity", None), self._mask),
             "world": _world_to_dict(getattr(self._inner, "world", None), self._mask),
             "capabilities": _capabilities_to_dict(getattr(self._inner, "capabilities", None), self._mask),
+            "abilities": ability_names(getattr(self._inner, "abilities", None)),
             # Hypothesis-driven cases replay only under the same string hashing (see import_suite_modules).
             "python_hash_seed": os.environ.get("PYTHONHASHSEED"),
         }
