@@ -16,7 +16,7 @@ from typing import Any
 from conformance import __version__
 from conformance.cases.base import Case, CaseContext
 from conformance.steps import CaseResult
-from conformance.cases.common import run_case_safely
+from conformance.cases.kernel import run_case
 from conformance.errors import EXIT_OK, EXIT_UNEXPECTED, UsageError
 from conformance.redact import scrub
 from conformance.runner.options import RunOptions
@@ -159,7 +159,7 @@ class RunSession:
 
     # -- running -----------------------------------------------------------------------------
     def run_case(self, case: Case) -> CaseResult:
-        result = run_case_safely(case, self._ctx)
+        result = run_case(case, self._ctx)
         if self.writer is not None:
             self.writer.add(result)
         return result
