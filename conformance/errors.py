@@ -65,3 +65,7 @@ class Unimplemented(CaseOutcome):
         self.operation = operation
         self.evidence = evidence
         super().__init__(f"target does not implement {operation}" + (f": {evidence}" if evidence else ""))
+
+
+class SetupFailed(CaseOutcome):
+    """A step the case needs before it can check anything did not work: the case is ERROR with this reason."""

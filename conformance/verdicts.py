@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import traceback
+from dataclasses import dataclass, replace
 from enum import Enum
-from typing import Any
+from typing import Any, Iterable, Sequence
 
 
 class Verdict(str, Enum):
@@ -130,55 +132,109 @@ def _header_differences(want: dict, obs: Any) -> list[str]:
     return out
 
 
-def _judge_one(exp: Any, obs: Any, strictness: str) -> tuple["Verdict", str]:
+# --------------------------------------------------------------------------------------------
+# Checks: each decides one thing and says which requirement(s) and level it checks.
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Check:
+    """One decided check: what was checked, at which level, for which requirements, and how it came out."""
+
+    name: str
+    verdict: Verdict
+    detail: str
+    requirements: tuple[str, ...] = ()
+    level: str = "MUST"
+
+    @property
+    def held(self) -> bool:
+        return self.verdict is Verdict.PASS
+
+    def restated(self, detail: str) -> "Check":
+        """The same decision told with another detail (a shrunk example, a step label)."""
+        return replace(self, detail=detail)
+
+
+def conclude(name: str, held: bool, detail: str, *, level: str = "MUST",
+             requirements: Iterable[str] = ()) -> Check:
+    """The one place a check that held or did not hold becomes PASS, NON_STRICT (a SHOULD) or FAIL."""
+    verdict = Verdict.PASS if held else (Verdict.NON_STRICT if level == "SHOULD" else Verdict.FAIL)
+    return Check(name, verdict, detail, tuple(requirements), level)
+
+
+def _status_or_code(exp: Any, obs: Any, want: str, got: str) -> Check:
+    return conclude("status" if exp.error_code in (None, "*") else "code", False,
+                    f"expected {want}, observed {got}", level=exp.level)
+
+
+def check_headers(exp: Any, obs: Any) -> Check | None:
+    """Headers the contract names (Content-Type without parameters); None when none are named."""
+    if obs.status is None or not getattr(exp, "headers", None):
+        return None
+    missing = _header_differences(exp.headers, obs)
+    got = _describe_observed(obs)
+    return conclude("headers", not missing, f"{got} as expected but {'; '.join(missing)}", level=exp.level)
+
+
+def check_body(exp: Any, obs: Any, want: str) -> Check | None:
+    """The expected body is a subset of the observed one; None when the contract names no body."""
+    if not isinstance(exp.body, dict):
+        return None
+    if exp.error_code is None:
+        missing = _body_differences(exp.body, obs.body)
+        detail = f"expected {want} with body containing {_short(exp.body)}, observed {_short(missing)}"
+    else:
+        missing = _body_differences(exp.body, obs.body if isinstance(obs.body, dict) else {})
+        detail = (f"{_describe_observed(obs)} as expected but the error body lacks {_short(missing)} "
+                  f"(body {_short(obs.raw_body, 100)!r})")
+    return conclude("body", not missing, detail, level=exp.level)
+
+
+def check_message(exp: Any, obs: Any, strictness: str) -> Check | None:
+    """The error message at the strictness; a difference is NON_STRICT, FAIL only at `exact` for a MUST."""
+    matches = _message_matches(exp, obs.message or "", strictness)
+    if matches is None:
+        return None
+    expected_text = exp.message if exp.message is not None else f"/{exp.message_pattern}/"
+    detail = (f"{_describe_observed(obs)} as expected but message differs: expected {_short(expected_text)!r}, "
+              f"observed {_short(obs.message or '')!r}")
+    level = "MUST" if strictness == "exact" and exp.level != "SHOULD" else "SHOULD"
+    return conclude("message", matches, detail, level=level)
+
+
+def _judge_one(exp: Any, obs: Any, strictness: str) -> Check:
+    """Status, code, body, headers and message of one acceptable outcome, first difference first."""
     want, got = _describe_expected(exp), _describe_observed(obs)
-    mismatch = f"expected {want}, observed {got}"
-    differs = Verdict.NON_STRICT if exp.level == "SHOULD" else Verdict.FAIL
-    headers = _header_differences(getattr(exp, "headers", None), obs) if obs.status is not None else []
+    as_expected = conclude("status" if exp.error_code in (None, "*") else "code", True, f"{got} as expected",
+                           level=exp.level)
 
     if exp.error_code is None:  # success expected
         if obs.status is None or not (200 <= obs.status < 300) or obs.error_code:
-            return differs, mismatch
+            return _status_or_code(exp, obs, want, got)
         if obs.body is None or not isinstance(obs.body, dict):
             what = "a non-JSON body" if obs.body is None else f"a JSON {type(obs.body).__name__}"
-            return differs, f"expected {want} with a JSON object body, observed {obs.status} with {what} {_short(obs.raw_body, 100)!r}"
+            return conclude("body", False, f"expected {want} with a JSON object body, observed {obs.status} with "
+                                           f"{what} {_short(obs.raw_body, 100)!r}", level=exp.level)
         if exp.status is not None and obs.status != exp.status:
-            return differs, mismatch
-        if isinstance(exp.body, dict):
-            missing = _body_differences(exp.body, obs.body)
-            if missing:
-                return differs, f"expected {want} with body containing {_short(exp.body)}, observed {_short(missing)}"
-        if headers:
-            return differs, f"{got} as expected but {'; '.join(headers)}"
-        return Verdict.PASS, f"{got} as expected"
-
-    if exp.error_code == "*":  # any client error answer (e.g. a request no operation accepts)
+            return _status_or_code(exp, obs, want, got)
+        checks = [check_body(exp, obs, want), check_headers(exp, obs)]
+    elif exp.error_code == "*":  # any client error answer (e.g. a request no operation accepts)
         ok_status = (obs.status == exp.status) if exp.status is not None else (obs.status is not None and 400 <= obs.status < 500)
         if not ok_status:
-            return differs, mismatch
-        if headers:
-            return differs, f"{got} as expected but {'; '.join(headers)}"
-        return Verdict.PASS, f"{got} as expected"
-
-    # A specific error expected.
-    if obs.body is None and obs.raw_body.strip():
-        return differs, f"expected {want}, observed {obs.status} with a non-JSON body {_short(obs.raw_body, 100)!r}"
-    if obs.error_code != exp.error_code or (exp.status is not None and obs.status != exp.status):
-        return differs, mismatch
-    if isinstance(exp.body, dict):
-        missing = _body_differences(exp.body, obs.body if isinstance(obs.body, dict) else {})
-        if missing:
-            return differs, f"{got} as expected but the error body lacks {_short(missing)} (body {_short(obs.raw_body, 100)!r})"
-    if headers:
-        return differs, f"{got} as expected but {'; '.join(headers)}"
-    verdict = _message_matches(exp, obs.message or "", strictness)
-    if verdict is None or verdict:
-        return Verdict.PASS, f"{got} as expected"
-    expected_text = exp.message if exp.message is not None else f"/{exp.message_pattern}/"
-    detail = f"{got} as expected but message differs: expected {_short(expected_text)!r}, observed {_short(obs.message or '')!r}"
-    if strictness == "exact" and exp.level != "SHOULD":
-        return Verdict.FAIL, detail
-    return Verdict.NON_STRICT, detail
+            return _status_or_code(exp, obs, want, got)
+        checks = [check_headers(exp, obs)]
+    else:  # a specific error expected
+        if obs.body is None and obs.raw_body.strip():
+            return conclude("body", False, f"expected {want}, observed {obs.status} with a non-JSON body "
+                                           f"{_short(obs.raw_body, 100)!r}", level=exp.level)
+        if obs.error_code != exp.error_code or (exp.status is not None and obs.status != exp.status):
+            return _status_or_code(exp, obs, want, got)
+        checks = [check_body(exp, obs, want), check_headers(exp, obs), check_message(exp, obs, strictness)]
+    for check in checks:
+        if check is not None and not check.held:
+            return check
+    return as_expected
 
 
 def _body_differences(want: dict, got: dict) -> dict:
@@ -204,29 +260,55 @@ _REFUSAL_NOTE = (
 )
 
 
-def _refusal_broken(expected: Any, obs: Any) -> bool:
-    """Every acceptable outcome is a client error, yet the target succeeded or failed with a 5xx.
+def check_refusal(expected: Any, obs: Any, differs: Check) -> Check | None:
+    """PROTO-005: when every acceptable outcome is a client error, success or a 5xx is a FAIL even for a SHOULD.
 
     A SHOULD that is only unsure *which* error AWS sends (an [INFER]red code) still
     rests on the certain rule that the request is refused as a client error.
+    None when the rule does not apply.
     """
     outcomes = [expected, *(expected.alternatives or ())]
     if any(o.error_code is None or (o.status is not None and o.status >= 500) for o in outcomes):
-        return False
+        return None
     if obs.status is None:
-        return False
-    return obs.status >= 500 or (200 <= obs.status < 300 and not obs.error_code)
+        return None
+    broken = obs.status >= 500 or (200 <= obs.status < 300 and not obs.error_code)
+    if not broken:
+        return None
+    return conclude("refusal", False, differs.detail + _REFUSAL_NOTE, requirements=("PROTO-005",))
 
 
-def _echoes_secret(observation: Any, request: Any) -> bool:
+def check_secret_echo(observation: Any, request: Any) -> Check | None:
+    """VAL-004, UPD-007: a response never quotes a secret value the request sent, at any strictness.
+
+    None when there is no request to compare with or no response.
+    """
     from conformance.redact import echoes_secret
 
+    if request is None or observation.status is None:
+        return None
     headers = " ".join(str(v) for v in (observation.headers or {}).values())
-    return echoes_secret(f"{observation.raw_body or ''} {headers}", request)
+    echoed = echoes_secret(f"{observation.raw_body or ''} {headers}", request)
+    return conclude("secret echo", not echoed,
+                    f"observed {_describe_observed(observation)} whose response quotes a secret value "
+                    "the request sent (a password or secret key); sensitive values are never echoed "
+                    "(VAL-004, UPD-007)", requirements=("VAL-004", "UPD-007"))
 
 
-def judge(expected: Any, observation: Any, strictness: str = "code", request: Any = None) -> tuple[Verdict, str]:
-    """Compare an Expected (conformance.cases.base) with an Observation at a strictness.
+def check_answered(observation: Any) -> Check | None:
+    """An answer at all: UNIMPLEMENTED when the target lacks the operation, ERROR without a response."""
+    if observation.unimplemented:
+        return Check("answered", Verdict.UNIMPLEMENTED,
+                     f"target does not implement {observation.operation or 'this operation'} "
+                     f"(observed {_describe_observed(observation)})")
+    if observation.transport_error:
+        return Check("answered", Verdict.ERROR, f"no response from target: {_short(observation.transport_error)}")
+    return None
+
+
+def judge_check(expected: Any, observation: Any, strictness: str = "code", request: Any = None,
+                requirements: Iterable[str] = ()) -> Check:
+    """Compare an Expected (conformance.steps) with an Observation at a strictness.
 
     `code`: status and error code; `regex`: plus the message shape; `exact`: plus
     the exact message (order-free parts compared as sets). A right code with a
@@ -238,27 +320,148 @@ def judge(expected: Any, observation: Any, strictness: str = "code", request: An
     """
     if strictness not in STRICTNESS:
         raise ValueError(f"strictness must be one of {STRICTNESS}, not {strictness!r}")
-    if observation.unimplemented:
-        return Verdict.UNIMPLEMENTED, f"target does not implement {observation.operation or 'this operation'} (observed {_describe_observed(observation)})"
-    if observation.transport_error:
-        return Verdict.ERROR, f"no response from target: {_short(observation.transport_error)}"
-    if request is not None and _echoes_secret(observation, request):
-        return Verdict.FAIL, (f"observed {_describe_observed(observation)} whose response quotes a secret value "
-                              "the request sent (a password or secret key); sensitive values are never echoed "
-                              "(VAL-004, UPD-007)")
+    ids = tuple(requirements)
+    answered = check_answered(observation)
+    if answered is not None:
+        return replace(answered, requirements=ids)
+    echo = check_secret_echo(observation, request)
+    if echo is not None and not echo.held:
+        return echo
     results = [_judge_one(expected, observation, strictness)]
     for alt in expected.alternatives or ():
         results.append(_judge_one(alt, observation, strictness))
-    for verdict, detail in results:
-        if verdict is Verdict.PASS:
-            return verdict, detail
-    for verdict, detail in results:
-        if verdict is Verdict.NON_STRICT:
-            if _refusal_broken(expected, observation):
-                return Verdict.FAIL, detail + _REFUSAL_NOTE
-            return verdict, detail
-    verdict, detail = results[0]
-    if len(results) > 1:
-        alts = ", ".join(_describe_expected(a) for a in expected.alternatives)
-        detail += f" (also acceptable: {alts})"
-    return verdict, detail
+    chosen = next((c for c in results if c.verdict is Verdict.PASS), None)
+    if chosen is None:
+        chosen = next((c for c in results if c.verdict is Verdict.NON_STRICT), None)
+        if chosen is not None:
+            chosen = check_refusal(expected, observation, chosen) or chosen
+    if chosen is None:
+        chosen = results[0]
+        if len(results) > 1:
+            alts = ", ".join(_describe_expected(a) for a in expected.alternatives)
+            chosen = chosen.restated(chosen.detail + f" (also acceptable: {alts})")
+    return replace(chosen, requirements=chosen.requirements or ids)
+
+
+def judge(expected: Any, observation: Any, strictness: str = "code", request: Any = None) -> tuple[Verdict, str]:
+    """`judge_check` as (verdict, detail)."""
+    check = judge_check(expected, observation, strictness, request)
+    return check.verdict, check.detail
+
+
+# --------------------------------------------------------------------------------------------
+# Checks of the other case kinds: effects, properties, the stateful model, Schemathesis.
+# --------------------------------------------------------------------------------------------
+
+
+def check_effect(label: str, held: bool, detail: str, *, level: str = "MUST",
+                 requirements: Iterable[str] = ()) -> Check:
+    """A state seen after the request ("Describe shows the new name", "entry unchanged")."""
+    return conclude("effect", held, f"{label}: {detail}", level=level, requirements=requirements)
+
+
+def check_not_rejected_by_validation(observation: Any, requirements: Iterable[str] = ()) -> Check:
+    """A valid input whose outcome the contract leaves open: anything but a validation rejection or a 5xx."""
+    answered = check_answered(observation)
+    if answered is not None:
+        return answered
+    obs = observation
+    if obs.status is None or obs.status >= 500 or (obs.body is None and (obs.raw_body or "").strip()):
+        return conclude("not rejected", False,
+                        f"expected a non-validation answer, observed {obs.status} {obs.raw_body[:120]!r}",
+                        requirements=requirements)
+    return conclude("not rejected", True, f"{obs.status} {obs.error_code or 'success'} (not a validation rejection)",
+                    requirements=requirements)
+
+
+def check_valid_input_accepted(observation: Any, message: str, requirements: Iterable[str] = ()) -> Check | None:
+    """VAL-008: input meeting every constraint is never answered with a validation error."""
+    from conformance import VALIDATION_CODES
+
+    if observation.error_code not in VALIDATION_CODES:
+        return None
+    return conclude("valid input accepted", False,
+                    f"valid input rejected: {observation.status} {observation.error_code} {message!r}",
+                    requirements=requirements)
+
+
+def check_property(label: str, examples: int, counterexample: Check | None, *, note: str = "",
+                   requirements: Iterable[str] = ()) -> Check:
+    """A property over `examples` generated inputs: it holds unless a counterexample's check did not."""
+    if counterexample is None:
+        return conclude(label, True, f"{examples} examples held{note}", requirements=requirements)
+    return replace(counterexample, name=label, requirements=tuple(requirements) or counterexample.requirements)
+
+
+def check_model_agreement(label: str, same: bool, detail: str, *, requirements: Iterable[str] = ()) -> Check:
+    """The target answered a step as the model did (stateful differential run)."""
+    return conclude("model agreement", same, detail, requirements=requirements)
+
+
+def check_schemathesis(check: str, finding: str | None, detail: str, *, requirements: Iterable[str] = ()) -> Check:
+    """A Schemathesis check over the judged requests: it holds unless it has a finding."""
+    return conclude(f"schemathesis {check}", finding is None, detail, requirements=requirements)
+
+
+def check_judged_anything(check: str, judged: int, detail: str, *, requirements: Iterable[str] = ()) -> Check | None:
+    """A check that could judge none of the generated requests shows nothing: NOT_TRIGGERABLE."""
+    if judged:
+        return None
+    return Check(f"schemathesis {check}", Verdict.NOT_TRIGGERABLE, detail, tuple(requirements))
+
+
+def unimplemented(detail: str, requirements: Iterable[str] = ()) -> Check:
+    """The target says it lacks an operation the check needs."""
+    return Check("answered", Verdict.UNIMPLEMENTED, detail, tuple(requirements))
+
+
+def harness_error(detail: str, requirements: Iterable[str] = ()) -> Check:
+    """The suite itself could not finish the check (Hypothesis/Schemathesis trouble, a setup that failed)."""
+    return Check("harness", Verdict.ERROR, detail, tuple(requirements))
+
+
+# --------------------------------------------------------------------------------------------
+# Outcomes that end a case early, and a case's verdict from its checks.
+# --------------------------------------------------------------------------------------------
+
+
+def verdict_for_outcome(exc: BaseException, requirements: Iterable[str] = ()) -> Check:
+    """What an exception that ended a case means, by its class (errors.CaseOutcome and the rest).
+
+    A missing world role is SKIPPED, a state the target cannot show NOT_TRIGGERABLE, an
+    operation the target lacks UNIMPLEMENTED, a setup that could not be done ERROR with its
+    reason, and anything else a harness crash: ERROR, one line and where it happened.
+    """
+    from conformance.errors import MissingRole, NotTriggerable, SetupFailed, Unimplemented
+    from conformance.redact import scrub
+
+    ids = tuple(requirements)
+    text = scrub(str(exc))
+    if isinstance(exc, MissingRole):
+        return Check("outcome", Verdict.SKIPPED, text, ids)
+    if isinstance(exc, NotTriggerable):
+        return Check("outcome", Verdict.NOT_TRIGGERABLE, text or "target cannot be made to show this", ids)
+    if isinstance(exc, (Unimplemented, NotImplementedError)):
+        return Check("outcome", Verdict.UNIMPLEMENTED, text or "operation not implemented", ids)
+    if isinstance(exc, SetupFailed):
+        return Check("outcome", Verdict.ERROR, text, ids)
+    where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    at = f" (at {where.filename.rsplit('/', 1)[-1]}:{where.lineno})" if where else ""
+    line = scrub(f"{type(exc).__name__}: {exc}".splitlines()[0])[:300]
+    return Check("outcome", Verdict.ERROR, f"harness error: {line}{at}", ids)
+
+
+# An outcome that says the case could not be run at all replaces whatever was checked before it.
+_OVERRIDING = (Verdict.UNIMPLEMENTED, Verdict.SKIPPED)
+
+
+def case_verdict(checks: Sequence[Check], outcome: Check | None = None) -> Verdict | None:
+    """The worst-of rule: a case's verdict is its worst check's; None when it checked nothing.
+
+    An early outcome (verdict_for_outcome) counts as one more check, except that an
+    operation the target lacks or a missing role replaces the checks made before it.
+    """
+    if outcome is not None and outcome.verdict in _OVERRIDING:
+        return outcome.verdict
+    verdicts = [c.verdict for c in checks] + ([outcome.verdict] if outcome is not None else [])
+    return worst(verdicts) if verdicts else None

@@ -1,43 +1,30 @@
 """The conformance cases: generated (structural, protocol, auth) and hand-written/Hypothesis/Schemathesis.
 
 `collect_cases` is the one entry point: it asks every case module for its cases
-for an edition. A module that exists but fails to import is an error (a broken
-module must not silently shrink the suite); one that does not exist yet is skipped.
+for an edition. A module that fails is an error (a broken module must not silently
+shrink the suite), and so is a case that cites a requirement id the catalogue lacks.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
+from types import ModuleType
 from typing import Any
 
 from conformance import EDITIONS
-from conformance.cases.base import Case, CaseContext, CollectContext
+from conformance.cases import auth, properties, protocol, scenarios, schemathesis_run, stateful, structural
+from conformance.cases.base import Case, CaseContext, CaseOptions, CollectContext
+from conformance.cases.kernel import run_case
 from conformance.steps import CaseResult, Expected, Step
 
-__all__ = ["collect_cases", "CASE_MODULES", "Case", "CaseContext", "CaseResult", "CollectContext", "Expected", "Step"]
+__all__ = ["collect_cases", "run_case", "CASE_MODULES", "Case", "CaseContext", "CaseOptions", "CaseResult",
+           "CollectContext", "Expected", "Step"]
 
 # Every module exports `collect(cc: CollectContext) -> list[Case]`.
-CASE_MODULES = (
-    "conformance.cases.structural",
-    "conformance.cases.protocol",
-    "conformance.cases.auth",
-    "conformance.cases.scenarios",
-    "conformance.cases.properties",
-    "conformance.cases.stateful",
-    "conformance.cases.schemathesis_run",
-)
+CASE_MODULES: tuple[ModuleType, ...] = (structural, protocol, auth, scenarios, properties, stateful, schemathesis_run)
 
 
 class CaseCollectionError(RuntimeError):
     """A case module is broken (import error or invalid cases)."""
-
-
-def _module_exists(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except ModuleNotFoundError:
-        return False
 
 
 def collect_cases(
@@ -48,7 +35,10 @@ def collect_cases(
     options: dict[str, Any] | None = None,
     modules: tuple[str, ...] | None = None,
 ) -> list[Case]:
-    """All cases for an edition, in a stable order, ids unique."""
+    """All cases for an edition, in a stable order, ids unique, every cited requirement in the catalogue.
+
+    `modules` names a subset of CASE_MODULES (full dotted names).
+    """
     if edition not in EDITIONS:
         raise ValueError(f"unknown edition {edition!r} (known: {', '.join(EDITIONS)})")
     if model is None:
@@ -59,14 +49,17 @@ def collect_cases(
         from conformance.spec.requirements import load_requirements
 
         requirements = load_requirements()
+    known = {getattr(r, "id", None) if not isinstance(r, dict) else r.get("id") for r in requirements}
     cc = CollectContext(edition=edition, model=model, requirements=list(requirements), seed=seed, options=dict(options or {}))
+    by_name = {m.__name__: m for m in CASE_MODULES}
+    unknown_modules = sorted(set(modules or ()) - set(by_name))
+    if unknown_modules:
+        raise CaseCollectionError(f"no such case module: {', '.join(unknown_modules)} (known: {', '.join(by_name)})")
     cases: list[Case] = []
     seen: dict[str, str] = {}
-    for name in modules or CASE_MODULES:
-        if not _module_exists(name):
-            continue
+    for module in [by_name[n] for n in modules] if modules else CASE_MODULES:
+        name = module.__name__
         try:
-            module = importlib.import_module(name)
             found = module.collect(cc)
         except Exception as exc:
             raise CaseCollectionError(f"case module {name} failed: {type(exc).__name__}: {exc}") from exc
@@ -75,6 +68,10 @@ def collect_cases(
                 continue
             if case.id in seen:
                 raise CaseCollectionError(f"duplicate case id {case.id} (from {seen[case.id]} and {name})")
+            uncatalogued = [r for r in case.requirements if r not in known]
+            if uncatalogued:
+                raise CaseCollectionError(f"case {case.id} cites requirement id(s) not in the catalogue: "
+                                          f"{', '.join(uncatalogued)}")
             seen[case.id] = name
             cases.append(case)
     return cases

@@ -11,7 +11,8 @@ import json
 
 from conformance import SERVICE_TARGET_PREFIX
 from conformance.cases.base import Case, CollectContext
-from conformance.cases.common import UNKNOWN_STORE_ID, Citations, error, single_request_case, wire_request
+from conformance.cases.common import UNKNOWN_STORE_ID, Citations, error, single_request_case
+from conformance.cases.requests import wire_request
 
 KIND = "auth"
 

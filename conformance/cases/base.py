@@ -1,22 +1,22 @@
 """What a case is, what it expects, and what it produced.
 
-A case is data plus a `run` callable. Every case names the requirement ids it
-checks. Verdicts are never decided here: `conformance.verdicts.judge` compares
-an Expected with an Observation at the run's strictness.
+A case is data plus a `run` callable that records its steps and checks into the case
+kernel's Recorder (conformance.cases.kernel). Every case names the requirement ids it
+checks. Verdicts are never decided here: `conformance.verdicts` decides them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from dataclasses import dataclass, field, fields
+from typing import Any, Callable, Mapping
 
 from conformance import EDITIONS
-
-if TYPE_CHECKING:  # pragma: no cover
-    from conformance.targets.base import Target
-    from conformance.verdicts import Verdict
-
+from conformance.spec.model import ServiceModel
+from conformance.spec.requirements import Requirement
 from conformance.steps import CaseResult
+from conformance.targets.base import Target
+from conformance.targets.driving import StoreDriver
+from conformance.verdicts import Verdict
 
 KINDS = (
     "structural",  # generated from the spec: required, bounds, patterns, enums, types, unknown members
@@ -30,16 +30,47 @@ KINDS = (
 
 
 @dataclass
-class CaseContext:
-    """Everything a running case may use."""
+class CaseOptions:
+    """Run options cases read (the `extra` options of a run; bounds of the generated runs)."""
 
-    target: "Target"
+    run_prefix: str = ""
+    property_examples: int = 25
+    property_budget_s: float = 20.0
+    stateful_examples: int = 10
+    stateful_steps: int = 15
+    stateful_budget_s: float = 30.0
+    stateful_shrink_budget_s: float = 10.0
+    schemathesis_examples: int = 6  # per operation and generation mode
+    schemathesis_budget_s: float = 20.0  # per operation
+    # Put KMS keys into stores even when the target cannot pass their 7-30 day deletion window.
+    create_keys: bool = False
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> "CaseOptions":
+        """From a run's option dict; an unknown name is an error naming it (a typo must not be ignored)."""
+        known = {f.name: f.type for f in fields(cls)}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise ValueError(f"unknown case option(s): {', '.join(unknown)} (known: {', '.join(known)})")
+        casts = {"int": int, "float": float, "bool": bool, "str": str}
+        return cls(**{k: casts[known[k]](v) for k, v in values.items()})
+
+
+@dataclass
+class CaseContext:
+    """Everything a running case may use. `options` may be given as a dict (the runner's extra options)."""
+
+    target: Target
     edition: str
     strictness: str  # code | regex | exact
     seed: int
-    driver: Any  # conformance.targets.driving.StoreDriver
-    model: Any  # conformance.spec.model.ServiceModel for the edition
-    options: dict[str, Any] = field(default_factory=dict)
+    driver: StoreDriver | None  # None only for cases that create no store (unit tests of single checks)
+    model: ServiceModel
+    options: CaseOptions = field(default_factory=CaseOptions)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.options, CaseOptions):
+            self.options = CaseOptions.from_mapping(self.options or {})
 
 
 @dataclass
@@ -49,7 +80,7 @@ class Case:
     kind: str
     requirements: tuple[str, ...]
     title: str
-    run: Callable[[CaseContext], CaseResult]
+    run: Callable[[Any], None]  # records into a conformance.cases.kernel.Recorder
     editions: tuple[str, ...] = EDITIONS
     needs_roles: tuple[str, ...] = ()  # world roles; missing -> SKIPPED naming the role
     needs_operations: tuple[str, ...] = ()  # unimplemented on the target -> UNIMPLEMENTED
@@ -60,12 +91,14 @@ class Case:
     # connect/disconnect cycles it needs (a live connect can take 20 minutes).
     api_calls: tuple[str, ...] = ()
     connect_cycles: int = 0
+    # How the kernel words the case's detail: "first" failing check, or "all" checks (scenarios).
+    style: str = "first"
 
-    def result(self, verdict: "Verdict", **fields: Any) -> CaseResult:
+    def result(self, verdict: Verdict, **values: Any) -> CaseResult:
         """A CaseResult carrying this case's identity (id, operation, kind, requirements, title)."""
-        fields.setdefault("operation", self.operation)
+        values.setdefault("operation", self.operation)
         return CaseResult(id=self.id, kind=self.kind, requirements=list(self.requirements), verdict=verdict,
-                          title=self.title, **fields)
+                          title=self.title, **values)
 
 
 @dataclass
@@ -73,7 +106,7 @@ class CollectContext:
     """What case generators get: the edition's model and the requirement catalogue."""
 
     edition: str
-    model: Any  # ServiceModel for the edition
-    requirements: list[Any]  # conformance.spec.requirements.Requirement
+    model: ServiceModel
+    requirements: list[Requirement]
     seed: int = 0
     options: dict[str, Any] = field(default_factory=dict)

@@ -1,33 +1,23 @@
-"""Helpers every case uses: send a request, judge it, record the step, build the CaseResult.
+"""What generated cases are built from: expected outcomes, the one-request case, citations.
 
-Cases never decide verdicts themselves (that is `conformance.verdicts.judge`), and
-never let an exception escape: `run_case_safely` maps a missing world role to
-SKIPPED, a target that cannot show a state to NOT_TRIGGERABLE, an unimplemented
-operation to UNIMPLEMENTED and anything else to ERROR with a one-line detail.
+Verdicts are never decided here (that is `conformance.verdicts`, reached through the
+case kernel, `conformance.cases.kernel`).
 """
 
 from __future__ import annotations
 
-import json
-import shlex
-import time
-import traceback
 from typing import Any, Callable, Iterable
 
-from conformance import SERVICE_TARGET_PREFIX
 from conformance.cases.base import Case, CaseContext
-from conformance.steps import CaseResult, Expected, Step
+from conformance.cases.kernel import Recorder
+from conformance.cases.requests import JSON_CONTENT_TYPE, boto3_request, wire_request
 from conformance.observation import Observation
-from conformance.redact import redact, scrub
-from conformance.errors import MissingRole
-from conformance.verdicts import Verdict, judge, worst
+from conformance.steps import Expected
 
-JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
 # An id in the documented format (`cks-` + 17 hex) that no target will have made.
 UNKNOWN_STORE_ID = "cks-0000000000000dead"
 # A cluster id that matches the current pattern and length and names no cluster in any world.
 UNKNOWN_CLUSTER_ID = "cluster-zzzzzzzzzzzzz"
-DEFAULT_LOCAL_ENDPOINT = "${KMS_ENDPOINT_URL:-http://127.0.0.1:4599}"
 
 
 # ------------------------------------------------------------------------------------------
@@ -79,227 +69,8 @@ def validation_error(prediction: Any, *, level: str = "MUST", note: str = "") ->
 
 
 # ------------------------------------------------------------------------------------------
-# Requests: sending, describing, reproducing
+# The shape of every generated case
 # ------------------------------------------------------------------------------------------
-
-
-def boto3_request(operation: str, params: dict | None) -> dict[str, Any]:
-    return {"via": "boto3", "operation": operation, "params": params or {}}
-
-
-def wire_request(
-    body: bytes | str | None,
-    *,
-    amz_target: str | None,
-    content_type: str | None = JSON_CONTENT_TYPE,
-    headers: dict[str, str] | None = None,
-    signing: str = "valid",
-    method: str = "POST",
-    path: str = "/",
-) -> dict[str, Any]:
-    if isinstance(body, bytes):
-        body = body.decode("utf-8", errors="replace")
-    return {
-        "via": "wire",
-        "method": method,
-        "path": path,
-        "amz_target": amz_target,
-        "content_type": content_type,
-        "headers": dict(headers or {}),
-        "signing": signing,
-        "body": body,
-    }
-
-
-def send(ctx: CaseContext, request: dict[str, Any]) -> Observation:
-    """Send a request described by boto3_request / wire_request through the target."""
-    if request["via"] == "boto3":
-        return ctx.target.call(request["operation"], request["params"])
-    return ctx.target.send_raw(
-        request["body"],
-        amz_target=request["amz_target"],
-        content_type=request["content_type"],
-        headers=request["headers"] or None,
-        signing=request["signing"],
-        method=request["method"],
-        path=request["path"],
-    )
-
-
-def _endpoint(ctx: CaseContext) -> tuple[str | None, str]:
-    ident = getattr(ctx.target, "identity", None)
-    region = getattr(ident, "region", None) or "us-east-1"
-    adapter = getattr(ident, "adapter", None)
-    endpoint = getattr(ident, "endpoint", None)
-    if adapter == "aws":
-        return None, region
-    if not (isinstance(endpoint, str) and endpoint.startswith(("http://", "https://"))):
-        endpoint = DEFAULT_LOCAL_ENDPOINT  # in-process targets: serve one with `kms-conformance serve`
-    return endpoint, region
-
-
-def _cli_accepts(operation: str, params: dict) -> bool:
-    """Whether the AWS CLI (botocore's client-side validation) would send these params."""
-    try:
-        from botocore.validate import ParamValidator
-
-        model = _botocore_kms_model()
-        report = ParamValidator().validate(params, model.operation_model(operation).input_shape)
-        return not report.has_errors()
-    except Exception:
-        return False
-
-
-_KMS_MODEL = None
-
-
-def _botocore_kms_model():
-    global _KMS_MODEL
-    if _KMS_MODEL is None:
-        import botocore.session
-        from botocore.model import ServiceModel
-
-        loader = botocore.session.get_session().get_component("data_loader")
-        _KMS_MODEL = ServiceModel(loader.load_service_model("kms", "service-2"))
-    return _KMS_MODEL
-
-
-def reproduce(ctx: CaseContext, request: dict[str, Any]) -> str:
-    """A shell command that replays the request: the AWS CLI when it would send the params
-    unchanged, else curl with its built-in SigV4 signing. Secrets stay in env variables."""
-    endpoint, region = _endpoint(ctx)
-    if request.get("via") not in ("boto3", "wire"):
-        return ""
-    if request["via"] == "boto3":
-        params = redact(request["params"])
-        if _cli_accepts(request["operation"], request["params"]):
-            from botocore import xform_name
-
-            parts = ["aws", "kms", xform_name(request["operation"], "-")]
-            if endpoint:
-                parts += ["--endpoint-url", endpoint]
-            parts += ["--region", region, "--cli-input-json", json.dumps(params, sort_keys=True)]
-            return " ".join(_q(p) for p in parts)
-        body = json.dumps(params, sort_keys=True)
-        return _curl(endpoint, region, f"{SERVICE_TARGET_PREFIX}.{request['operation']}", JSON_CONTENT_TYPE, {}, "valid", "POST", "/", body)
-    return _curl(
-        endpoint,
-        region,
-        request["amz_target"],
-        request["content_type"],
-        request["headers"],
-        request["signing"],
-        request["method"],
-        request["path"],
-        scrub(request["body"]) if isinstance(request["body"], str) else request["body"],
-    )
-
-
-def _q(part: str) -> str:
-    # Keep ${VAR:-default} placeholders expandable by the shell.
-    return f'"{part}"' if part.startswith("${") else shlex.quote(part)
-
-
-def _curl(endpoint, region, amz_target, content_type, headers, signing, method, path, body) -> str:
-    url = (endpoint or f"https://kms.{region}.amazonaws.com") + path
-    parts = ["curl", "-sS", "-i", "-X", method, url]
-    secret = {"valid": "$AWS_SECRET_ACCESS_KEY", "wrong-secret": "not-the-secret-key"}.get(signing, "$AWS_SECRET_ACCESS_KEY")
-    access = "AKIAEXAMPLEUNKNOWN00" if signing == "unknown-key" else "$AWS_ACCESS_KEY_ID"
-    if signing != "none":
-        parts += ["--aws-sigv4", f"aws:amz:{region}:kms", "--user", f"{access}:{secret}"]
-    if content_type is not None:
-        parts += ["-H", f"Content-Type: {content_type}"]
-    if amz_target is not None:
-        parts += ["-H", f"X-Amz-Target: {amz_target}"]
-    for k, v in (headers or {}).items():
-        parts += ["-H", f"{k}: {v}"]
-    if body is not None:
-        parts += ["--data-binary", body]
-    cmd = " ".join(f'"{p}"' if "$AWS_" in p else _q(p) for p in parts)
-    if signing == "malformed":
-        cmd += "  # the suite sent a deliberately malformed Authorization header; curl signs correctly"
-    elif signing == "expired":
-        cmd += "  # the suite signed with an X-Amz-Date far in the past; curl signs with the current time"
-    return cmd
-
-
-# ------------------------------------------------------------------------------------------
-# Recording steps and building the result
-# ------------------------------------------------------------------------------------------
-
-
-class Recorder:
-    """Collects the steps of one case; the case verdict is the worst judged step's.
-
-    Use `call`/`send_raw` for requests, `check` to judge an observation against an
-    Expected (only checked steps carry a verdict), then `result()`.
-    """
-
-    def __init__(self, ctx: CaseContext, case: Case):
-        self.ctx = ctx
-        self.case = case
-        self.steps: list[Step] = []
-        self._checks: list[tuple[Verdict, str, int]] = []
-        self._primary: int | None = None
-        self._index: dict[int, int] = {}  # id(observation) -> step index
-
-    def _pull_driver_steps(self) -> None:
-        """Setup/cleanup calls the StoreDriver made for this case, in call order."""
-        take = getattr(self.ctx.driver, "take_steps", None)
-        if take is not None:
-            self.steps.extend(take())
-
-    def send(self, request: dict[str, Any], label: str = "request") -> Observation:
-        self._pull_driver_steps()
-        obs = send(self.ctx, request)
-        self._index[id(obs)] = len(self.steps)
-        self.steps.append(Step(label=label, request=request, observed=obs.to_dict()))
-        return obs
-
-    def add_step(self, label: str, request: dict[str, Any], obs: Observation) -> None:
-        """Record an observation made elsewhere (e.g. by the StoreDriver) as a step."""
-        self._index[id(obs)] = len(self.steps)
-        self.steps.append(Step(label=label, request=request, observed=obs.to_dict()))
-
-    def call(self, operation: str, params: dict | None = None, label: str | None = None) -> Observation:
-        return self.send(boto3_request(operation, params), label or operation)
-
-    def send_raw(self, body, *, amz_target, label: str = "raw request", **kw) -> Observation:
-        return self.send(wire_request(body, amz_target=amz_target, **kw), label)
-
-    def check(self, expected: Expected, obs: Observation | None = None, *, primary: bool = True) -> Verdict:
-        """Judge the last step (or the step whose observation is `obs`) against `expected`."""
-        if obs is not None and id(obs) not in self._index:
-            self.add_step("observation", {"via": "unknown"}, obs)
-        idx = self._index[id(obs)] if obs is not None else len(self.steps) - 1
-        observation = obs or Observation.from_dict(self.steps[idx].observed)
-        step = self.steps[idx]
-        verdict, detail = judge(expected, observation, self.ctx.strictness, request=step.request)
-        step.expected = expected.to_dict()
-        step.verdict = str(verdict)
-        self._checks.append((verdict, f"{step.label}: {detail}" if len(self.steps) > 1 else detail, idx))
-        if primary and (self._primary is None or worst([verdict, Verdict(self.steps[self._primary].verdict)]) == verdict):
-            self._primary = idx
-        return verdict
-
-    def result(self, verdict: Verdict | None = None, detail: str | None = None) -> CaseResult:
-        self._pull_driver_steps()
-        if verdict is None:
-            verdict = worst(v for v, _, _ in self._checks) if self._checks else Verdict.ERROR
-        if detail is None:
-            chosen = [d for v, d, _ in self._checks if v == verdict]
-            detail = chosen[0] if chosen else ("case made no check" if not self._checks else "")
-        idx = self._primary if self._primary is not None else (len(self.steps) - 1 if self.steps else None)
-        step = self.steps[idx] if idx is not None else None
-        return self.case.result(
-            verdict,
-            request=step.request if step else None,
-            expected=step.expected if step else None,
-            observed=step.observed if step else None,
-            detail=detail,
-            reproduce=reproduce(self.ctx, step.request) if step else None,
-            steps=self.steps if len(self.steps) > 1 else [],
-        )
 
 
 def single_request_case(
@@ -314,19 +85,18 @@ def single_request_case(
     cleanup: Callable[[CaseContext, Observation], None] | None = None,
     **case_fields: Any,
 ) -> Case:
-    """A case that sends one request and judges it (the shape of every generated case)."""
+    """A case that sends one request and judges it."""
 
-    def run(ctx: CaseContext) -> CaseResult:
-        rec = Recorder(ctx, case)
+    def run(rec: Recorder) -> None:
+        ctx = rec.ctx
         req = request(ctx) if callable(request) else request
         obs = rec.send(req)
         try:
             exp = expected(ctx, obs) if callable(expected) else expected
-            rec.check(exp, obs)
+            rec.judge(exp, obs)
         finally:
             if cleanup is not None:
                 cleanup(ctx, obs)
-        return rec.result()
 
     api = case_fields.pop("api_calls", None)
     if api is None:
@@ -334,7 +104,7 @@ def single_request_case(
             api = (request.get("operation") or operation,)
         else:
             api = (operation,)
-    case = Case(
+    return Case(
         id=id,
         operation=operation,
         kind=kind,
@@ -344,68 +114,6 @@ def single_request_case(
         api_calls=tuple(api),
         **case_fields,
     )
-    return case
-
-
-# ------------------------------------------------------------------------------------------
-# Running a case so that nothing escapes
-# ------------------------------------------------------------------------------------------
-
-
-def _blank(case: Case, verdict: Verdict, detail: str) -> CaseResult:
-    return case.result(verdict, detail=detail)
-
-
-def _is(exc: BaseException, name: str) -> bool:
-    return any(cls.__name__ == name for cls in type(exc).__mro__)
-
-
-def precheck(case: Case, ctx: CaseContext) -> CaseResult | None:
-    """The verdict a case gets without running: unimplemented operation or missing role."""
-    caps = getattr(ctx.target, "capabilities", None)
-    if caps is not None:
-        needed = tuple(case.needs_operations) or (case.operation,)
-        for op in needed:
-            if not caps.is_implemented(op):
-                evidence = caps.unimplemented.get(op, "")
-                return _blank(case, Verdict.UNIMPLEMENTED, f"target does not implement {op}" + (f": {scrub(str(evidence))[:200]}" if evidence else ""))
-    world = getattr(ctx.target, "world", None)
-    if world is not None and case.needs_roles:
-        missing = world.missing(case.needs_roles)
-        if missing:
-            return _blank(case, Verdict.SKIPPED, "; ".join(str(MissingRole(r)) for r in missing))
-    return None
-
-
-def run_case_safely(case: Case, ctx: CaseContext) -> CaseResult:
-    """Run one case; whatever happens, return a CaseResult (never raise, except Ctrl-C)."""
-    started = time.monotonic()
-    result = precheck(case, ctx)
-    if result is None:
-        try:
-            ctx.target.begin_case(case.id)
-            take = getattr(ctx.driver, "take_steps", None)
-            if take is not None:
-                take()  # steps of an earlier case's cleanup do not belong to this one
-            result = case.run(ctx)
-        except KeyboardInterrupt:
-            raise
-        except MissingRole as exc:
-            result = _blank(case, Verdict.SKIPPED, scrub(str(exc)))
-        except Exception as exc:  # noqa: BLE001 - a case's crash must not stop the run
-            if _is(exc, "NotTriggerable"):
-                result = _blank(case, Verdict.NOT_TRIGGERABLE, scrub(str(exc)) or "target cannot be made to show this")
-            elif _is(exc, "UnimplementedOperation") or isinstance(exc, NotImplementedError):
-                result = _blank(case, Verdict.UNIMPLEMENTED, scrub(str(exc)) or "operation not implemented")
-            else:
-                where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
-                at = f" (at {where.filename.rsplit('/', 1)[-1]}:{where.lineno})" if where else ""
-                line = scrub(f"{type(exc).__name__}: {exc}".splitlines()[0])[:300]
-                result = _blank(case, Verdict.ERROR, f"harness error: {line}{at}")
-        if not isinstance(result, CaseResult):
-            result = _blank(case, Verdict.ERROR, f"harness error: case returned {type(result).__name__}, not a CaseResult")
-    result.duration_s = round(time.monotonic() - started, 4)
-    return result
 
 
 # ------------------------------------------------------------------------------------------
@@ -419,17 +127,30 @@ def _field(obj: Any, name: str, default: Any = None) -> Any:
     return getattr(obj, name, default)
 
 
+class UnknownCitation(ValueError):
+    """A case cites a requirement id the catalogue does not have (a typo must not vanish silently)."""
+
+
 class Citations:
-    """Finds the catalogue ids a generated case checks (only ids that exist, for the edition)."""
+    """Finds the catalogue ids a generated case checks, for the edition.
+
+    An id the catalogue has for another edition only is left out (the case then checks
+    what this edition requires); an id the catalogue does not have at all is an error.
+    """
 
     def __init__(self, requirements: Iterable[Any] | None, edition: str | None = None):
-        reqs = list(requirements or [])
+        every = list(requirements or [])
+        self.known = {_field(r, "id") for r in every}
+        reqs = every
         if edition:
             reqs = [r for r in reqs if edition in (_field(r, "editions") or (edition,))]
         self.requirements = reqs
         self.by_id = {_field(r, "id"): r for r in reqs}
 
     def generic(self, *ids: str) -> tuple[str, ...]:
+        unknown = [i for i in ids if i not in self.known]
+        if unknown:
+            raise UnknownCitation(f"cited requirement id(s) not in the catalogue: {', '.join(unknown)}")
         return tuple(i for i in ids if i in self.by_id)
 
     def level(self, ids: Iterable[str]) -> str:

@@ -11,7 +11,8 @@
 
 Runs are deterministic (`@seed(ctx.seed)`, no example database) and bounded by
 `max_examples` and a time budget; the shrunk falsifying example goes into the
-CaseResult (detail, request, reproduce command).
+CaseResult (detail, request, reproduce command). Every example is judged by a named
+check of `conformance.verdicts`; the property's verdict is `verdicts.check_property`.
 """
 
 from __future__ import annotations
@@ -25,12 +26,20 @@ from hypothesis import strategies as st
 
 from conformance import CUSTOM_KEY_STORE_OPERATIONS
 from conformance.cases.base import Case, CaseContext, CollectContext
-from conformance.steps import CaseResult, Expected, Step
-from conformance.cases.common import boto3_request, reproduce, validation_error
-from conformance.redact import redact, scrub
-from conformance.verdicts import Verdict, judge
-
-VALIDATION_CODES = ("ValidationException", "SerializationException")
+from conformance.cases.common import validation_error
+from conformance.cases.kernel import Recorder, record_observation
+from conformance.cases.requests import boto3_request
+from conformance.redact import scrub
+from conformance.steps import Expected
+from conformance.verdicts import (
+    Check,
+    Verdict,
+    check_not_rejected_by_validation,
+    check_property,
+    check_valid_input_accepted,
+    harness_error,
+    judge_check,
+)
 # Members left out of generated input: the XKS members carry service-logic rules
 # for another store type (external key stores come with a later issue).
 SKIPPED_MEMBERS = frozenset({
@@ -39,8 +48,6 @@ SKIPPED_MEMBERS = frozenset({
 })
 # Service logic (not the model) needs these for a CloudHSM store (CRE-005): always sent on Create.
 CLOUDHSM_CREATE_MEMBERS = ("CloudHsmClusterId", "TrustAnchorCertificate", "KeyStorePassword")
-DEFAULT_EXAMPLES = 25
-DEFAULT_BUDGET_S = 20.0
 FAILING = (Verdict.FAIL, Verdict.ERROR)
 # BMP characters without surrogates, so string lengths are the same in code points and UTF-16 units.
 TEXT = st.characters(max_codepoint=0xFFFF, exclude_categories=("Cs",))
@@ -188,45 +195,39 @@ def expected_for_valid(operation: str, params: dict, edition: str) -> Expected |
     return None  # order of other checks unknown: only "not rejected by validation" is certain
 
 
-def check_valid(ctx: CaseContext, operation: str, params: dict, obs) -> tuple[Verdict, str]:
-    if obs.error_code in VALIDATION_CODES:
-        return Verdict.FAIL, f"valid input rejected: {obs.status} {obs.error_code} {scrub(obs.message or '')!r}"
+def check_valid(ctx: CaseContext, operation: str, params: dict, obs) -> Check:
+    rejected = check_valid_input_accepted(obs, scrub(obs.message or ""))
+    if rejected is not None:
+        return rejected
     expected = expected_for_valid(operation, params, ctx.edition)
     if expected is not None:
-        return judge(expected, obs, ctx.strictness, request={"params": params})
-    if obs.unimplemented:
-        return Verdict.UNIMPLEMENTED, f"target does not implement {operation}"
-    if obs.transport_error:
-        return Verdict.ERROR, f"no response: {obs.transport_error}"
-    if obs.status is None or obs.status >= 500 or (obs.body is None and (obs.raw_body or "").strip()):
-        return Verdict.FAIL, f"expected a non-validation answer, observed {obs.status} {obs.raw_body[:120]!r}"
-    return Verdict.PASS, f"{obs.status} {obs.error_code or 'success'} (not a validation rejection)"
+        return judge_check(expected, obs, ctx.strictness, request={"params": params})
+    return check_not_rejected_by_validation(obs)
 
 
-def check_invalid(ctx: CaseContext, operation: str, params: dict, obs) -> tuple[Verdict, str]:
+def check_invalid(ctx: CaseContext, operation: str, params: dict, obs) -> Check:
     from conformance.spec import predict_validation
 
     prediction = predict_validation(operation, params, model=ctx.model, edition=ctx.edition)
     if prediction is None:  # cannot happen for generated input; judged as valid then
         return check_valid(ctx, operation, params, obs)
-    return judge(validation_error(prediction), obs, ctx.strictness, request={"params": params})
+    return judge_check(validation_error(prediction), obs, ctx.strictness, request={"params": params})
 
 
 # ------------------------------------------------------------------------------ running
 def run_property(
-    ctx: CaseContext,
-    case: Case,
+    rec: Recorder,
     strategies: list[tuple[str, st.SearchStrategy]],
-    check: Callable[[CaseContext, str, dict, Any], tuple[Verdict, str]],
-) -> CaseResult:
-    """Run a property with Hypothesis (one run per part); the shrunk failing example becomes the result."""
+    check: Callable[[CaseContext, str, dict, Any], Check],
+) -> None:
+    """Run a property with Hypothesis (one run per part); the shrunk failing example becomes the case's check."""
+    ctx, case = rec.ctx, rec.case
     op = case.operation
-    total = int(ctx.options.get("property_examples", DEFAULT_EXAMPLES))
+    total = ctx.options.property_examples
     max_examples = max(2, -(-total // max(1, len(strategies))))
-    budget = float(ctx.options.get("property_budget_s", DEFAULT_BUDGET_S))
+    budget = ctx.options.property_budget_s
     deadline = time.monotonic() + budget
     state: dict[str, Any] = {"n": 0, "failing": None, "last_fail": None, "weak": None, "unimpl": None, "over": False}
-    started = time.monotonic()
 
     class Falsified(Exception):
         pass
@@ -241,18 +242,18 @@ def run_property(
                 state["over"] = True
                 return
             obs = ctx.target.call(op, params)
-            verdict, detail = check(ctx, op, params, obs)
+            decided = check(ctx, op, params, obs)
             state["n"] += 1
             cleanup_created_store(ctx, op, obs)
-            if verdict == Verdict.UNIMPLEMENTED:
-                state["unimpl"] = detail
+            if decided.verdict == Verdict.UNIMPLEMENTED:
+                state["unimpl"] = decided
                 return
-            if verdict in FAILING:
+            if decided.verdict in FAILING:
                 state["failing"] = True
-                state["last_fail"] = (params, obs, verdict, detail)
-                raise Falsified(detail)
-            if verdict != Verdict.PASS and state["weak"] is None:
-                state["weak"] = (params, obs, verdict, detail)
+                state["last_fail"] = (params, obs, decided)
+                raise Falsified(decided.detail)
+            if decided.verdict != Verdict.PASS and state["weak"] is None:
+                state["weak"] = (params, obs, decided)
 
         return prop
 
@@ -266,23 +267,33 @@ def run_property(
             break
         except Exception as exc:  # noqa: BLE001 - Hypothesis errors become ERROR with the reason
             if state["last_fail"] is None:
-                return _result(ctx, case, Verdict.ERROR,
-                               f"property run failed ({label}): {type(exc).__name__}: {scrub(str(exc))[:300]}",
-                               None, started)
+                rec.record(harness_error(f"property run failed ({label}): {type(exc).__name__}: "
+                                         f"{scrub(str(exc))[:300]}", case.requirements))
+                return
             state["part"] = label
             break
     if state["unimpl"] and state["last_fail"] is None:
-        return _result(ctx, case, Verdict.UNIMPLEMENTED, state["unimpl"], None, started)
+        rec.record(state["unimpl"])
+        return
     n = state["n"]
     budget_note = f" (time budget of {budget:g}s reached)" if state["over"] else ""
     if state["last_fail"] is not None:
-        params, obs, verdict, detail = state["last_fail"]
+        params, obs, decided = state["last_fail"]
         part = f" [{state.get('part')}]" if state.get("part") else ""
-        return _result(ctx, case, verdict, f"falsified (shrunk) after {n} calls{part}: {detail}", (params, obs), started)
-    if state["weak"] is not None:
-        params, obs, verdict, detail = state["weak"]
-        return _result(ctx, case, verdict, f"{n} examples; first differing: {detail}{budget_note}", (params, obs), started)
-    return _result(ctx, case, Verdict.PASS, f"{n} examples held{budget_note}", None, started)
+        counterexample = decided.restated(f"falsified (shrunk) after {n} calls{part}: {decided.detail}")
+        _example(rec, params, obs, check_property(case.id, n, counterexample, requirements=case.requirements),
+                 "falsifying example")
+    elif state["weak"] is not None:
+        params, obs, decided = state["weak"]
+        counterexample = decided.restated(f"{n} examples; first differing: {decided.detail}{budget_note}")
+        _example(rec, params, obs, check_property(case.id, n, counterexample, requirements=case.requirements),
+                 "example")
+    else:
+        rec.record(check_property(case.id, n, None, note=budget_note, requirements=case.requirements))
+
+
+def _example(rec: Recorder, params: dict, obs, decided: Check, label: str) -> None:
+    record_observation(rec, label, boto3_request(rec.case.operation, params), obs, decided)
 
 
 def cleanup_created_store(ctx: CaseContext, operation: str, obs) -> None:
@@ -294,23 +305,6 @@ def cleanup_created_store(ctx: CaseContext, operation: str, obs) -> None:
                 ctx.driver.delete_store(store_id)
             except Exception:  # noqa: BLE001 - the runner's ledger cleanup is the backstop
                 pass
-
-
-def _result(ctx, case: Case, verdict: Verdict, detail: str, example, started: float) -> CaseResult:
-    request = observed = repro = None
-    steps: list[Step] = []
-    if example is not None:
-        params, obs = example
-        req = boto3_request(case.operation, params)
-        request = redact(req)
-        observed = redact(obs.to_dict())
-        repro = reproduce(ctx, req)
-        steps = [Step(label="falsifying example" if verdict in FAILING else "example", request=request,
-                      observed=observed, verdict=str(verdict))]
-    return case.result(
-        verdict, request=request, observed=observed, detail=scrub(detail),
-        reproduce=repro, steps=steps, duration_s=round(time.monotonic() - started, 4),
-    )
 
 
 def _validation_requirements(cc: CollectContext, model, operation: str) -> list[str]:
@@ -359,9 +353,9 @@ def collect(cc: CollectContext) -> list[Case]:
         ):
             case = Case(
                 id=f"{op}/property/{kind}", operation=op, kind="property", requirements=tuple(dict.fromkeys(reqs)),
-                title=f"{op}: {title}", run=lambda ctx: ctx, editions=(cc.edition,), needs_operations=(op,),
+                title=f"{op}: {title}", run=(lambda rec, _s=strategy, _k=check: run_property(rec, _s, _k)),
+                editions=(cc.edition,), needs_operations=(op,),
                 schedule_group="stateless", api_calls=(op,), tags=("hypothesis",),
             )
-            case.run = (lambda ctx, _c=case, _s=strategy, _k=check: run_property(ctx, _c, _s, _k))
             cases.append(case)
     return cases

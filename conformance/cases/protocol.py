@@ -13,16 +13,9 @@ import json
 from conformance import CUSTOM_KEY_STORE_OPERATIONS, SERVICE_TARGET_PREFIX
 from conformance.cases.base import Case, CollectContext
 from conformance.steps import Expected
-from conformance.cases.common import (
-    JSON_CONTENT_TYPE,
-    Recorder,
-    UNKNOWN_STORE_ID,
-    Citations,
-    error,
-    single_request_case,
-    validation_error,
-    wire_request,
-)
+from conformance.cases.common import UNKNOWN_STORE_ID, Citations, error, single_request_case, validation_error
+from conformance.cases.kernel import Recorder
+from conformance.cases.requests import JSON_CONTENT_TYPE, wire_request
 
 KIND = "protocol"
 DESCRIBE = "DescribeCustomKeyStores"
@@ -147,16 +140,15 @@ def _empty_success_body_case(cc: CollectContext, cite: Citations) -> Case:
     op = "DeleteCustomKeyStore"
     ids = cite.generic("PROTO-007", "PROTO-003") + cite.requirement_for(op, "success")
 
-    def run(ctx):
-        rec = Recorder(ctx, case)
-        store_id = ctx.driver.create_store()
+    def run(rec: Recorder) -> None:
+        driver = rec.ctx.driver
+        store_id = driver.create_store()
         obs = rec.send_raw(json.dumps({"CustomKeyStoreId": store_id}), amz_target=_target(op), label=op)
-        rec.check(Expected(status=200, headers={"content-type": JSON_CONTENT_TYPE}), obs)
+        rec.judge(Expected(status=200, headers={"content-type": JSON_CONTENT_TYPE}), obs)
         if not obs.ok:
-            ctx.driver.delete_store(store_id)
-        return rec.result()
+            driver.delete_store(store_id)
 
-    case = Case(
+    return Case(
         id=f"{op}/{KIND}/success-empty-body",
         operation=op,
         kind=KIND,
@@ -170,4 +162,3 @@ def _empty_success_body_case(cc: CollectContext, cite: Citations) -> Case:
         tags=("generated",),
         api_calls=("CreateCustomKeyStore", op),
     )
-    return case

@@ -34,12 +34,13 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance import CUSTOM_KEY_STORE_OPERATIONS, SERVICE_TARGET_PREFIX
+from conformance import CUSTOM_KEY_STORE_OPERATIONS, SERVICE_TARGET_PREFIX, VALIDATION_CODES
 from conformance.cases.base import Case, CaseContext, CollectContext
-from conformance.steps import CaseResult, Step
-from conformance.cases.common import reproduce, wire_request
+from conformance.cases.kernel import Recorder
+from conformance.cases.requests import wire_request
 from conformance.redact import redact, scrub
-from conformance.verdicts import Verdict
+from conformance.steps import Step
+from conformance.verdicts import check_judged_anything, check_schemathesis, harness_error, unimplemented
 
 CHECKS = ("not_a_server_error", "status_code_conformance", "response_schema_conformance",
           "negative_data_rejection", "positive_data_acceptance")
@@ -50,9 +51,6 @@ CHECK_REQUIREMENTS = {
     "negative_data_rejection": ("VAL-001", "VAL-009"),
     "positive_data_acceptance": ("VAL-008", "PROTO-015"),
 }
-VALIDATION_CODES = ("ValidationException", "SerializationException")
-DEFAULT_EXAMPLES = 6  # per operation and generation mode
-DEFAULT_BUDGET_S = 20.0  # per operation
 JSON_CT = "application/x-amz-json-1.1"
 CLOUDHSM_CREATE_MEMBERS = ("CloudHsmClusterId", "TrustAnchorCertificate", "KeyStorePassword")
 
@@ -224,8 +222,8 @@ def _generate_and_check(ctx: CaseContext, operation: str, out: OperationRun) -> 
     request_ref = {"$ref": f"#/components/schemas/{ctx.model.operation(operation).input}"} \
         if ctx.model.operation(operation).input else None
     checks = _check_functions()
-    examples = int(ctx.options.get("schemathesis_examples", DEFAULT_EXAMPLES))
-    deadline = time.monotonic() + float(ctx.options.get("schemathesis_budget_s", DEFAULT_BUDGET_S))
+    examples = ctx.options.schemathesis_examples
+    deadline = time.monotonic() + ctx.options.schemathesis_budget_s
     url = f"http://kms.invalid/{SERVICE_TARGET_PREFIX}.{operation}"
 
     def one(case) -> None:
@@ -315,39 +313,36 @@ def _forget_created_store(ctx: CaseContext, operation: str, obs) -> None:
                 pass
 
 
-def run_check_case(ctx: CaseContext, case: Case, check: str) -> CaseResult:
-    started = time.monotonic()
+def run_check_case(rec: Recorder, check: str) -> None:
+    """One Schemathesis check over the operation's shared generation run, decided by verdicts."""
+    ctx, case = rec.ctx, rec.case
     op = case.operation
+    ids = case.requirements
     result = run_operation(ctx, op)
-    request = observed = repro = None
-    steps: list[Step] = []
     if result.unimplemented:
-        verdict, detail = Verdict.UNIMPLEMENTED, result.unimplemented
+        rec.record(unimplemented(result.unimplemented, ids))
     elif result.error and check not in result.findings:
-        verdict, detail = Verdict.ERROR, f"Schemathesis run for {op} failed: {result.error}"
+        rec.record(harness_error(f"Schemathesis run for {op} failed: {result.error}", ids))
     elif check in result.findings:
         finding = result.findings[check]
         body_text = finding.body.decode("latin-1") if isinstance(finding.body, (bytes, bytearray)) \
             else json.dumps(finding.body)
         req = wire_request(body_text, amz_target=f"{SERVICE_TARGET_PREFIX}.{op}", content_type=JSON_CT)
-        request, observed = redact(req), finding.observed
-        repro = reproduce(ctx, req)
-        verdict = Verdict.FAIL
-        detail = f"{check}: {finding.message} (smallest failing request of {result.judged[check]} judged)"
-        steps = [Step(label=f"{check} finding", request=request, observed=observed, verdict=str(verdict))]
-    elif result.judged[check] == 0:
-        verdict = Verdict.NOT_TRIGGERABLE
-        detail = (f"{check}: none of the {result.sent} generated requests could be judged by this check "
-                  f"({result.not_judged[check]} set aside after re-checking them against AWS's rules)")
+        decided = check_schemathesis(check, finding.message, f"{check}: {finding.message} (smallest failing request "
+                                     f"of {result.judged[check]} judged)", requirements=ids)
+        idx = rec.add(Step(label=f"{check} finding", request=redact(req), observed=finding.observed), req)
+        rec.primary, rec.keep_single_step = idx, True
+        rec.record(decided, idx)
     else:
-        verdict = Verdict.PASS
-        detail = (f"{check}: {result.judged[check]} requests held ({result.positive} positive, {result.negative} "
-                  f"negative generated; {result.not_judged[check]} set aside after re-check)"
-                  + (" (time budget reached)" if result.over_budget else ""))
-    return case.result(
-        verdict, operation=op, request=request, observed=observed, detail=scrub(detail), reproduce=repro, steps=steps,
-        duration_s=round(time.monotonic() - started, 4),
-    )
+        rec.record(check_judged_anything(
+            check, result.judged[check],
+            f"{check}: none of the {result.sent} generated requests could be judged by this check "
+            f"({result.not_judged[check]} set aside after re-checking them against AWS's rules)", requirements=ids)
+            or check_schemathesis(
+                check, None,
+                f"{check}: {result.judged[check]} requests held ({result.positive} positive, {result.negative} "
+                f"negative generated; {result.not_judged[check]} set aside after re-check)"
+                + (" (time budget reached)" if result.over_budget else ""), requirements=ids))
 
 
 def collect(cc: CollectContext) -> list[Case]:
@@ -358,9 +353,8 @@ def collect(cc: CollectContext) -> list[Case]:
                 id=f"{op}/schemathesis/{check}", operation=op, kind="schemathesis",
                 requirements=CHECK_REQUIREMENTS[check],
                 title=f"Schemathesis {check} on {op} (AWS JSON 1.1, SigV4)",
-                run=lambda ctx: ctx, editions=(cc.edition,), needs_operations=(op,), schedule_group="stateless",
-                api_calls=(op,), tags=("schemathesis",),
+                run=lambda rec, _k=check: run_check_case(rec, _k), editions=(cc.edition,), needs_operations=(op,),
+                schedule_group="stateless", api_calls=(op,), tags=("schemathesis",),
             )
-            case.run = lambda ctx, _c=case, _k=check: run_check_case(ctx, _c, _k)
             cases.append(case)
     return cases

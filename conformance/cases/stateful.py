@@ -9,17 +9,20 @@ settles, so a target with slow transitions is compared at the same point.
 The first divergence fails the example; Hypothesis shrinks it and the minimal,
 replayable sequence goes into the CaseResult (detail + steps).
 
-Deterministic by default (`@seed(ctx.seed)`, no example database) and bounded
-(`stateful_examples`, `stateful_steps`, `stateful_budget_s` in ctx.options).
+Every step's agreement with the model and the run's outcome are checks of
+`conformance.verdicts` (model agreement, secret echo). Deterministic by default
+(`@seed(ctx.seed)`, no example database) and bounded (`stateful_examples`,
+`stateful_steps`, `stateful_budget_s` in ctx.options).
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
+from dataclasses import replace
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, seed, settings
 from hypothesis import strategies as st
 from hypothesis.reporting import with_reporter
 from hypothesis.stateful import (
@@ -31,31 +34,33 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from conformance import CUSTOM_KEY_STORE_OPERATIONS, SETTLED_STATES
 from conformance.cases.base import Case, CaseContext, CollectContext
-from conformance.steps import CaseResult, Step
+from conformance.cases.common import UNKNOWN_CLUSTER_ID
+from conformance.cases.kernel import Recorder
+from conformance.observation import sanitize_error_code
 from conformance.redact import redact, scrub
-from conformance.verdicts import Verdict
+from conformance.reference import ReferenceBackend, ReferenceConfig
+from conformance.steps import Step
+from conformance.verdicts import Check, Verdict, check_model_agreement, check_property, check_secret_echo, harness_error, \
+    unimplemented
+from conformance.world import CLUSTER_ROLES
 
-OPERATIONS = ("CreateCustomKeyStore", "UpdateCustomKeyStore", "ConnectCustomKeyStore",
-              "DisconnectCustomKeyStore", "DescribeCustomKeyStores", "DeleteCustomKeyStore")
-CLUSTER_ROLES = ("active_cluster_id", "related_cluster_id", "unrelated_cluster_id", "inactive_cluster_id",
-                 "invalid_config_cluster_id", "unknown")
+OPERATIONS = CUSTOM_KEY_STORE_OPERATIONS
 # Rules pick clusters from this (the active lineage twice as often: those create stores and pass checks).
-CLUSTER_CHOICES = ("active_cluster_id", "related_cluster_id") + CLUSTER_ROLES
-UNKNOWN_CLUSTER = "cluster-zzzzzzzzzzzzz"
+CLUSTER_CHOICES = ("active_cluster_id", "related_cluster_id") + CLUSTER_ROLES + ("unknown",)
 WRONG_PASSWORD = "not-the-kmsuser-pw"
-SETTLED = ("DISCONNECTED", "CONNECTED", "FAILED")
 NAME_KEYS = ("a", "b")
-DEFAULT_EXAMPLES = 10
-DEFAULT_STEPS = 15
-DEFAULT_BUDGET_S = 30.0
-DEFAULT_SHRINK_BUDGET_S = 10.0
 ENTRY_KEYS = ("CustomKeyStoreName", "CloudHsmClusterId", "ConnectionState", "ConnectionErrorCode",
               "CustomKeyStoreType")
 
 
 class Divergence(AssertionError):
-    """The target and the model answered one step differently."""
+    """The target and the model answered one step differently (`check` says how, decided by verdicts)."""
+
+    def __init__(self, check: Check):
+        self.check = check
+        super().__init__(check.detail)
 
 
 class _ShrinkBudgetSpent(BaseException):
@@ -68,8 +73,6 @@ def _outcome(status: int | None, code: str | None) -> str:
 
 def _model_code(body: Any) -> str | None:
     if isinstance(body, dict) and "__type" in body:
-        from conformance.observation import sanitize_error_code
-
         return sanitize_error_code(body["__type"])
     return None
 
@@ -81,12 +84,12 @@ def _anchor_digest(pem: str | None) -> str | None:
 class _Run:
     """What one case run shares with every machine instance (set on a per-run subclass)."""
 
-    def __init__(self, ctx: CaseContext, budget_s: float, shrink_budget_s: float = 10.0):
+    def __init__(self, ctx: CaseContext, budget_s: float, shrink_budget_s: float):
         self.ctx = ctx
         self.shrink_budget_s = shrink_budget_s
         self.deadline = time.monotonic() + budget_s
         self.steps: list[Step] = []
-        self.failure: str | None = None  # the smallest divergence seen so far, and its steps
+        self.failure: Check | None = None  # the smallest divergence seen so far, and its steps
         self.failing_steps: list[Step] = []
         self.shrink_deadline: float | None = None
         self.examples = 0
@@ -109,12 +112,19 @@ class _Run:
             self.over = True
         return self.over
 
-    def diverged(self, message: str) -> Divergence:
+    def diverged(self, check: Check) -> Divergence:
         if self.failure is None or len(self.steps) <= len(self.failing_steps):
             if self.failure is None:
                 self.shrink_deadline = time.monotonic() + self.shrink_budget_s
-            self.failure, self.failing_steps = message, list(self.steps)
-        return Divergence(message)
+            self.failure, self.failing_steps = check, list(self.steps)
+        return Divergence(check)
+
+    def agree(self, label: str, same: bool, detail: str) -> Check:
+        """A step's agreement with the model, decided by verdicts; a disagreement ends the example."""
+        check = check_model_agreement(label, same, detail)
+        if not check.held:
+            raise self.diverged(check)
+        return check
 
 
 class StoreMachine(RuleBasedStateMachine):
@@ -125,12 +135,10 @@ class StoreMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        from conformance.reference import ReferenceBackend, ReferenceConfig
-
         ctx = self.run.ctx
         self.ctx = ctx
         world = ctx.target.world
-        region = getattr(getattr(ctx.target, "identity", None), "region", None) or "us-east-1"
+        region = ctx.target.identity.region or "us-east-1"
         self.model = ReferenceBackend(ReferenceConfig.from_world(world, edition=ctx.edition, region=region))
         self.t2m: dict[str, str] = {}
         self.created: list[str] = []
@@ -140,11 +148,12 @@ class StoreMachine(RuleBasedStateMachine):
     # ------------------------------------------------------------------ plumbing
     def _cluster(self, role: str) -> str | None:
         if role == "unknown":
-            return UNKNOWN_CLUSTER
+            return UNKNOWN_CLUSTER_ID
         return getattr(self.ctx.target.world, role, None)
 
     def _both(self, label: str, operation: str, target_params: dict, model_params: dict | None = None):
-        """Send one step to both sides, record it, fail on a different status or error code."""
+        """Send one step to both sides, record it; a different status or error code, or a secret the
+        target's answer quotes, ends the example."""
         model_params = target_params if model_params is None else model_params
         obs = self.ctx.target.call(operation, target_params)
         self.run.calls += 1
@@ -152,29 +161,33 @@ class StoreMachine(RuleBasedStateMachine):
         m_code = _model_code(m_body) if m_status >= 300 else None
         t_out, m_out = _outcome(obs.status, obs.error_code), _outcome(m_status, m_code)
         same = (obs.status, obs.error_code) == (m_status, m_code)
+        if obs.transport_error:
+            agreement = check_model_agreement(label, False, f"{label}: no response from the target ({obs.transport_error})")
+        else:
+            agreement = check_model_agreement(label, same, f"{label}: target answered {t_out}, the model {m_out}")
+        echo = check_secret_echo(obs, {"params": target_params})
+        decided = echo if echo is not None and not echo.held else agreement
         self.run.steps.append(Step(
             label=label, request=redact({"via": "boto3", "operation": operation, "params": target_params}),
             observed=redact({"target": {"status": obs.status, "error_code": obs.error_code, "message": obs.message,
                                         "body": obs.body},
                              "model": {"status": m_status, "error_code": m_code, "body": m_body}}),
             expected={"status": m_status, "error_code": m_code},
-            verdict=str(Verdict.PASS if same else Verdict.FAIL)))
+            verdict=str(decided.verdict)))
         if operation == "CreateCustomKeyStore" and obs.ok and isinstance(obs.body, dict):
             # Remember every store the target made, even one the model refused: teardown must
             # remove it, or it leaks into the next sequence and makes the run flaky.
             made = obs.body.get("CustomKeyStoreId")
             if made and made not in self.created:
                 self.created.append(made)
-        if obs.transport_error:
-            raise self.run.diverged(f"{label}: no response from the target ({obs.transport_error})")
-        if not same:
-            raise self.run.diverged(f"{label}: target answered {t_out}, the model {m_out}")
+        if not decided.held:
+            raise self.run.diverged(decided.restated(f"{label}: {decided.detail}") if decided is echo else decided)
         return obs, m_status, m_body
 
     def _settle(self, target_id: str) -> None:
         """Wait on the target until the store leaves CONNECTING / DISCONNECTING (the model is instant)."""
         try:
-            self.ctx.driver.wait_for_state(target_id, SETTLED)
+            self.ctx.driver.wait_for_state(target_id, SETTLED_STATES)
         except Exception as exc:  # noqa: BLE001 - a store that never settles shows up in the comparison
             self.run.steps.append(Step(label="wait", request={"wait": target_id}, observed={"error": scrub(str(exc))}))
 
@@ -201,14 +214,16 @@ class StoreMachine(RuleBasedStateMachine):
         t_view = self._normalised((obs.body or {}).get("CustomKeyStores") or [] if obs.ok else [], target_side=True)
         m_view = self._normalised(m_body.get("CustomKeyStores") or [] if m_status == 200 else [], target_side=False)
         same = obs.ok == (m_status == 200) and t_view == m_view
+        diff = sorted(k for k in set(t_view) | set(m_view) if t_view.get(k) != m_view.get(k))
+        detail = "; ".join(f"{k}: target {t_view.get(k)} vs model {m_view.get(k)}" for k in diff[:2])
+        decided = check_model_agreement(
+            label, same, f"{label}: Describe views differ ({detail or _outcome(obs.status, obs.error_code)})")
         self.run.steps.append(Step(label=label, request={"via": "boto3", "operation": "DescribeCustomKeyStores",
                                                          "params": {"Limit": 1000}},
                                    observed=redact({"target": t_view, "model": m_view}),
-                                   verdict=str(Verdict.PASS if same else Verdict.FAIL)))
-        if not same:
-            diff = sorted(k for k in set(t_view) | set(m_view) if t_view.get(k) != m_view.get(k))
-            detail = "; ".join(f"{k}: target {t_view.get(k)} vs model {m_view.get(k)}" for k in diff[:2])
-            raise self.run.diverged(f"{label}: Describe views differ ({detail or _outcome(obs.status, obs.error_code)})")
+                                   verdict=str(decided.verdict)))
+        if not decided.held:
+            raise self.run.diverged(decided)
 
     # ------------------------------------------------------------------ rules
     @initialize(target=stores)
@@ -300,8 +315,7 @@ class StoreMachine(RuleBasedStateMachine):
         if obs.ok and m_status == 200:
             t_view = self._normalised((obs.body or {}).get("CustomKeyStores") or [], target_side=True)
             m_view = self._normalised(m_body.get("CustomKeyStores") or [], target_side=False)
-            if t_view != m_view:
-                raise self.run.diverged(f"describe by id: target {t_view} vs model {m_view}")
+            self.run.agree("describe by id", t_view == m_view, f"describe by id: target {t_view} vs model {m_view}")
 
     @rule(name=st.sampled_from(NAME_KEYS))
     def describe_by_name(self, name):
@@ -316,68 +330,62 @@ class StoreMachine(RuleBasedStateMachine):
                 self.ctx.driver.delete_store(tid)
             except Exception:  # noqa: BLE001 - the run's ledger cleanup is the backstop
                 pass
-        take = getattr(self.ctx.driver, "take_steps", None)
-        if callable(take):
-            take()
+        self.ctx.driver.take_steps()
 
 
-def run_stateful(ctx: CaseContext, case: Case) -> CaseResult:
-    started = time.monotonic()
+def run_stateful(rec: Recorder) -> None:
+    ctx, case = rec.ctx, rec.case
+    ids = case.requirements
     opts = ctx.options
-    run = _Run(ctx, float(opts.get("stateful_budget_s", DEFAULT_BUDGET_S)),
-               float(opts.get("stateful_shrink_budget_s", DEFAULT_SHRINK_BUDGET_S)))
-    machine = type("CustomKeyStoreMachine", (StoreMachine,), {"run": run})
-    machine._hypothesis_internal_use_seed = ctx.seed  # what @seed(...) sets: deterministic runs
-    config = settings(max_examples=int(opts.get("stateful_examples", DEFAULT_EXAMPLES)),
-                      stateful_step_count=int(opts.get("stateful_steps", DEFAULT_STEPS)),
+    run = _Run(ctx, opts.stateful_budget_s, opts.stateful_shrink_budget_s)
+    machine = seed(ctx.seed)(type("CustomKeyStoreMachine", (StoreMachine,), {"run": run}))  # deterministic runs
+    config = settings(max_examples=opts.stateful_examples, stateful_step_count=opts.stateful_steps,
                       deadline=None, database=None, print_blob=False, derandomize=False,
                       phases=(Phase.generate, Phase.shrink), suppress_health_check=list(HealthCheck))
     printed: list[str] = []
-    verdict, detail = Verdict.PASS, ""
+    decided: Check
     try:
         with with_reporter(printed.append):
             run_state_machine_as_test(machine, settings=config)
     except Divergence as exc:
-        verdict = Verdict.FAIL
         lines = printed + [n for n in getattr(exc, "__notes__", []) if isinstance(n, str)]
         sequence = "\n".join(line for line in lines if line.strip() and not line.startswith("Falsifying"))
-        detail = f"target diverged from the model: {exc}\nminimal sequence (shrunk):\n{sequence}"
-        run.steps = run.steps if run.steps and run.steps[-1].verdict == str(Verdict.FAIL) else run.failing_steps
+        decided = exc.check.restated(f"target diverged from the model: {exc}\nminimal sequence (shrunk):\n{sequence}")
+        run.steps = run.steps if run.steps and run.steps[-1].verdict == str(exc.check.verdict) else run.failing_steps
     except _ShrinkBudgetSpent:
-        verdict = Verdict.FAIL
         run.steps = run.failing_steps
         sequence = "\n".join(f"{i + 1}. {st.label}" for i, st in enumerate(run.steps))
-        detail = (f"target diverged from the model: {run.failure}\nsmallest sequence found before the shrink "
-                  f"budget ran out:\n{sequence}")
+        decided = run.failure.restated(f"target diverged from the model: {run.failure.detail}\nsmallest sequence "
+                                       f"found before the shrink budget ran out:\n{sequence}")
     except Exception as exc:  # noqa: BLE001 - harness trouble is ERROR, with the reason
         if run.failure is not None:
             # A divergence was observed, but replaying it while shrinking behaved differently
             # (e.g. Hypothesis reports flaky data generation because the target kept state the
             # sequence did not create). The divergence itself is real: report the smallest
             # sequence that showed it, and say why it is not shrunk further.
-            verdict = Verdict.FAIL
             run.steps = run.failing_steps
             sequence = "\n".join(f"{i + 1}. {st.label}" for i, st in enumerate(run.steps))
-            detail = (f"target diverged from the model: {run.failure}\nsmallest sequence observed "
-                      f"(shrinking stopped: {type(exc).__name__}):\n{sequence}")
+            decided = run.failure.restated(f"target diverged from the model: {run.failure.detail}\nsmallest "
+                                           f"sequence observed (shrinking stopped: {type(exc).__name__}):\n{sequence}")
         else:
-            verdict, detail = Verdict.ERROR, f"stateful run failed: {type(exc).__name__}: {scrub(str(exc))[:300]}"
-    if verdict == Verdict.PASS:
-        unimplemented = getattr(ctx.target.capabilities, "unimplemented", {}) or {}
-        if any(op in unimplemented for op in OPERATIONS):
-            verdict, detail = Verdict.UNIMPLEMENTED, "target does not implement the custom key store operations"
+            decided = harness_error(f"stateful run failed: {type(exc).__name__}: {scrub(str(exc))[:300]}", ids)
+    else:
+        if any(op in ctx.target.capabilities.unimplemented for op in OPERATIONS):
+            decided = unimplemented("target does not implement the custom key store operations", ids)
         else:
             note = " (time budget reached)" if run.over else ""
-            detail = f"{run.examples} sequences, {run.calls} target calls, no divergence from the model{note}"
-    steps = run.steps if verdict == Verdict.FAIL else []
-    failing = next((s for s in reversed(steps) if s.verdict == str(Verdict.FAIL)), None)
-    return case.result(
-        verdict, request=failing.request if failing else None,
-        expected=failing.expected if failing else None, observed=failing.observed if failing else None,
-        detail=scrub(detail), steps=steps, duration_s=round(time.monotonic() - started, 4),
-        reproduce=("kms-conformance run -k 'stateful' --seed "
-                   f"{ctx.seed} --edition {ctx.edition}") if verdict == Verdict.FAIL else None,
-    )
+            decided = check_property(case.id, run.examples, None, requirements=ids).restated(
+                f"{run.examples} sequences, {run.calls} target calls, no divergence from the model{note}")
+    if decided.verdict != Verdict.FAIL:  # only a divergence shows its sequence
+        rec.record(decided)
+        return
+    for step in run.steps:
+        idx = rec.add(step)
+        if step.verdict == str(decided.verdict):
+            rec.primary = idx
+    rec.keep_single_step = True
+    rec.reproduce_command = f"kms-conformance run -k 'stateful' --seed {ctx.seed} --edition {ctx.edition}"
+    rec.record(replace(decided, requirements=ids))
 
 
 REQUIREMENTS = ("CRE-001", "CRE-003", "CRE-030", "CRE-032", "UPD-002", "UPD-006", "UPD-036", "CON-001",
@@ -389,10 +397,9 @@ def collect(cc: CollectContext) -> list[Case]:
         id="UpdateCustomKeyStore/stateful/differential-vs-model", operation="UpdateCustomKeyStore", kind="stateful",
         requirements=REQUIREMENTS,
         title="Random sequences of the six operations answer like the model (status, code, Describe view)",
-        run=lambda ctx: ctx, editions=(cc.edition,),
+        run=run_stateful, editions=(cc.edition,),
         needs_roles=("active_cluster_id", "trust_anchor_certificate", "kmsuser_password"),
         needs_operations=OPERATIONS, schedule_group="stateful", api_calls=OPERATIONS, connect_cycles=8,
         tags=("hypothesis",),
     )
-    case.run = lambda ctx, _c=case: run_stateful(ctx, _c)
     return [case]

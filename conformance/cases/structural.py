@@ -25,15 +25,14 @@ from conformance import CUSTOM_KEY_STORE_OPERATIONS, SERVICE_TARGET_PREFIX
 from conformance.cases.base import Case, CollectContext
 from conformance.steps import Expected
 from conformance.cases.common import (
-    Citations,
     UNKNOWN_CLUSTER_ID,
     UNKNOWN_STORE_ID,
-    boto3_request,
+    Citations,
     error,
     single_request_case,
     validation_error,
-    wire_request,
 )
+from conformance.cases.requests import boto3_request, wire_request
 
 KIND = "structural"
 NOT_FOUND = "CustomKeyStoreNotFoundException"

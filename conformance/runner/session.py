@@ -14,8 +14,8 @@ from typing import Any
 
 from conformance import __version__
 from conformance.cases import collect_cases
-from conformance.cases.base import Case, CaseContext
-from conformance.cases.common import run_case_safely
+from conformance.cases.base import Case, CaseContext, CaseOptions
+from conformance.cases.kernel import run_case
 from conformance.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNEXPECTED, UsageError
 from conformance.redact import scrub
 from conformance.report import expectations as ex
@@ -108,6 +108,10 @@ class RunSession:
             self.target = RecordingTarget(self.target, o.record, run_tokens=[self.prefix])
         probe_capabilities(self.target)  # fills target.capabilities.unimplemented
         self.driver = StoreDriver(self.target, DEFAULT_LEDGER_DIR, self.prefix)
+        try:
+            case_options = CaseOptions.from_mapping({"run_prefix": self.prefix, **o.extra})
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
         self._ctx = CaseContext(
             target=self.target,
             edition=o.edition,
@@ -115,7 +119,7 @@ class RunSession:
             seed=o.seed,
             driver=self.driver,
             model=self.model,
-            options={"run_prefix": self.prefix, **o.extra},
+            options=case_options,
         )
 
     def start_results(self) -> None:
@@ -134,7 +138,7 @@ class RunSession:
 
     # -- running -----------------------------------------------------------------------------
     def run_case(self, case: Case) -> CaseResult:
-        result = run_case_safely(case, self._ctx)
+        result = run_case(case, self._ctx)
         if self.writer is not None:
             self.writer.add(result)
         return result

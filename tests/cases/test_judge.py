@@ -153,13 +153,14 @@ def test_bad_strictness_is_rejected():
         judge(VALIDATION, err("ValidationException"), "loose")
 
 
-# --- how a case's verdict comes about outside judge(): steps and run_case_safely ---------------
+# --- how a case's verdict comes about: the kernel's steps and run_case ---------------------------
 
+from conformance.abilities import Abilities  # noqa: E402
 from conformance.cases.base import Case, CaseContext  # noqa: E402
-from conformance.cases.common import Recorder, run_case_safely  # noqa: E402
+from conformance.errors import MissingRole, NotTriggerable, SetupFailed, Unimplemented  # noqa: E402
 from conformance.targets.base import Capabilities, Identity, Target  # noqa: E402
-from conformance.errors import MissingRole
-from conformance.world import World
+from conformance.world import World  # noqa: E402
+from conformance.cases.kernel import run_case  # noqa: E402
 
 
 class Scripted(Target):
@@ -169,6 +170,7 @@ class Scripted(Target):
         self.identity = Identity(name="scripted", adapter="test", endpoint="http://127.0.0.1:9")
         self.world = world or World()
         self.capabilities = Capabilities(unimplemented=dict(unimplemented or {}))
+        self.abilities = Abilities()
         self.answers = list(answers)
         self.calls = []
 
@@ -193,15 +195,13 @@ def mkcase(run, **kw):
 def test_multi_step_case_takes_the_worst_step_and_shows_it():
     target = Scripted([wire(200, {}), err("ValidationException", "other text"), err("CustomKeyStoreNotFoundException")])
 
-    def run(ctx):
-        rec = Recorder(ctx, case)
-        rec.check(Expected(status=200), rec.call("UpdateCustomKeyStore", {"CustomKeyStoreId": "cks-1"}))
-        rec.check(VALIDATION, rec.call("UpdateCustomKeyStore", {"CustomKeyStoreId": ""}))
-        rec.check(Expected(status=400, error_code="ValidationException"), rec.call("DescribeCustomKeyStores", {}, label="describe"))
-        return rec.result()
+    def run(rec):
+        rec.judge(Expected(status=200), rec.call("UpdateCustomKeyStore", {"CustomKeyStoreId": "cks-1"}))
+        rec.judge(VALIDATION, rec.call("UpdateCustomKeyStore", {"CustomKeyStoreId": ""}))
+        rec.judge(Expected(status=400, error_code="ValidationException"), rec.call("DescribeCustomKeyStores", {}, label="describe"))
 
     case = mkcase(run)
-    result = run_case_safely(case, ctx_for(target, "regex"))
+    result = run_case(case, ctx_for(target, "regex"))
     assert result.verdict is Verdict.FAIL
     assert result.detail.startswith("describe: expected 400 ValidationException, observed 400 CustomKeyStoreNotFoundException")
     assert [s.verdict for s in result.steps] == ["PASS", "NON_STRICT", "FAIL"]
@@ -209,31 +209,57 @@ def test_multi_step_case_takes_the_worst_step_and_shows_it():
     assert result.reproduce.startswith("aws kms describe-custom-key-stores --endpoint-url http://127.0.0.1:9")
 
 
-def test_run_case_safely_maps_every_way_a_case_cannot_be_judged():
-    def raises(exc):
-        def run(ctx):
+def raises(exc):
+    def run(rec):
+        raise exc
+    return run
+
+
+def test_run_case_maps_every_way_a_case_cannot_be_judged_by_class():
+    target = Scripted()
+    assert run_case(mkcase(raises(MissingRole("related_cluster_id"))), ctx_for(target)).verdict is Verdict.SKIPPED
+    r = run_case(mkcase(raises(NotTriggerable("connects are instant here"))), ctx_for(target))
+    assert r.verdict is Verdict.NOT_TRIGGERABLE and r.detail == "connects are instant here"
+    r = run_case(mkcase(raises(Unimplemented("UpdateCustomKeyStore", "HTML 500"))), ctx_for(target))
+    assert r.verdict is Verdict.UNIMPLEMENTED and r.detail == "target does not implement UpdateCustomKeyStore: HTML 500"
+    r = run_case(mkcase(raises(SetupFailed("setup: the store did not connect"))), ctx_for(target))
+    assert r.verdict is Verdict.ERROR and r.detail == "setup: the store did not connect"
+    r = run_case(mkcase(raises(KeyError("boom"))), ctx_for(target))
+    assert r.verdict is Verdict.ERROR and r.detail.startswith("harness error: KeyError: 'boom' (at test_judge.py:")
+    with pytest.raises(KeyboardInterrupt):
+        run_case(mkcase(raises(KeyboardInterrupt())), ctx_for(target))
+
+
+def test_an_exception_that_only_shares_a_name_is_a_harness_crash():
+    """Outcomes are matched by class, never by name: a look-alike NotTriggerable is not one."""
+
+    class NotTriggerable(Exception):  # noqa: N818 - the point is the name
+        pass
+
+    r = run_case(mkcase(raises(NotTriggerable("connects are instant here"))), ctx_for(Scripted()))
+    assert r.verdict is Verdict.ERROR and r.detail.startswith("harness error: NotTriggerable")
+
+
+def test_an_outcome_after_checks_takes_the_worst_unless_the_case_could_not_run():
+    def run_then(exc):
+        def run(rec):
+            rec.judge(Expected(status=400, error_code="ValidationException"), rec.call("UpdateCustomKeyStore", {}))
             raise exc
         return run
 
-    class NotTriggerable(Exception):
-        pass
-
-    target = Scripted()
-    assert run_case_safely(mkcase(raises(MissingRole("related_cluster_id"))), ctx_for(target)).verdict is Verdict.SKIPPED
-    r = run_case_safely(mkcase(raises(NotTriggerable("connects are instant here"))), ctx_for(target))
-    assert r.verdict is Verdict.NOT_TRIGGERABLE and r.detail == "connects are instant here"
-    r = run_case_safely(mkcase(raises(KeyError("boom"))), ctx_for(target))
-    assert r.verdict is Verdict.ERROR and r.detail.startswith("harness error: KeyError: 'boom' (at test_judge.py:")
-    with pytest.raises(KeyboardInterrupt):
-        run_case_safely(mkcase(raises(KeyboardInterrupt())), ctx_for(target))
+    fail = err("CustomKeyStoreNotFoundException")
+    r = run_case(mkcase(run_then(NotTriggerable("later step not showable"))), ctx_for(Scripted([fail])))
+    assert r.verdict is Verdict.FAIL and "CustomKeyStoreNotFoundException" in r.detail
+    r = run_case(mkcase(run_then(MissingRole("related_cluster_id"))), ctx_for(Scripted([fail])))
+    assert r.verdict is Verdict.SKIPPED
 
 
 def test_precheck_unimplemented_and_missing_roles_make_no_call():
     target = Scripted(unimplemented={"UpdateCustomKeyStore": "HTML 500"})
-    r = run_case_safely(mkcase(lambda ctx: 1 / 0), ctx_for(target))
+    r = run_case(mkcase(lambda rec: 1 / 0), ctx_for(target))
     assert r.verdict is Verdict.UNIMPLEMENTED and "HTML 500" in r.detail and target.calls == []
     target = Scripted(world=World(active_cluster_id="cluster-abc"))
-    r = run_case_safely(mkcase(lambda ctx: 1 / 0, needs_roles=("active_cluster_id", "unrelated_cluster_id")), ctx_for(target))
+    r = run_case(mkcase(lambda rec: 1 / 0, needs_roles=("active_cluster_id", "unrelated_cluster_id")), ctx_for(target))
     assert r.verdict is Verdict.SKIPPED and "unrelated_cluster_id" in r.detail and "active_cluster_id'" not in r.detail
 
 

@@ -21,6 +21,7 @@ def cases(module, edition="current"):
 
 def sent_by(case):
     from conformance.cases.base import CaseContext
+    from conformance.cases.kernel import Recorder
     from conformance.observation import Observation
     from conformance.targets.base import Capabilities, Identity, Target
     from conformance.world import World
@@ -42,7 +43,7 @@ def sent_by(case):
             return Observation(status=200, body={}, raw_body="{}")
 
     t = T()
-    case.run(CaseContext(target=t, edition="current", strictness="code", seed=0, driver=None, model=None))
+    case.run(Recorder(CaseContext(target=t, edition="current", strictness="code", seed=0, driver=None, model=None), case))
     return t.sent[0]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 
 from conformance.cases.base import CaseContext, CollectContext
-from conformance.cases.common import run_case_safely
+from conformance.cases.kernel import run_case
 from conformance.spec import edition_model
 from conformance.spec.requirements import load_requirements
 from conformance.targets import StoreDriver, config_from_options, open_target
@@ -37,7 +37,7 @@ def reference_context(tmp_path, edition: str = "current", *, faults=(), strictne
 
 
 def run(case, ctx):
-    return run_case_safely(case, ctx)
+    return run_case(case, ctx)
 
 
 def stores_left(ctx) -> list:

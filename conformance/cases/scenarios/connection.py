@@ -11,14 +11,13 @@ from __future__ import annotations
 from conformance.cases.base import Case, CollectContext
 from conformance.cases.scenarios.kit import (
     UNKNOWN_STORE_ID,
-    Abort,
     Scenario,
-    WorldControl,
     err,
     ok,
+    restore,
     scenario,
+    world_control,
 )
-from conformance.verdicts import Verdict
 
 CON = "ConnectCustomKeyStore"
 DIS = "DisconnectCustomKeyStore"
@@ -101,11 +100,8 @@ def cluster_broken(code: str, change: str):
     """
 
     def body(s: Scenario) -> None:
-        control = WorldControl.of(s)
-        if control is None:
-            raise Abort(Verdict.NOT_TRIGGERABLE,
-                        f"needs the store's cluster to {change} after the store exists; the world's roles cannot "
-                        f"arrange that through the API and the target offers no control hook")
+        control = world_control(s, f"needs the store's cluster to {change} after the store exists; the world's "
+                                   f"roles cannot arrange that through the API")
         sid = s.store()
         cluster_id = s.role("active_cluster_id")
         saved = control.snapshot(cluster_id)
@@ -118,7 +114,7 @@ def cluster_broken(code: str, change: str):
             state = (s.entry(sid, label="describe after") or {}).get("ConnectionState")
             s.check("the store is still DISCONNECTED", state == "DISCONNECTED", f"state {state}")
         finally:
-            control.restore(cluster_id, saved)
+            restore(control, cluster_id, saved)
 
     return body
 

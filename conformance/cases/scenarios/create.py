@@ -16,18 +16,17 @@ from conformance.cases.scenarios.kit import (
     FOREIGN_CERTIFICATE,
     STORE_ROLES,
     UNKNOWN_CLUSTER_ID,
-    Abort,
     Scenario,
     create_params,
     create_raw,
     describe_without_secrets,
     err,
-    extra,
     ok,
     scenario,
     second_lineage_anchor,
+    world_control,
 )
-from conformance.verdicts import Verdict
+from conformance.errors import SetupFailed
 
 OP = "CreateCustomKeyStore"
 OPS = ("DescribeCustomKeyStores", "DeleteCustomKeyStore")
@@ -106,55 +105,44 @@ def cluster_free_after_delete(s: Scenario) -> None:
                main=True)
 
 
-def _reference_lineages(s: Scenario, count: int) -> list[tuple[str, str]] | None:
-    """Extra clusters of new lineages, through the reference target's world control surface.
-
-    Only the in-process reference offers it (`capabilities.extras["reference_backend"]`);
-    the clusters are removed again when the case ends.
-    """
-    world = getattr(extra(s, "reference_backend"), "world", None)
-    if world is None:
-        return None
-    from conformance.reference import Cluster  # the target *is* the reference here
-
-    region = getattr(getattr(s.target, "identity", None), "region", None) or "us-east-1"
+def _new_lineages(s: Scenario, count: int) -> list[tuple[str, str]]:
+    """Clusters of new lineages, added through the target's world control (removed when the case ends)."""
+    control = world_control(s, "needs ten stores at once, each on a cluster of its own backup lineage with a known "
+                               "trust anchor; the world names two lineages")
+    region = s.target.identity.region or "us-east-1"
     out = []
     for i in range(count):
         cluster_id = f"cluster-quotalineage{'abcdefghijklmnopqrstuvwxyz'[i % 26]}{'abcdefghijklmnop'[i // 26]}"
         anchor = f"-----BEGIN CERTIFICATE-----\nkms-conformance quota lineage {i}\n-----END CERTIFICATE-----\n"
-        world.add_cluster(Cluster(cluster_id=cluster_id, lineage=f"kmsconf-quota-{i}", certificate=anchor,
-                                  kmsuser_password=world.kmsuser_password))
-        world.set_hsms(cluster_id, [(f"{region}a", "ACTIVE"), (f"{region}b", "ACTIVE")])
+        control.add_cluster(cluster_id, lineage=f"kmsconf-quota-{i}", certificate=anchor,
+                            hsms=[(f"{region}a", "ACTIVE"), (f"{region}b", "ACTIVE")])
         out.append((cluster_id, anchor))
-    s.note(f"{count} clusters of new lineages added through the reference target's world control surface")
+        s.rec.on_exit(lambda _id=cluster_id: _remove_cluster(s, control, _id))
+    s.note(f"{count} clusters of new lineages added through the target's world control")
     return out
 
 
+def _remove_cluster(s: Scenario, control, cluster_id: str) -> None:
+    """The stores on a cluster go first, then the cluster."""
+    s.cleanup()
+    control.remove_cluster(cluster_id)
+
+
 def limit_exceeded(s: Scenario) -> None:
-    """CRE-037: the 11th store fails. Needs ten lineages, which only the reference's world hook can add."""
+    """CRE-037: the 11th store fails. Needs ten lineages, which only a target's world control can add."""
     existing = s.call("count the account's stores", "DescribeCustomKeyStores", {})
     have = len((existing.body or {}).get("CustomKeyStores") or []) if existing.ok else 0
     needed = max(0, 10 - have)
-    lineages = _reference_lineages(s, needed + 1)
-    if lineages is None:
-        raise Abort(Verdict.NOT_TRIGGERABLE,
-                    "needs ten stores at once, each on a cluster of its own backup lineage with a known trust "
-                    "anchor; the world names two lineages and the target offers no hook to add more")
-    world = extra(s, "reference_backend").world
-    try:
-        for i, (cluster_id, anchor) in enumerate(lineages[:needed]):
-            obs = create_raw(s, f"setup: store {have + i + 1} of 10", create_params(
-                s, CloudHsmClusterId=cluster_id, TrustAnchorCertificate=anchor, _suffix=f"quota{i}"))
-            if not obs.ok:
-                raise Abort(Verdict.ERROR, f"setup: store {have + i + 1} could not be created ({obs.error_code})")
-        cluster_id, anchor = lineages[needed]
-        create_raw(s, "create an eleventh store", create_params(
-            s, CloudHsmClusterId=cluster_id, TrustAnchorCertificate=anchor, _suffix="eleventh"),
-            expect=err("LimitExceededException"), main=True)
-    finally:
-        s.cleanup()  # stores first, then the clusters they sit on
-        for cluster_id, _ in lineages:
-            world.remove_cluster(cluster_id)
+    lineages = _new_lineages(s, needed + 1)
+    for i, (cluster_id, anchor) in enumerate(lineages[:needed]):
+        obs = create_raw(s, f"setup: store {have + i + 1} of 10", create_params(
+            s, CloudHsmClusterId=cluster_id, TrustAnchorCertificate=anchor, _suffix=f"quota{i}"))
+        if not obs.ok:
+            raise SetupFailed(f"setup: store {have + i + 1} could not be created ({obs.error_code})")
+    cluster_id, anchor = lineages[needed]
+    create_raw(s, "create an eleventh store", create_params(
+        s, CloudHsmClusterId=cluster_id, TrustAnchorCertificate=anchor, _suffix="eleventh"),
+        expect=err("LimitExceededException"), main=True)
 
 
 def collect(cc: CollectContext) -> list[Case]:

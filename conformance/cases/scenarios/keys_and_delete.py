@@ -14,16 +14,16 @@ import base64
 from conformance.cases.base import Case, CollectContext
 from conformance.cases.scenarios.kit import (
     UNKNOWN_STORE_ID,
-    Abort,
-    WorldControl,
     Scenario,
     err,
     ok,
-    scenario,
     require_key_cleanup,
+    restore,
+    scenario,
     schedule_key_deletion,
+    world_control,
 )
-from conformance.verdicts import Verdict
+from conformance.errors import NotTriggerable, SetupFailed
 
 DEL = "DeleteCustomKeyStore"
 OPS = ("CreateCustomKeyStore", "DescribeCustomKeyStores", "DeleteCustomKeyStore",
@@ -76,7 +76,7 @@ def _store_with_key(s: Scenario) -> tuple[str, str]:
     obs = s.setup("setup: create a key in the store", "CreateKey", create_key_params(sid))
     key_id = _key_id(obs)
     if not key_id:
-        raise Abort(Verdict.ERROR, "setup: CreateKey answered no KeyMetadata.KeyId")
+        raise SetupFailed("setup: CreateKey answered no KeyMetadata.KeyId")
     s.setup("setup: disconnect", "DisconnectCustomKeyStore", {"CustomKeyStoreId": sid})
     s.wait(sid, ("DISCONNECTED",))
     return sid, key_id
@@ -101,9 +101,8 @@ def delete_after_keys(s: Scenario) -> None:
         s.forget(sid)
     elif not passed:
         if obs.error_code == "CustomKeyStoreHasCMKsException":
-            raise Abort(Verdict.NOT_TRIGGERABLE,
-                        "keys are deleted only after the 7-30 day waiting period, which this target cannot "
-                        "pass during a run (no clock hook)")
+            raise NotTriggerable("keys are deleted only after the 7-30 day waiting period, which this target "
+                                 "cannot pass during a run (no clock hook)")
         s.call("delete the store once its key is deleted", DEL, {"CustomKeyStoreId": sid}, expect=ok())
 
 
@@ -158,21 +157,18 @@ def unknown_store(op: str):
 
 def create_key_invalid_cluster(s: Scenario) -> None:
     """KEY-007 (SHOULD): CreateKey needs two active HSMs in different AZs (world control hook only)."""
-    control = WorldControl.of(s)
-    if control is None:
-        raise Abort(Verdict.NOT_TRIGGERABLE,
-                    "needs the cluster of a CONNECTED store to drop to one active HSM; the world's roles cannot "
-                    "arrange that through the API and the target offers no control hook")
+    control = world_control(s, "needs the cluster of a CONNECTED store to drop to one active HSM; the world's "
+                               "roles cannot arrange that through the API")
     require_key_cleanup(s)  # a target bug could make a key here
     sid = s.store(state="CONNECTED")
     cluster_id = s.role("active_cluster_id")
     saved = control.snapshot(cluster_id)
     try:
-        control.set_hsms(cluster_id, saved[1][:1])
+        control.set_hsms(cluster_id, saved.hsms[:1])
         obs = s.call("CreateKey while the cluster has one active HSM", "CreateKey", create_key_params(sid),
                      expect=err("CloudHsmClusterInvalidConfigurationException", level="SHOULD"), main=True)
     finally:
-        control.restore(cluster_id, saved)
+        restore(control, cluster_id, saved)
     key_id = _key_id(obs)
     if key_id:
         schedule_key_deletion(s, [key_id])

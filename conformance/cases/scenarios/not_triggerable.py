@@ -8,8 +8,8 @@ same way until XKS stores exist.
 from __future__ import annotations
 
 from conformance.cases.base import Case, CollectContext
-from conformance.cases.scenarios.kit import Abort, Scenario, scenario
-from conformance.verdicts import Verdict
+from conformance.cases.scenarios.kit import Scenario, scenario
+from conformance.errors import NotTriggerable
 
 DEFAULT_REASON = "KMSInternalException cannot be provoked through the API: no request makes KMS fail internally"
 DEFERRED_REASON = "external key stores (XKS) come with a later issue; no XKS store can be made yet"
@@ -21,7 +21,7 @@ def _field(req, name):
 
 def _not_triggerable(reason: str):
     def body(s: Scenario) -> None:
-        raise Abort(Verdict.NOT_TRIGGERABLE, reason)
+        raise NotTriggerable(reason)
 
     return body
 

@@ -10,9 +10,9 @@ A refused update must change nothing; an accepted one must show in Describe.
 
 from __future__ import annotations
 
+from conformance import CONNECTION_STATES
 from conformance.cases.base import Case, CollectContext
 from conformance.cases.scenarios.kit import (
-    STATES,
     STORE_ROLES,
     Scenario,
     config_of,
@@ -97,7 +97,7 @@ def mixed_connected(s: Scenario) -> None:
 
 def collect(cc: CollectContext) -> list[Case]:
     cases: list[Case] = []
-    for state in STATES:
+    for state in CONNECTION_STATES:
         for member in MEMBERS:
             verdict_word = "accepted" if allowed(cc.edition, state, member) else "refused"
             roles = STORE_ROLES + (("related_cluster_id",) if member == "cluster" else ())

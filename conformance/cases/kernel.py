@@ -1,0 +1,215 @@
+"""The one case kernel: every kind of case records its steps and checks here and gets its verdict here.
+
+A case's `run(rec)` sends requests through a `Recorder`, hands each observation to a
+named check of `conformance.verdicts` (or records a check verdicts made), and may end
+early by raising a typed outcome (conformance.errors). `run_case` turns all of that
+into the CaseResult: the verdict is `verdicts.case_verdict` (worst of the checks and
+the outcome); only the detail text and which step is shown are composed here.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+from conformance.cases.base import Case, CaseContext
+from conformance.cases.requests import boto3_request, reproduce, send, wire_request
+from conformance.errors import MissingRole
+from conformance.observation import Observation
+from conformance.redact import redact, scrub
+from conformance.steps import CaseResult, Expected, Step
+from conformance.verdicts import Check, Verdict, case_verdict, check_effect, harness_error, judge_check, \
+    unimplemented, verdict_for_outcome, worst
+
+# How a case's detail reads: "first" names the first check with the case's verdict (one-request
+# cases); "all" joins every check with it, or says how many held (multi-step scenarios).
+STYLES = ("first", "all")
+
+
+class Recorder:
+    """The steps, checks and early outcome of one running case."""
+
+    def __init__(self, ctx: CaseContext, case: Case, *, style: str = "first"):
+        if style not in STYLES:
+            raise ValueError(f"style must be one of {STYLES}")
+        self.ctx = ctx
+        self.case = case
+        self.style = style
+        self.steps: list[Step] = []
+        self.checks: list[Check] = []
+        self.notes: list[str] = []
+        self.outcome: Check | None = None
+        self.primary: int | None = None  # the step the report shows as the case's request
+        self.keep_single_step = False
+        self.reproduce_command: str | None = None  # instead of replaying the primary step's request
+        self._raw: dict[int, dict[str, Any]] = {}  # step index -> unredacted request (for reproduce)
+        self._index: dict[int, int] = {}  # id(observation) -> step index
+        self._finalizers: list[Callable[[], None]] = []
+
+    # -- steps ------------------------------------------------------------------------------
+    def pull_driver_steps(self) -> None:
+        """Setup/cleanup calls the StoreDriver made for this case, in call order."""
+        if self.ctx.driver is not None:
+            self.steps.extend(self.ctx.driver.take_steps())
+
+    def add(self, step: Step, raw_request: dict[str, Any] | None = None, obs: Observation | None = None) -> int:
+        """Record a step (its request unredacted in `raw_request`, for the reproduce command)."""
+        idx = len(self.steps)
+        self.steps.append(step)
+        if raw_request is not None:
+            self._raw[idx] = raw_request
+        if obs is not None:
+            self._index[id(obs)] = idx
+        return idx
+
+    def send(self, request: dict[str, Any], label: str = "request") -> Observation:
+        self.pull_driver_steps()
+        obs = send(self.ctx, request)
+        self.add(Step(label=label, request=request, observed=obs.to_dict()), request, obs)
+        return obs
+
+    def call(self, operation: str, params: dict | None = None, label: str | None = None) -> Observation:
+        return self.send(boto3_request(operation, params), label or operation)
+
+    def send_raw(self, body, *, amz_target, label: str = "raw request", **kw) -> Observation:
+        return self.send(wire_request(body, amz_target=amz_target, **kw), label)
+
+    # -- checks -----------------------------------------------------------------------------
+    def record(self, check: Check, step: int | None = None) -> Check:
+        """Keep a check verdicts decided; its step (if any) shows the verdict."""
+        if step is not None:
+            self.steps[step].verdict = str(check.verdict)
+        self.checks.append(check)
+        return check
+
+    def judge(self, expected: Expected, obs: Observation | None = None, *, primary: bool = True,
+              request: Any = None) -> Verdict:
+        """Judge the last step (or the step whose observation is `obs`) against `expected`."""
+        if obs is not None and id(obs) not in self._index:
+            self.add(Step(label="observation", request={"via": "unknown"}, observed=obs.to_dict()), None, obs)
+        idx = self._index[id(obs)] if obs is not None else len(self.steps) - 1
+        step = self.steps[idx]
+        observation = obs or Observation.from_dict(step.observed)
+        check = judge_check(expected, observation, self.ctx.strictness,
+                            request=step.request if request is None else request, requirements=self.case.requirements)
+        if self.style == "first" and len(self.steps) > 1 or self.style == "all":
+            check = check.restated(f"{step.label}: {check.detail}")
+        step.expected = expected.to_dict()
+        self.record(check, idx)
+        if primary and self.style == "first" and (
+                self.primary is None or worst([check.verdict, Verdict(self.steps[self.primary].verdict)]) == check.verdict):
+            self.primary = idx
+        return check.verdict
+
+    def effect(self, label: str, held: bool, detail: str, *, level: str = "MUST") -> bool:
+        """An effect check (state seen through Describe etc.), recorded as a step with its own verdict."""
+        check = check_effect(label, held, detail, level=level, requirements=self.case.requirements)
+        idx = self.add(Step(label=label, request={"check": label}, observed={"detail": scrub(detail)}))
+        self.record(check, idx)
+        return check.held
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+    def on_exit(self, finalizer: Callable[[], None]) -> None:
+        """Run when the case ends, however it ends (a scenario's store cleanup)."""
+        self._finalizers.append(finalizer)
+
+    # -- ending -----------------------------------------------------------------------------
+    def stop(self, exc: BaseException) -> None:
+        """The case ended early with an exception: its meaning is decided by verdicts."""
+        self.outcome = verdict_for_outcome(exc, self.case.requirements)
+
+    def finish(self) -> None:
+        for finalizer in reversed(self._finalizers):
+            try:
+                finalizer()
+            except Exception as exc:  # noqa: BLE001 - the runner's ledger cleanup retries at the end
+                self.note(f"cleanup failed: {scrub(str(exc))}")
+        self._finalizers.clear()
+        self.pull_driver_steps()
+
+    def result(self) -> CaseResult:
+        verdict = case_verdict(self.checks, self.outcome)
+        if verdict is None:
+            nothing = harness_error("case made no check" if self.style == "first" else "the scenario checked nothing")
+            verdict, detail = nothing.verdict, nothing.detail
+        elif self.outcome is not None and verdict == self.outcome.verdict:
+            detail = self.outcome.detail
+        else:
+            detail = self._detail(verdict)
+        if self.notes:
+            detail = f"{detail} [{'; '.join(self.notes)}]"
+        idx = self.primary
+        step = self.steps[idx] if idx is not None else None
+        raw = self._raw.get(idx) if idx is not None else None
+        keep = self.style == "all" or len(self.steps) > 1 or self.keep_single_step
+        return self.case.result(
+            verdict,
+            request=step.request if step else None,
+            expected=step.expected if step else None,
+            observed=step.observed if step else None,
+            detail=scrub(detail),
+            reproduce=self.reproduce_command or (reproduce(self.ctx, raw) if raw else None),
+            steps=self.steps if keep else [],
+        )
+
+    def _detail(self, verdict: Verdict) -> str:
+        same = [c.detail for c in self.checks if c.verdict == verdict]
+        if self.style == "first":
+            return same[0]
+        if verdict != Verdict.PASS:
+            return "; ".join(same)
+        main_label = self.steps[self.primary].label if self.primary is not None else None
+        lead = next((c.detail for c in self.checks if main_label and c.detail.startswith(main_label + ":")),
+                    self.checks[0].detail)
+        return f"all {len(self.checks)} checks held; {lead}"
+
+
+def precheck(case: Case, ctx: CaseContext) -> CaseResult | None:
+    """The verdict a case gets without running: unimplemented operation or missing role."""
+    caps = ctx.target.capabilities
+    for op in tuple(case.needs_operations) or (case.operation,):
+        if not caps.is_implemented(op):
+            evidence = caps.unimplemented.get(op, "")
+            check = unimplemented(f"target does not implement {op}"
+                                  + (f": {scrub(str(evidence))[:200]}" if evidence else ""))
+            return case.result(check.verdict, detail=check.detail)
+    missing = ctx.target.world.missing(case.needs_roles) if case.needs_roles else []
+    if missing:
+        check = verdict_for_outcome(MissingRole(missing[0]))
+        return case.result(check.verdict, detail="; ".join(str(MissingRole(r)) for r in missing))
+    return None
+
+
+def run_case(case: Case, ctx: CaseContext) -> CaseResult:
+    """Run one case of any kind; whatever happens, return a CaseResult (never raise, except Ctrl-C)."""
+    started = time.monotonic()
+    result = precheck(case, ctx)
+    if result is None:
+        rec = Recorder(ctx, case, style=case.style)
+        try:
+            ctx.target.begin_case(case.id)
+            if ctx.driver is not None:
+                ctx.driver.take_steps()  # steps of an earlier case's cleanup do not belong to this one
+            case.run(rec)
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a case's crash must not stop the run
+            rec.stop(exc)
+        finally:
+            rec.finish()
+        result = rec.result()
+    result.duration_s = round(time.monotonic() - started, 4)
+    return result
+
+
+def record_observation(rec: Recorder, label: str, request: dict[str, Any], obs: Observation, check: Check) -> None:
+    """One redacted example step carrying `check` (property counterexamples, Schemathesis findings)."""
+    idx = rec.add(Step(label=label, request=redact(request), observed=redact(obs.to_dict())), request, obs)
+    rec.primary = idx
+    rec.keep_single_step = True
+    rec.record(check, idx)
+
+
+__all__ = ["Recorder", "run_case", "precheck", "record_observation", "STYLES"]
