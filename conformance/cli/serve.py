@@ -10,10 +10,13 @@ import threading
 from typing import Any
 from urllib.parse import urlsplit
 
+from werkzeug.serving import make_server
+
+from conformance import EDITIONS
 from conformance.errors import UsageError
-from conformance.reference.config import EDITIONS, ReferenceConfig
-from conformance.reference.faults import FAULTS
+from conformance.reference import FAULTS, ReferenceConfig, make_app
 from conformance.reference.world import fingerprint
+from conformance.targets.config import load_config
 
 DEFAULT_PORT = 4599
 
@@ -34,8 +37,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--fault", action="append", default=[], metavar="NAME", help="enable a seeded fault (repeatable)")
     p.add_argument("--list-faults", action="store_true", help="list the seeded faults and exit")
     p.add_argument("--enable-control", action="store_true",
-                   help="also answer the test control surface (X-Amz-Target ReferenceControl.*: make clusters "
-                        "disappear, go inactive, change the kmsuser password); off by default")
+                   help="also answer the test control surface (X-Amz-Target ReferenceControl.*: add or remove "
+                        "clusters, make them go inactive, change the kmsuser password); off by default")
     p.set_defaults(func=cmd_serve)
 
 
@@ -64,9 +67,7 @@ def build_config(args: argparse.Namespace) -> tuple[ReferenceConfig, int]:
     world = None
     faults = list(args.fault or [])
     if args.config:
-        from conformance.targets.config import load_config  # ConfigError (exit 2) names the bad key
-
-        cfg = load_config(args.config)
+        cfg = load_config(args.config)  # ConfigError (exit 2) names the bad key
         t = cfg.target
         if t.access_key_id or t.secret_access_key:
             if not (t.access_key_id and t.secret_access_key):
@@ -130,10 +131,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
         config, port = build_config(args)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    from werkzeug.serving import make_server
-
-    from conformance.reference.app import make_app
-
     app = make_app(config)
     try:
         server = make_server(args.host, port, app, threaded=True)

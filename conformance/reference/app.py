@@ -6,7 +6,8 @@ Request pipeline: X-Amz-Target routes to a service and operation
 (SerializationException when it is not a JSON object) → backend (validation,
 then semantics). Every response carries `Content-Type:
 application/x-amz-json-1.1` and `x-amzn-RequestId`; errors are
-`{"__type": ..., "message": ...}`.
+`{"__type": ..., "message": ...}`. The rules raise typed errors (errors.py);
+this layer alone decides the status, headers and body they go out with.
 """
 
 from __future__ import annotations
@@ -22,7 +23,14 @@ from conformance.redact import register_secret, scrub
 from conformance.reference.backend import ReferenceBackend
 from conformance.reference.config import ReferenceConfig
 from conformance.reference.control import ACTIONS, CONTROL_PREFIX, run_action
-from conformance.reference.errors import ApiError
+from conformance.reference.errors import (
+    KmsError,
+    KMSInternalException,
+    MethodNotAllowedException,
+    SerializationException,
+    UnknownOperationException,
+    error_document,
+)
 from conformance.reference.sigv4 import SignedRequest, verify
 
 log = logging.getLogger("conformance.reference")
@@ -36,7 +44,12 @@ TARGET_PREFIXES = {
 
 
 class ReferenceApp:
-    """WSGI callable; `.backend` is the state (and the test control surface)."""
+    """WSGI callable; `.backend` is the state (and the test control surface).
+
+    The wire rules (status per error, response headers, the signature check)
+    are small methods, so a seeded fault (faults.py) can replace one of them.
+    Build one with its faults through `conformance.reference.make_app(config)`.
+    """
 
     def __init__(self, config: ReferenceConfig | None = None, backend: ReferenceBackend | None = None):
         self.backend = backend or ReferenceBackend(config or ReferenceConfig())
@@ -55,19 +68,19 @@ class ReferenceApp:
         target = request.headers.get("X-Amz-Target", "")
         try:
             if request.method != "POST":  # operations are POST / only; never run one for another method [INFER code]
-                raise ApiError("MethodNotAllowedException", "Operations are invoked with POST /.", 405)
+                raise MethodNotAllowedException("Operations are invoked with POST /.")
             service, operation, signing_names = self._route(target)
-            self._authenticate(request, signing_names)
+            self.authenticate(request, signing_names)
             params = self._parse_body(request.get_data())
             if service == "control":
                 status, body = 200, run_action(self.backend, operation, params)
             else:
-                status, body = self.backend.handle(service, operation, params)
-        except ApiError as err:
-            status, body = self.backend._status(err), err.body()
+                status, body = 200, self.backend.dispatch(service, operation, params)
+        except KmsError as err:
+            status, body = self.error_status(err), error_document(err)
         except Exception as exc:  # a bug here must still look like AWS to the client, not an HTML 500
             log.error("%s %s: internal error %s", request_id, target, scrub(repr(exc)))
-            status, body = 500, {"__type": "KMSInternalException", "message": "An internal error occurred."}
+            status, body = 500, error_document(KMSInternalException("An internal error occurred."))
         log.debug("%s %s -> %s %s", request_id, target, status, scrub(str(body.get("__type", ""))))
         return self._response(status, body, request_id)
 
@@ -77,16 +90,26 @@ class ReferenceApp:
             return "control", operation, ("kms",)
         entry = TARGET_PREFIXES.get(prefix)
         if entry is None or not operation:
-            raise ApiError("UnknownOperationException", None,
-                           500 if self.backend.has("unknown-operation-500") else 400)
+            raise UnknownOperationException()
         service, signing_names = entry
         if not self.backend.supports(service, operation):
-            raise ApiError("UnknownOperationException", None,
-                           500 if self.backend.has("unknown-operation-500") else 400)
+            raise UnknownOperationException()
         return service, operation, signing_names
 
-    def _authenticate(self, request: Request, signing_names: tuple[str, ...]) -> None:
-        if not self.config.verify_signatures or self.backend.has("signature-not-checked"):
+    def error_status(self, err: KmsError) -> int:
+        """The HTTP status an error is sent with: the one AWS uses for its code."""
+        return err.status
+
+    def response_headers(self, request_id: str) -> dict[str, str]:
+        return {"Content-Type": CONTENT_TYPE, "x-amzn-RequestId": request_id}
+
+    def checks_signature_age(self) -> bool:
+        """X-Amz-Date must be within the configured skew of the wall clock."""
+        return True
+
+    def authenticate(self, request: Request, signing_names: tuple[str, ...]) -> None:
+        """Recompute the SigV4 signature; raise the error AWS would answer for a bad one."""
+        if not self.config.verify_signatures:
             return
         verify(
             SignedRequest(
@@ -101,7 +124,7 @@ class ReferenceApp:
             region=self.config.region,
             services=signing_names,
             skew_s=self.config.signature_skew_s,
-            check_expiry=not self.backend.has("expired-signature-accepted"),
+            check_expiry=self.checks_signature_age(),
         )
 
     @staticmethod
@@ -111,18 +134,10 @@ class ReferenceApp:
         try:
             params = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
-            raise ApiError("SerializationException", "The request body is not valid JSON.") from None  # [INFER] text
+            raise SerializationException("The request body is not valid JSON.") from None  # [INFER] text
         if not isinstance(params, dict):
-            raise ApiError("SerializationException", "Start of structure or map found where not expected.")
+            raise SerializationException("Start of structure or map found where not expected.")
         return params
 
     def _response(self, status: int, body: dict, request_id: str) -> Response:
-        headers = {"Content-Type": "application/json" if self.backend.has("json-content-type") else CONTENT_TYPE}
-        if not self.backend.has("missing-request-id"):
-            headers["x-amzn-RequestId"] = request_id
-        return Response(json.dumps(body, separators=(",", ":")), status=status, headers=headers)
-
-
-def make_app(config: ReferenceConfig | None = None) -> ReferenceApp:
-    """The reference target as a WSGI app (in-process use, or behind `kms-conformance serve`)."""
-    return ReferenceApp(config)
+        return Response(json.dumps(body, separators=(",", ":")), status=status, headers=self.response_headers(request_id))

@@ -40,9 +40,31 @@ from typing import Any, Callable
 
 from conformance import CUSTOM_KEY_STORE_OPERATIONS
 from conformance.reference.config import ReferenceConfig
-from conformance.reference.errors import ApiError
-from conformance.reference.validation import emulator_model, validate
-from conformance.reference.world import normalize_pem
+from conformance.reference.errors import (
+    CloudHsmClusterInUseException,
+    CloudHsmClusterInvalidConfigurationException,
+    CloudHsmClusterNotActiveException,
+    CloudHsmClusterNotFoundException,
+    CloudHsmClusterNotRelatedException,
+    CustomKeyStoreHasCMKsException,
+    CustomKeyStoreInvalidStateException,
+    CustomKeyStoreNameInUseException,
+    CustomKeyStoreNotFoundException,
+    IncorrectTrustAnchorException,
+    InvalidMarkerException,
+    KmsError,
+    KMSInvalidStateException,
+    LimitExceededException,
+    NotFoundException,
+    SerializationException,
+    UnknownOperationException,
+    UnsupportedOperationException,
+    ValidationException,
+    error_document,
+)
+from conformance.reference.validation import RequestValidation
+from conformance.reference.world import Cluster, normalize_pem
+from conformance.spec import edition_semantics
 
 KMS_OPERATIONS = CUSTOM_KEY_STORE_OPERATIONS + (
     "CreateKey",
@@ -50,7 +72,6 @@ KMS_OPERATIONS = CUSTOM_KEY_STORE_OPERATIONS + (
     "ScheduleKeyDeletion",
     "GenerateRandom",
 )
-CLOUDHSM_OPERATIONS = ("DescribeClusters",)
 DAY_S = 86400.0
 
 
@@ -83,18 +104,21 @@ class Key:
     pending_days: int | None = None
 
 
-class ReferenceBackend:
-    """One account in one Region of the emulated KMS (plus the CloudHSM clusters it sees)."""
+class ReferenceBackend(RequestValidation):
+    """One account in one Region of the emulated KMS (plus the CloudHSM clusters it sees).
+
+    Every rule is a small named method (`check_*`, a predicate or an answer), so
+    a seeded fault (faults.py) can replace exactly the rule it breaks. Build one
+    with its faults through `conformance.reference.make_backend(config)`.
+    """
 
     def __init__(self, config: ReferenceConfig | None = None):
         self.config = config or ReferenceConfig()
         self.edition = self.config.edition
-        self.faults = frozenset(self.config.faults)
         self.world = self.config.world
-        self.model = emulator_model(self.edition, self.faults)
-        from conformance.spec import edition_semantics
-
-        self._update_rule = edition_semantics(self.edition).get("update_requires_disconnected", "all")
+        self.model = self.emulator_model()
+        # "all" (2019-12) or the members whose change needs DISCONNECTED (current).
+        self.update_rule = edition_semantics(self.edition).get("update_requires_disconnected", "all")
         self._lock = self.world.lock  # one lock for state and world: no torn updates
         self._rng = random.Random(self.config.seed) if self.config.seed is not None else random.SystemRandom()
         self.stores: dict[str, Store] = {}
@@ -110,44 +134,30 @@ class ReferenceBackend:
     def clock(self) -> Callable[[], float]:
         return self.config.clock
 
-    def has(self, f: str) -> bool:
-        return f in self.faults
-
     def supports(self, service: str, operation: str) -> bool:
         return (service, operation) in self._handlers
 
     def handle(self, service: str, operation: str, params: Any) -> tuple[int, dict]:
-        """Run one request; returns (HTTP status, JSON body). Never raises for API errors."""
+        """Run one request; returns (HTTP status, JSON body) as AWS would answer. Never raises for API errors."""
         try:
             return 200, self.dispatch(service, operation, params)
-        except ApiError as err:
-            return self._status(err), err.body()
+        except KmsError as err:
+            return err.status, error_document(err)
 
     def dispatch(self, service: str, operation: str, params: Any) -> dict:
-        """Like `handle` but raises ApiError (the WSGI layer and tests may prefer this)."""
+        """Like `handle` but raises the KmsError (the HTTP layer maps it to the wire)."""
         handler = self._handlers.get((service, operation))
         if handler is None:
-            raise ApiError("UnknownOperationException", None, 500 if self.has("unknown-operation-500") else 400)
+            raise UnknownOperationException()
         if params is None:
             params = {}
         with self._lock:
             self._settle()
+            if not isinstance(params, dict):
+                raise SerializationException("Start of structure or map found where not expected.")
             if service == "kms":
-                if self.has("notfound-before-validation") and isinstance(params, dict):
-                    sid = params.get("CustomKeyStoreId")
-                    if isinstance(sid, str) and operation.endswith("CustomKeyStore") and sid not in self.stores:
-                        raise ApiError("CustomKeyStoreNotFoundException")
-                if not isinstance(params, dict):
-                    raise ApiError("SerializationException", "Start of structure or map found where not expected.")
-                validate(self.model, self.edition, operation, params, self.faults)
-            elif not isinstance(params, dict):
-                raise ApiError("SerializationException", "Start of structure or map found where not expected.")
+                self.validate(operation, params)
             return handler(params)
-
-    def _status(self, err: ApiError) -> int:
-        if self.has("notfound-404") and err.code in ("CustomKeyStoreNotFoundException", "NotFoundException"):
-            return 404
-        return err.status
 
     # ------------------------------------------------------------------ time
     def _settle(self) -> None:
@@ -163,14 +173,12 @@ class ReferenceBackend:
         store.deadline = None
         if store.state == "DISCONNECTING":
             store.state = "DISCONNECTED"
-            if not self.has("stale-connection-error-code"):
-                store.error_code = None
+            self.clear_connection_error(store)
         elif store.state == "CONNECTING":
             code = self._connect_outcome(store)
             if code is None:
                 store.state = "CONNECTED"
-                if not self.has("stale-connection-error-code"):
-                    store.error_code = None
+                self.clear_connection_error(store)
             else:
                 store.state, store.error_code = "FAILED", code
 
@@ -181,7 +189,7 @@ class ReferenceBackend:
             return "CLUSTER_NOT_FOUND"
         if cluster.state != "ACTIVE" or not cluster.active_hsms():
             return "INSUFFICIENT_CLOUDHSM_HSMS"
-        if store.password != cluster.kmsuser_password and not self.has("wrong-password-connects"):
+        if not self.credentials_valid(store, cluster):
             return "INVALID_CREDENTIALS"
         return None
 
@@ -191,43 +199,121 @@ class ReferenceBackend:
         if delay <= 0:
             self._finish_transition(store)
 
-    # ------------------------------------------------------------------ helpers
+    # ------------------------------------------------------------------ connection rules
+    def credentials_valid(self, store: Store, cluster: Cluster) -> bool:
+        """The store's copy of the kmsuser password must be the cluster's current one."""
+        return store.password == cluster.kmsuser_password
+
+    def clear_connection_error(self, store: Store) -> None:
+        """Leaving FAILED forgets why the last connection failed."""
+        store.error_code = None
+
+    def shows_connection_error(self, store: Store) -> bool:
+        return store.state == "FAILED"
+
+    def invalid_state(self, store: Store, what: str) -> KmsError:
+        return CustomKeyStoreInvalidStateException(
+            f"{what} is not valid for custom key store {store.id} in connection state {store.state}.")
+
+    def check_update_state(self, store: Store, p: dict) -> None:
+        allowed = {"DISCONNECTED"} if self.update_needs_disconnected(p) else {"DISCONNECTED", "CONNECTED"}
+        if store.state not in allowed:
+            raise self.invalid_state(store, "UpdateCustomKeyStore")
+
+    def update_needs_disconnected(self, p: dict) -> bool:
+        """The edition's rule: any update (2019-12), or one that changes a listed member (current)."""
+        return self.update_rule == "all" or any(p.get(m) is not None for m in self.update_rule)
+
+    def check_connect_state(self, store: Store) -> None:
+        if store.state in ("DISCONNECTING", "FAILED"):
+            raise self.invalid_state(store, "ConnectCustomKeyStore")
+
+    def answer_repeated_disconnect(self, store: Store) -> dict:
+        """Disconnecting a store that is DISCONNECTED or DISCONNECTING is refused, not a no-op."""
+        raise self.invalid_state(store, "DisconnectCustomKeyStore")
+
+    def check_delete_state(self, store: Store) -> None:
+        if store.state != "DISCONNECTED":
+            raise self.invalid_state(store, "DeleteCustomKeyStore")
+
+    def check_crypto_state(self, store: Store, operation: str) -> None:
+        if store.state != "CONNECTED":
+            raise self.invalid_state(store, operation)
+
+    # ------------------------------------------------------------------ uniqueness, quota, keys
+    def _name_taken(self, name: str, except_id: str | None = None) -> bool:
+        return any(s.name == name and s.id != except_id for s in self.stores.values())
+
+    def check_store_quota(self) -> None:
+        if self.edition != "2019-12" and len(self.stores) >= self.config.store_limit:
+            raise LimitExceededException(
+                f"The account already has the maximum number of custom key stores ({self.config.store_limit}).")
+
+    def check_create_name(self, name: str) -> None:
+        if self._name_taken(name):
+            raise CustomKeyStoreNameInUseException(f"The custom key store name {name} is already in use.")
+
+    def check_update_name(self, store: Store, name: str) -> None:
+        if self._name_taken(name, except_id=store.id):
+            raise CustomKeyStoreNameInUseException(f"The custom key store name {name} is already in use.")
+
+    def check_cluster_not_in_use(self, cluster: Cluster) -> None:
+        """Neither the cluster nor one sharing its backup history may back another store."""
+        for s in self.stores.values():
+            if s.cluster_id == cluster.cluster_id or s.lineage == cluster.lineage:
+                raise CloudHsmClusterInUseException(
+                    f"The AWS CloudHSM cluster {cluster.cluster_id} (or one sharing its backup history) "
+                    f"is already associated with custom key store {s.id}.")
+
+    def check_no_keys(self, store: Store) -> None:
+        keys = [k for k in self.keys.values() if k.store_id == store.id]
+        if keys:
+            raise CustomKeyStoreHasCMKsException(f"Custom key store {store.id} still holds {len(keys)} KMS key(s); "
+                                                 "delete them (ScheduleKeyDeletion, then wait) first.")
+
+    # ------------------------------------------------------------------ cluster rules
+    def _find_cluster(self, cluster_id: str) -> Cluster:
+        cluster = self.world.get(cluster_id)
+        if cluster is None:
+            raise CloudHsmClusterNotFoundException(f"AWS KMS cannot find the AWS CloudHSM cluster {cluster_id}.")
+        return cluster
+
+    def check_cluster_related(self, store: Store, cluster: Cluster) -> None:
+        if cluster.lineage != store.lineage:
+            raise CloudHsmClusterNotRelatedException(
+                f"The AWS CloudHSM cluster {cluster.cluster_id} does not share a backup history with the "
+                f"cluster of custom key store {store.id}.")
+
+    def check_cluster_active(self, cluster: Cluster) -> None:
+        if cluster.state != "ACTIVE":
+            raise CloudHsmClusterNotActiveException(
+                f"The AWS CloudHSM cluster {cluster.cluster_id} is {cluster.state}, not ACTIVE.")
+
+    def check_cluster_configuration(self, cluster: Cluster) -> None:
+        if not cluster.meets_store_requirements():
+            raise CloudHsmClusterInvalidConfigurationException(
+                f"The AWS CloudHSM cluster {cluster.cluster_id} needs at least two active HSMs in different "
+                "Availability Zones and an intact network configuration.")
+
+    def check_trust_anchor(self, certificate: str, cluster: Cluster) -> None:
+        if normalize_pem(certificate) != normalize_pem(cluster.certificate):
+            raise IncorrectTrustAnchorException(
+                f"The trust anchor certificate does not match the certificate of cluster {cluster.cluster_id}.")
+
+    # ------------------------------------------------------------------ views
+    def _store(self, store_id: str) -> Store:
+        store = self.stores.get(store_id)
+        if store is None:
+            raise CustomKeyStoreNotFoundException()  # real KMS sends no message here
+        return store
+
     def _new_store_id(self) -> str:
         while True:
             sid = "cks-" + "".join(self._rng.choice("0123456789abcdef") for _ in range(17))
             if sid not in self.stores:
                 return sid
 
-    def _store(self, store_id: str) -> Store:
-        store = self.stores.get(store_id)
-        if store is None:
-            raise ApiError("CustomKeyStoreNotFoundException")  # real KMS sends no message here
-        return store
-
-    def _invalid_state(self, store: Store, what: str) -> ApiError:
-        code = "KMSInvalidStateException" if self.has("wrong-error-code-invalid-state") else "CustomKeyStoreInvalidStateException"
-        status = 409 if self.has("invalid-state-409") else 400
-        return ApiError(code, f"{what} is not valid for custom key store {store.id} in connection state {store.state}.", status)
-
-    def _name_taken(self, name: str, except_id: str | None = None) -> bool:
-        return any(s.name == name and s.id != except_id for s in self.stores.values())
-
-    def _find_cluster(self, cluster_id: str) -> Any:
-        cluster = self.world.get(cluster_id)
-        if cluster is None:
-            raise ApiError("CloudHsmClusterNotFoundException", f"AWS KMS cannot find the AWS CloudHSM cluster {cluster_id}.")
-        return cluster
-
-    def _check_cluster_ready(self, cluster: Any) -> None:
-        if cluster.state != "ACTIVE" and not self.has("inactive-cluster-accepted"):
-            raise ApiError("CloudHsmClusterNotActiveException",
-                           f"The AWS CloudHSM cluster {cluster.cluster_id} is {cluster.state}, not ACTIVE.")
-        if not cluster.meets_store_requirements() and not self.has("invalid-config-cluster-accepted"):
-            raise ApiError("CloudHsmClusterInvalidConfigurationException",
-                           f"The AWS CloudHSM cluster {cluster.cluster_id} needs at least two active HSMs in different "
-                           "Availability Zones and an intact network configuration.")
-
-    def _entry(self, store: Store) -> dict[str, Any]:
+    def describe_entry(self, store: Store) -> dict[str, Any]:
         entry: dict[str, Any] = {
             "CustomKeyStoreId": store.id,
             "CustomKeyStoreName": store.name,
@@ -236,42 +322,39 @@ class ReferenceBackend:
             "ConnectionState": store.state,
             "CreationDate": store.creation_date,
         }
-        if store.error_code and (store.state == "FAILED" or self.has("stale-connection-error-code")):
+        if store.error_code and self.shows_connection_error(store):
             entry["ConnectionErrorCode"] = store.error_code
         if self.edition != "2019-12":
             entry["CustomKeyStoreType"] = "AWS_CLOUDHSM"
-        if self.has("password-echoed"):
-            entry["KeyStorePassword"] = store.password
         return entry
+
+    def check_filter_matched(self, stores: list[Store]) -> None:
+        """Describe by id or name names a store that must exist."""
+        if not stores:
+            raise CustomKeyStoreNotFoundException()
+
+    def unknown_marker_start(self) -> int:
+        """Where a Marker this target never issued starts: refused (current), the first page (2019-12)."""
+        if self.edition != "2019-12":
+            raise InvalidMarkerException("The marker is not valid for this request.")
+        return 0
 
     # ------------------------------------------------------------------ custom key stores
     def _CreateCustomKeyStore(self, p: dict) -> dict:
         store_type = p.get("CustomKeyStoreType") if self.edition != "2019-12" else None
         if store_type == "EXTERNAL_KEY_STORE":
-            raise ApiError("UnsupportedOperationException",
-                           "External key stores are not supported by this reference target yet.")
+            raise UnsupportedOperationException("External key stores are not supported by this reference target yet.")
         for member in ("CloudHsmClusterId", "TrustAnchorCertificate", "KeyStorePassword"):
             if p.get(member) is None:  # [INFER] AWS enforces these in service logic since 2022-07
-                raise ApiError("ValidationException", f"{member} is required for a custom key store of type AWS_CLOUDHSM.")
+                raise ValidationException(f"{member} is required for a custom key store of type AWS_CLOUDHSM.")
         name, cluster_id = p["CustomKeyStoreName"], p["CloudHsmClusterId"]
-        if (self.edition != "2019-12" and len(self.stores) >= self.config.store_limit
-                and not self.has("limit-not-enforced")):
-            raise ApiError("LimitExceededException",
-                           f"The account already has the maximum number of custom key stores ({self.config.store_limit}).")
-        if self._name_taken(name) and not self.has("create-name-not-unique"):
-            raise ApiError("CustomKeyStoreNameInUseException", f"The custom key store name {name} is already in use.")
+        self.check_store_quota()
+        self.check_create_name(name)
         cluster = self._find_cluster(cluster_id)
-        if not self.has("cluster-in-use-not-checked"):
-            for s in self.stores.values():
-                if s.cluster_id == cluster_id or s.lineage == cluster.lineage:
-                    raise ApiError("CloudHsmClusterInUseException",
-                                   f"The AWS CloudHSM cluster {cluster_id} (or one sharing its backup history) "
-                                   f"is already associated with custom key store {s.id}.")
-        self._check_cluster_ready(cluster)
-        if (normalize_pem(p["TrustAnchorCertificate"]) != normalize_pem(cluster.certificate)
-                and not self.has("trust-anchor-not-checked")):
-            raise ApiError("IncorrectTrustAnchorException",
-                           f"The trust anchor certificate does not match the certificate of cluster {cluster_id}.")
+        self.check_cluster_not_in_use(cluster)
+        self.check_cluster_active(cluster)
+        self.check_cluster_configuration(cluster)
+        self.check_trust_anchor(p["TrustAnchorCertificate"], cluster)
         self._seq += 1
         store = Store(id=self._new_store_id(), name=name, cluster_id=cluster_id, lineage=cluster.lineage,
                       trust_anchor=p["TrustAnchorCertificate"], password=p["KeyStorePassword"],
@@ -281,79 +364,57 @@ class ReferenceBackend:
 
     def _UpdateCustomKeyStore(self, p: dict) -> dict:
         store = self._store(p["CustomKeyStoreId"])
+        self.check_update_state(store, p)
         new_name = p.get("NewCustomKeyStoreName")
-        password = p.get("KeyStorePassword")
+        if new_name is not None:
+            self.check_update_name(store, new_name)
         cluster_id = p.get("CloudHsmClusterId")
-        # State rule from the spec's edition semantics: "all" (2019-12) or the members that need
-        # DISCONNECTED (current: password and cluster; the name may change while CONNECTED too).
-        rule = self._update_rule
-        disconnected_only = rule == "all" or any(p.get(m) is not None for m in rule)
-        if self.has("update-name-connected-rejected"):
-            disconnected_only = True
-        if self.has("update-password-while-connected") and rule != "all":
-            disconnected_only = False
-        allowed = {"DISCONNECTED"} if disconnected_only else {"DISCONNECTED", "CONNECTED"}
-        if store.state not in allowed and not self.has("update-skips-state-check"):
-            raise self._invalid_state(store, "UpdateCustomKeyStore")
-        if (new_name is not None and self._name_taken(new_name, except_id=store.id)
-                and not self.has("update-name-not-unique")):
-            raise ApiError("CustomKeyStoreNameInUseException", f"The custom key store name {new_name} is already in use.")
-        if self.has("update-not-atomic") and new_name is not None:
-            store.name = new_name  # the bug: applied before the cluster checks can still refuse
         if cluster_id is not None:
             cluster = self._find_cluster(cluster_id)
-            if cluster.lineage != store.lineage and not self.has("unrelated-cluster-accepted"):
-                raise ApiError("CloudHsmClusterNotRelatedException",
-                               f"The AWS CloudHSM cluster {cluster_id} does not share a backup history with the "
-                               f"cluster of custom key store {store.id}.")
-            self._check_cluster_ready(cluster)
-        if self.has("update-not-applied"):
-            return {}
-        if new_name is not None:
-            store.name = new_name
-        if password is not None:
-            store.password = password
-        if cluster_id is not None:
-            store.cluster_id = cluster_id
+            self.check_cluster_related(store, cluster)
+            self.check_cluster_active(cluster)
+            self.check_cluster_configuration(cluster)
+        self.apply_update(store, p)
         return {}
+
+    def apply_update(self, store: Store, p: dict) -> None:
+        """Only after every check passed: a refused update changes nothing (UPD-006)."""
+        if p.get("NewCustomKeyStoreName") is not None:
+            store.name = p["NewCustomKeyStoreName"]
+        if p.get("KeyStorePassword") is not None:
+            store.password = p["KeyStorePassword"]
+        if p.get("CloudHsmClusterId") is not None:
+            store.cluster_id = p["CloudHsmClusterId"]
 
     def _ConnectCustomKeyStore(self, p: dict) -> dict:
         store = self._store(p["CustomKeyStoreId"])
         if store.state in ("CONNECTED", "CONNECTING"):
             return {}  # already (being) connected: a no-op
-        if store.state == "DISCONNECTING" or (store.state == "FAILED" and not self.has("connect-failed-allowed")):
-            raise self._invalid_state(store, "ConnectCustomKeyStore")
+        self.check_connect_state(store)
         cluster = self.world.get(store.cluster_id)
         if cluster is not None:  # errors detected at once leave the store DISCONNECTED
             if cluster.state != "ACTIVE":
-                raise ApiError("CloudHsmClusterNotActiveException",
-                               f"The AWS CloudHSM cluster {cluster.cluster_id} is {cluster.state}, not ACTIVE.")
+                raise CloudHsmClusterNotActiveException(
+                    f"The AWS CloudHSM cluster {cluster.cluster_id} is {cluster.state}, not ACTIVE.")
             if not cluster.network_ok or not cluster.active_hsms():
-                raise ApiError("CloudHsmClusterInvalidConfigurationException",
-                               f"AWS KMS cannot connect to AWS CloudHSM cluster {cluster.cluster_id}: it needs at least "
-                               "one active HSM and an intact network configuration.")
-        store.error_code = None if not self.has("stale-connection-error-code") else store.error_code
+                raise CloudHsmClusterInvalidConfigurationException(
+                    f"AWS KMS cannot connect to AWS CloudHSM cluster {cluster.cluster_id}: it needs at least "
+                    "one active HSM and an intact network configuration.")
+        self.clear_connection_error(store)
         self._start(store, "CONNECTING", self.config.connect_delay_s)
         return {}
 
     def _DisconnectCustomKeyStore(self, p: dict) -> dict:
         store = self._store(p["CustomKeyStoreId"])
         if store.state in ("DISCONNECTED", "DISCONNECTING"):
-            if self.has("disconnect-idempotent"):
-                return {}
-            raise self._invalid_state(store, "DisconnectCustomKeyStore")
+            return self.answer_repeated_disconnect(store)
         self._start(store, "DISCONNECTING", self.config.disconnect_delay_s)
         return {}
 
     def _DeleteCustomKeyStore(self, p: dict) -> dict:
         store = self._store(p["CustomKeyStoreId"])
-        if store.state != "DISCONNECTED" and not self.has("delete-connected-allowed"):
-            raise self._invalid_state(store, "DeleteCustomKeyStore")
-        keys = [k for k in self.keys.values() if k.store_id == store.id]
-        if keys and not self.has("delete-ignores-keys"):
-            raise ApiError("CustomKeyStoreHasCMKsException",
-                           f"Custom key store {store.id} still holds {len(keys)} KMS key(s); "
-                           "delete them (ScheduleKeyDeletion, then wait) first.")
+        self.check_delete_state(store)
+        self.check_no_keys(store)
         del self.stores[store.id]
         return {}
 
@@ -364,20 +425,17 @@ class ReferenceBackend:
             stores = [s for s in stores if s.id == sid]
         if name is not None:
             stores = [s for s in stores if s.name == name]
-        if (sid is not None or name is not None) and not stores and not self.has("describe-unknown-empty-list"):
-            raise ApiError("CustomKeyStoreNotFoundException")
+        if sid is not None or name is not None:
+            self.check_filter_matched(stores)
         start = 0
         marker = p.get("Marker")
         if marker is not None:
             pos = _decode_marker(marker)
-            if pos is None:
-                if self.edition != "2019-12" and not self.has("invalid-marker-ignored"):
-                    raise ApiError("InvalidMarkerException", "The marker is not valid for this request.")
-            else:
-                start = pos
+            start = self.unknown_marker_start() if pos is None else pos
         page = [s for s in stores if s.seq >= start]
         limit = p.get("Limit") or 1000
-        out: dict[str, Any] = {"CustomKeyStores": [self._entry(s) for s in page[:limit]], "Truncated": len(page) > limit}
+        out: dict[str, Any] = {"CustomKeyStores": [self.describe_entry(s) for s in page[:limit]],
+                               "Truncated": len(page) > limit}
         if len(page) > limit:
             out["NextMarker"] = _encode_marker(page[limit].seq)
         return out
@@ -385,8 +443,7 @@ class ReferenceBackend:
     # ------------------------------------------------------------------ keys and random
     def _store_for_crypto(self, store_id: str, operation: str) -> Store:
         store = self._store(store_id)
-        if store.state != "CONNECTED" and not self.has("createkey-disconnected-allowed"):
-            raise self._invalid_state(store, operation)
+        self.check_crypto_state(store, operation)
         return store
 
     def _CreateKey(self, p: dict) -> dict:
@@ -394,22 +451,21 @@ class ReferenceBackend:
         sid = p.get("CustomKeyStoreId")
         store = None
         if origin == "AWS_CLOUDHSM" and sid is None:
-            raise ApiError("ValidationException", "CustomKeyStoreId is required when Origin is AWS_CLOUDHSM.")  # [INFER]
+            raise ValidationException("CustomKeyStoreId is required when Origin is AWS_CLOUDHSM.")  # [INFER]
         if sid is not None:
             if origin not in ("AWS_CLOUDHSM", "EXTERNAL_KEY_STORE"):
-                raise ApiError("ValidationException",
-                               "Origin must be AWS_CLOUDHSM when a CloudHSM CustomKeyStoreId is given.")  # [INFER]
+                raise ValidationException("Origin must be AWS_CLOUDHSM when a CloudHSM CustomKeyStoreId is given.")  # [INFER]
             if origin == "EXTERNAL_KEY_STORE":
-                raise ApiError("UnsupportedOperationException", "External key stores are not supported by this reference target yet.")
+                raise UnsupportedOperationException("External key stores are not supported by this reference target yet.")
             store = self._store_for_crypto(sid, "CreateKey")
             cluster = self.world.get(store.cluster_id)
             if cluster is None or not cluster.meets_store_requirements():
-                raise ApiError("CloudHsmClusterInvalidConfigurationException",
-                               f"The AWS CloudHSM cluster {store.cluster_id} needs at least two active HSMs in "
-                               "different Availability Zones to create keys.")
+                raise CloudHsmClusterInvalidConfigurationException(
+                    f"The AWS CloudHSM cluster {store.cluster_id} needs at least two active HSMs in "
+                    "different Availability Zones to create keys.")
             spec = p.get("KeySpec") or p.get("CustomerMasterKeySpec") or "SYMMETRIC_DEFAULT"
             if spec != "SYMMETRIC_DEFAULT":
-                raise ApiError("UnsupportedOperationException", f"{spec} is not supported in a CloudHSM key store.")
+                raise UnsupportedOperationException(f"{spec} is not supported in a CloudHSM key store.")
         key_id = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
         key = Key(id=key_id, arn=f"arn:aws:kms:{self.config.region}:{self.config.account_id}:key/{key_id}",
                   store_id=store.id if store else None, cluster_id=store.cluster_id if store else None,
@@ -422,7 +478,7 @@ class ReferenceBackend:
         key = self.keys.get(kid)
         if key is None:
             arn = key_id if key_id.startswith("arn:") else f"arn:aws:kms:{self.config.region}:{self.config.account_id}:key/{key_id}"
-            raise ApiError("NotFoundException", f"Key '{arn}' does not exist")
+            raise NotFoundException(f"Key '{arn}' does not exist")
         return key
 
     def _key_metadata(self, key: Key) -> dict[str, Any]:
@@ -456,10 +512,10 @@ class ReferenceBackend:
     def _ScheduleKeyDeletion(self, p: dict) -> dict:
         days = p.get("PendingWindowInDays")
         if days is not None and not 7 <= days <= 30:  # service rule; the model allows 1..365 [INFER text]
-            raise ApiError("ValidationException", "PendingWindowInDays must be between 7 and 30 days.")
+            raise ValidationException("PendingWindowInDays must be between 7 and 30 days.")
         key = self._key(p["KeyId"])
         if key.state == "PendingDeletion":
-            raise ApiError("KMSInvalidStateException", f"{key.arn} is pending deletion.")
+            raise KMSInvalidStateException(f"{key.arn} is pending deletion.")
         days = days or 30
         key.state, key.pending_days = "PendingDeletion", days
         key.deletion_date = self.clock() + days * DAY_S  # unrounded: a clock moved by exactly `days` passes it
@@ -469,7 +525,7 @@ class ReferenceBackend:
     def _GenerateRandom(self, p: dict) -> dict:
         n = p.get("NumberOfBytes")
         if n is None:
-            raise ApiError("ValidationException", "NumberOfBytes is required.")
+            raise ValidationException("NumberOfBytes is required.")
         if p.get("CustomKeyStoreId") is not None:
             self._store_for_crypto(p["CustomKeyStoreId"], "GenerateRandom")
         data = bytes(self._rng.getrandbits(8) for _ in range(n))
@@ -479,7 +535,7 @@ class ReferenceBackend:
     def _DescribeClusters(self, p: dict) -> dict:
         filters = p.get("Filters") or {}
         if not isinstance(filters, dict) or not all(isinstance(v, list) for v in filters.values()):
-            raise ApiError("SerializationException", "Filters must map filter names to lists of strings.")
+            raise SerializationException("Filters must map filter names to lists of strings.")
         return {"Clusters": self.world.describe_clusters(filters, region=self.config.region)}
 
     # ------------------------------------------------------------------ test control surface
@@ -495,7 +551,7 @@ class ReferenceBackend:
         """The Describe view of every store (settled), for tests that compare state."""
         with self._lock:
             self._settle()
-            return [self._entry(s) for s in sorted(self.stores.values(), key=lambda s: s.seq)]
+            return [self.describe_entry(s) for s in sorted(self.stores.values(), key=lambda s: s.seq)]
 
     def reset(self) -> None:
         """Forget every store and key (the cluster world stays)."""

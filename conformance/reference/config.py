@@ -6,6 +6,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from conformance import EDITIONS
+from conformance.reference.faults import FAULTS
 from conformance.reference.world import (
     DEFAULT_KMSUSER_PASSWORD,
     DEFAULT_ROLE_IDS,
@@ -15,11 +17,11 @@ from conformance.reference.world import (
     build_world,
     default_cluster_world,
 )
+from conformance.world import World
 
 # AWS's documented example credentials: the only ones accepted unless configured otherwise.
 EXAMPLE_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
 EXAMPLE_SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
-EDITIONS = ("current", "2019-12")
 
 
 @dataclass
@@ -52,15 +54,13 @@ class ReferenceConfig:
         if self.kmsuser_password != self.world.kmsuser_password:
             # The configured password is the kmsuser password of every cluster in the world.
             self.world.set_kmsuser_password(self.kmsuser_password)
-        from conformance.reference.faults import FAULTS  # late: faults imports nothing from here
-
         unknown = [f for f in self.faults if f not in FAULTS]
         if unknown:
             raise ValueError(f"unknown fault(s): {', '.join(unknown)} (see `kms-conformance serve --list-faults`)")
 
     @classmethod
-    def from_world(cls, world: Any, **kw: Any) -> "ReferenceConfig":
-        """Seed the clusters from a `conformance.targets.base.World` (role ids, trust anchor, password)."""
+    def from_world(cls, world: World, **kw: Any) -> "ReferenceConfig":
+        """Seed the clusters from a `conformance.world.World` (role ids, trust anchor, password)."""
         roles = {role: getattr(world, role, None) for role in DEFAULT_ROLE_IDS}
         password = kw.pop("kmsuser_password", None) or getattr(world, "kmsuser_password", None) or DEFAULT_KMSUSER_PASSWORD
         cw = build_world(roles, trust_anchor_certificate=getattr(world, "trust_anchor_certificate", None),
@@ -69,9 +69,7 @@ class ReferenceConfig:
         return cls(world=cw, kmsuser_password=password, **kw)
 
 
-def default_world():
-    """The default world as a `conformance.targets.base.World` (what the adapter hands to cases)."""
-    from conformance.world import World
-
+def default_world() -> World:
+    """The default world as a `conformance.world.World` (what the adapter hands to cases)."""
     return World(trust_anchor_certificate=LINEAGE_A_CERT, unrelated_trust_anchor_certificate=LINEAGE_B_CERT,
                  kmsuser_password=DEFAULT_KMSUSER_PASSWORD, **DEFAULT_ROLE_IDS)

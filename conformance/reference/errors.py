@@ -1,13 +1,13 @@
-"""The errors the reference target answers with, and their wire status.
+"""The errors the reference target answers with: one class per AWS error code, with its wire status.
 
-Real KMS sends 400 for every client error (aws-behaviour-facts.md §1.3), whatever
-the Smithy model's httpError says; only KMSInternalException is 500.
+The rules raise these; only the HTTP layer (app.py) decides what goes on the
+wire. Real KMS sends 400 for every client error (aws-behaviour-facts.md §1.3),
+whatever the Smithy model's httpError says; only KMSInternalException is 500.
 """
 
 from __future__ import annotations
 
-SERVER_ERRORS = {"KMSInternalException": 500, "DependencyTimeoutException": 503, "KeyUnavailableException": 500}
-AUTH_STATUSES = {"MissingAuthenticationTokenException": 403}
+from typing import ClassVar
 
 INVALID_SIGNATURE_MESSAGE = (
     "The request signature we calculated does not match the signature you provided. "
@@ -15,17 +15,129 @@ INVALID_SIGNATURE_MESSAGE = (
 )
 
 
-class ApiError(Exception):
-    """An AWS error answer: `__type`, optional message, HTTP status."""
+class KmsError(Exception):
+    """An AWS error answer: `code` is the wire `__type`; `message` may be absent (AWS sends none for some)."""
 
-    def __init__(self, code: str, message: str | None = None, status: int | None = None):
-        self.code = code
+    code: ClassVar[str]
+    status: ClassVar[int] = 400
+
+    def __init__(self, message: str | None = None):
         self.message = message
-        self.status = status if status is not None else SERVER_ERRORS.get(code, AUTH_STATUSES.get(code, 400))
-        super().__init__(f"{code}: {message}" if message else code)
+        super().__init__(f"{self.code}: {message}" if message else self.code)
 
-    def body(self) -> dict:
-        out = {"__type": self.code}
-        if self.message is not None:
-            out["message"] = self.message
-        return out
+
+def error_document(err: KmsError) -> dict:
+    """The AWS JSON 1.1 error body: `{"__type", "message"}` (no message key when there is none)."""
+    out = {"__type": err.code}
+    if err.message is not None:
+        out["message"] = err.message
+    return out
+
+
+# --- request handling, before any operation runs
+class UnknownOperationException(KmsError):
+    code = "UnknownOperationException"
+
+
+class MethodNotAllowedException(KmsError):
+    code = "MethodNotAllowedException"
+    status = 405
+
+
+class SerializationException(KmsError):
+    code = "SerializationException"
+
+
+class ValidationException(KmsError):
+    code = "ValidationException"
+
+
+class KMSInternalException(KmsError):
+    code = "KMSInternalException"
+    status = 500
+
+
+# --- SigV4 (aws-behaviour-facts.md §1.4)
+class MissingAuthenticationTokenException(KmsError):
+    code = "MissingAuthenticationTokenException"
+    status = 403
+
+
+class IncompleteSignatureException(KmsError):
+    code = "IncompleteSignatureException"
+
+
+class UnrecognizedClientException(KmsError):
+    code = "UnrecognizedClientException"
+
+
+class InvalidSignatureException(KmsError):
+    code = "InvalidSignatureException"
+
+
+# --- custom key stores
+class CustomKeyStoreNotFoundException(KmsError):
+    code = "CustomKeyStoreNotFoundException"
+
+
+class CustomKeyStoreInvalidStateException(KmsError):
+    code = "CustomKeyStoreInvalidStateException"
+
+
+class CustomKeyStoreNameInUseException(KmsError):
+    code = "CustomKeyStoreNameInUseException"
+
+
+class CustomKeyStoreHasCMKsException(KmsError):
+    code = "CustomKeyStoreHasCMKsException"
+
+
+class LimitExceededException(KmsError):
+    code = "LimitExceededException"
+
+
+class InvalidMarkerException(KmsError):
+    code = "InvalidMarkerException"
+
+
+class UnsupportedOperationException(KmsError):
+    code = "UnsupportedOperationException"
+
+
+# --- the CloudHSM cluster behind a store
+class CloudHsmClusterNotFoundException(KmsError):
+    code = "CloudHsmClusterNotFoundException"
+
+
+class CloudHsmClusterNotRelatedException(KmsError):
+    code = "CloudHsmClusterNotRelatedException"
+
+
+class CloudHsmClusterNotActiveException(KmsError):
+    code = "CloudHsmClusterNotActiveException"
+
+
+class CloudHsmClusterInvalidConfigurationException(KmsError):
+    code = "CloudHsmClusterInvalidConfigurationException"
+
+
+class CloudHsmClusterInUseException(KmsError):
+    code = "CloudHsmClusterInUseException"
+
+
+class IncorrectTrustAnchorException(KmsError):
+    code = "IncorrectTrustAnchorException"
+
+
+# --- KMS keys
+class NotFoundException(KmsError):
+    code = "NotFoundException"
+
+
+class KMSInvalidStateException(KmsError):
+    code = "KMSInvalidStateException"
+
+
+# --- the test control surface (never part of the emulated AWS API)
+class ReferenceControlException(KmsError):
+    code = "ReferenceControlException"

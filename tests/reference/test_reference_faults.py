@@ -1,8 +1,9 @@
-"""Every seeded fault changes the target's behaviour (a quick check each), and cites real requirement ids."""
+"""Every seeded fault changes the target's behaviour (a quick check each, over HTTP), and cites real requirement ids."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -15,13 +16,19 @@ from refhelpers import ANCHOR, ROLES, InProcess, create_params
 UNRELATED = {"cluster": ROLES["unrelated_cluster_id"], "TrustAnchorCertificate": LINEAGE_B_CERT}
 
 
-def call(ref, op, params, service="kms"):
-    status, body = ref.backend.handle(service, op, params)
+def answer(ref, op, params):
+    """A signed AWS JSON 1.1 request through the whole app (wire-level faults included): (status, body)."""
+    status, _, body = ref.raw(json.dumps(params), target=f"TrentService.{op}")
+    return status, body
+
+
+def call(ref, op, params):
+    status, body = answer(ref, op, params)
     return status, body.get("__type")
 
 
 def new_store(ref, name="s", **kw):
-    status, body = ref.backend.handle("kms", "CreateCustomKeyStore", create_params(name, **kw))
+    status, body = answer(ref, "CreateCustomKeyStore", create_params(name, **kw))
     assert status == 200, body
     return body["CustomKeyStoreId"]
 
@@ -33,7 +40,7 @@ def connected(ref, **kw):
 
 
 def entry(ref, sid):
-    return ref.backend.handle("kms", "DescribeCustomKeyStores", {"CustomKeyStoreId": sid})[1]["CustomKeyStores"][0]
+    return answer(ref, "DescribeCustomKeyStores", {"CustomKeyStoreId": sid})[1]["CustomKeyStores"][0]
 
 
 def failed_store(ref):
@@ -66,7 +73,7 @@ def not_atomic(ref):
 
 
 def validation_message(ref, params):
-    return ref.backend.handle("kms", "UpdateCustomKeyStore", params)[1].get("message")
+    return answer(ref, "UpdateCustomKeyStore", params)[1].get("message")
 
 
 def expired(ref):
@@ -157,3 +164,46 @@ def test_faults_cite_known_requirement_ids():
 def test_unknown_fault_is_refused():
     with pytest.raises(ValueError, match="unknown fault"):
         InProcess(faults=("no-such-fault",))
+
+
+def test_fault_names_appear_only_in_the_faults_module():
+    """The emulator reads as the contract: no rule, wire code or CLI branches on a fault's name."""
+    import conformance
+
+    package = Path(conformance.__file__).resolve().parent
+    faults_module = package / "reference" / "faults.py"
+    sources = {path: path.read_text() for path in package.rglob("*.py") if path != faults_module}
+    assert len(sources) > 50  # really scanning the package
+    found = {(name, str(path.relative_to(package))) for name in FAULTS for path, text in sources.items() if name in text}
+    assert found == set()
+    assert all(name in faults_module.read_text() for name in FAULTS)
+
+
+def test_every_fault_override_replaces_a_hook_of_the_clean_emulator():
+    """A renamed hook must not leave a fault's override silently unused."""
+    from conformance.reference import ReferenceApp, ReferenceBackend
+
+    for fault in FAULTS.values():
+        base = ReferenceApp if fault.layer == "http" else ReferenceBackend
+        own = [n for n, v in vars(fault.hooks).items() if callable(v) and not n.startswith("__")]
+        assert own, fault.name
+        for method in own:
+            assert callable(getattr(base, method, None)), (fault.name, f"{base.__name__}.{method} does not exist")
+
+
+def test_backend_without_http_applies_the_rule_faults_only():
+    """`make_backend(config).handle` is the behaviour without HTTP: rule faults yes, wire faults no."""
+    from conformance.reference import ReferenceConfig, make_backend
+
+    unknown = {"CustomKeyStoreId": "cks-00000000000000000"}
+    clean = make_backend(ReferenceConfig()).handle("kms", "DescribeCustomKeyStores", unknown)
+    assert clean == (400, {"__type": "CustomKeyStoreNotFoundException"})
+    rule_fault = make_backend(ReferenceConfig(faults=("describe-unknown-empty-list",)))
+    assert rule_fault.handle("kms", "DescribeCustomKeyStores", unknown)[0] == 200
+    wire_fault = make_backend(ReferenceConfig(faults=("notfound-404",)))
+    assert wire_fault.handle("kms", "DescribeCustomKeyStores", unknown) == clean
+
+
+def test_two_faults_on_one_hook_compose():
+    headers = InProcess(faults=("json-content-type", "missing-request-id")).raw("{}")[1]
+    assert headers["Content-Type"] == "application/json" and "x-amzn-RequestId" not in headers

@@ -229,7 +229,7 @@ def test_an_emulator_bug_is_answered_as_kms_internal_exception(target, monkeypat
     def boom(*args, **kwargs):
         raise RuntimeError("emulator bug")
 
-    monkeypatch.setattr(backend, "handle", boom)
+    monkeypatch.setattr(backend, "dispatch", boom)  # the app runs operations through dispatch
     obs = target.call("DescribeCustomKeyStores", {})
     assert obs.status == 500 and obs.error_code == "KMSInternalException"
     assert "emulator bug" not in obs.raw_body  # internals stay in the emulator's log
