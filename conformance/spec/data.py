@@ -1,7 +1,8 @@
-"""The committed spec data: specs/ in the checkout, the package `conformance.specs` when installed.
+"""The committed spec data: specs/ in the checkout, shipped as the package `conformance.specs`.
 
-Read through importlib.resources, so a wheel installed without the checkout finds
-it. Only `spec sync` writes here, and only into a checkout (`checkout_specs_dir`).
+In a checkout conformance/specs is a symlink to ../specs; a wheel holds a copy.
+Read through importlib.resources, so an installed wheel finds it without the
+checkout. Only `spec sync` writes here, and only into a checkout (`checkout_specs_dir`).
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ VENDORED_SMITHY_FILE = ("upstream", "kms-2014-11-01.smithy.json")
 
 
 def spec_file(*parts: str) -> Path:
-    """A file or folder of the spec data, as a path (wheels and editable installs are plain files)."""
+    """A file or folder of the spec data, as a real path (a checkout's is under specs/, not the symlink)."""
     node = resources.files(DATA_PACKAGE).joinpath(*parts)
     if not isinstance(node, Path):
         raise UsageError(f"the spec data is not on the file system ({node}): install kms-conformance unzipped")
-    return node
+    return node.resolve()
 
 
 def checkout_specs_dir() -> Path | None:

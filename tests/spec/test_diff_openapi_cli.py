@@ -159,7 +159,7 @@ def test_cli_sync_check_reports_drift(tmp_path, capsys):
     assert main(["spec", "sync", "--check", "--source", "smithy", "--out", str(out)]) == 1
     err = capsys.readouterr().err
     assert "differs" in err and "CloudHsmClusterIdType" in err and "--" not in err.splitlines()[0]
-    assert main(["spec", "sync", "--source", str(tmp_path / "missing.json")]) == 2
+    assert main(["spec", "sync", "--source", str(tmp_path / "missing.json"), "--out", str(out)]) == 2
     assert "model source not found" in capsys.readouterr().err
 
 
