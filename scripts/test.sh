@@ -13,5 +13,8 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
+# Editable, so source edits take effect at once. The non-editable path is not left to chance:
+# tests/packaging builds the wheel and runs it from a fresh venv, and `tox` runs this suite
+# against a non-editable install.
 .venv/bin/python -m pip install -q -e '.[test]'
 exec .venv/bin/python -m pytest -n 2 -q "$@"

@@ -23,10 +23,11 @@ def register(subparsers) -> None:
     sub = spec.add_subparsers(dest="spec_command", metavar="SPEC_COMMAND")
     spec.set_defaults(func=lambda args: (spec.print_help(sys.stderr), 2)[1])
 
-    p = sub.add_parser("sync", help="regenerate specs/kms-custom-key-stores.json from a model")
+    p = sub.add_parser("sync", help="regenerate the checkout's specs/kms-custom-key-stores.json from a model")
     p.add_argument("--source", default="botocore", help="botocore (default), smithy, or a model file path")
     p.add_argument("--check", action="store_true", help="only compare; exit 1 with a diff summary if they disagree")
-    p.add_argument("--out", type=Path, default=None, help="slice file (default: specs/kms-custom-key-stores.json)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="slice file (default: specs/kms-custom-key-stores.json of the source checkout)")
     p.set_defaults(func=cmd_sync)
 
     p = sub.add_parser("diff", help="every model difference between two editions")
@@ -42,9 +43,11 @@ def register(subparsers) -> None:
     p.add_argument("--out", type=Path, default=None, help="write here instead of stdout")
     p.set_defaults(func=cmd_openapi)
 
-    p = sub.add_parser("requirements", help="list the requirement catalogue")
-    p.add_argument("--operation", default=None, metavar="OP")
-    p.add_argument("--edition", default=None, metavar="E")
+    p = sub.add_parser("requirements", help="list the requirement catalogue, or the cases citing one requirement")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--operation", default=None, metavar="OP")
+    which.add_argument("--cases", default=None, metavar="ID", help="list the case ids citing requirement ID")
+    p.add_argument("--edition", type=_edition_arg, default=None, metavar="E")
     p.add_argument("--format", choices=("table", "yaml", "json"), default="table")
     p.set_defaults(func=cmd_requirements)
 
@@ -109,6 +112,104 @@ def cmd_openapi(args) -> int:
 
 
 def cmd_requirements(args) -> int:
-    from conformance.spec.requirements import cli_requirements
+    from conformance.spec.requirements import load_requirements
 
-    return cli_requirements(args)
+    if args.cases:
+        return _list_citing_cases(args.cases, args.edition, args.format)
+    reqs = load_requirements(edition=args.edition)
+    if args.operation:
+        known = sorted({r.operation for r in load_requirements()})
+        if args.operation not in known:
+            raise UsageError(f"no requirements for operation {args.operation!r} (known: {', '.join(known)})")
+        reqs = [r for r in reqs if r.operation == args.operation]
+    if args.format == "json":
+        print(json.dumps([r.to_dict() for r in reqs], indent=2, sort_keys=False))
+    elif args.format == "yaml":
+        import yaml
+
+        print(yaml.safe_dump({"requirements": [r.to_dict() for r in reqs]}, sort_keys=False, allow_unicode=True), end="")
+    else:
+        _print_requirements_table(reqs, args.edition, args.operation)
+    return EXIT_OK
+
+
+def _list_citing_cases(requirement_id: str, edition: str | None, fmt: str) -> int:
+    """The cases citing one requirement, per edition: where a reviewer checks what a requirement's verdict rests on."""
+    from conformance import EDITIONS
+    from conformance.cases import collect_cases
+    from conformance.spec.requirements import by_id
+
+    requirement = by_id().get(requirement_id)
+    if requirement is None:
+        raise UsageError(f"unknown requirement id {requirement_id!r} (see `kms-conformance spec requirements`)")
+    citing: dict[str, list[str]] = {}  # case id -> editions, in collection order
+    for e in [edition] if edition else EDITIONS:
+        for case in collect_cases(e):
+            if requirement_id in case.requirements:
+                citing.setdefault(case.id, []).append(e)
+    if fmt == "json":
+        print(json.dumps({"requirement": requirement_id, "cases": [{"id": c, "editions": e} for c, e in citing.items()]}, indent=2))
+    elif fmt == "yaml":
+        import yaml
+
+        print(yaml.safe_dump({"requirement": requirement_id, "cases": [{"id": c, "editions": e} for c, e in citing.items()]},
+                             sort_keys=False), end="")
+    else:
+        scope = f" in edition {edition}" if edition else ""
+        print(f"{requirement.id} ({requirement.operation}, {requirement.level}): {requirement.title}")
+        print(f"{len(citing)} case(s) cite it{scope}:")
+        for case_id, editions in citing.items():
+            print(f"  {case_id}  [{', '.join(editions)}]")
+    return EXIT_OK
+
+
+def _expected_text(r) -> str:
+    e = r.expected
+    parts = []
+    if "status" in e:
+        parts.append(str(e["status"]))
+    if "error_code" in e:
+        parts.append(str(e["error_code"]))
+    if "any_of" in e:
+        parts.append("one of " + " | ".join(json.dumps(a, sort_keys=True) for a in e["any_of"]))
+    if "constraint" in e:
+        member = e.get("member", "")
+        parts.append(f"[{e['constraint']}{' ' + member if member else ''}]")
+    if "effect" in e:
+        parts.append(f"— {e['effect']}")
+    return " ".join(parts) or json.dumps(e, sort_keys=True)
+
+
+def _print_requirements_table(reqs, edition: str | None, operation: str | None) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from conformance import EDITIONS
+    from conformance.spec.requirements import counts
+
+    console = Console()
+    if not console.is_terminal:  # piped/redirected: rich would squeeze into 80 columns
+        console = Console(width=180)
+    scope = ", ".join(x for x in (operation, f"edition {edition}" if edition else None) if x)
+    table = Table(title=f"Requirements ({len(reqs)}{': ' + scope if scope else ''})", show_lines=False)
+    table.add_column("id", no_wrap=True)
+    table.add_column("operation", no_wrap=True)
+    table.add_column("level", no_wrap=True)
+    table.add_column("editions", no_wrap=True)
+    table.add_column("requirement / expected", ratio=3, overflow="fold")
+    table.add_column("source", ratio=1, overflow="fold")
+    for r in reqs:
+        expected = _expected_text(r)
+        if r.not_triggerable:
+            expected += " (not triggerable)"
+        if r.deferred:
+            expected += " (deferred)"
+        editions = "both" if set(r.editions) == set(EDITIONS) else ",".join(r.editions)
+        table.add_row(r.id, r.operation, r.level, editions, f"{r.title}\n[dim]{escape(expected)}[/dim]", str(r.source))
+    console.print(table)
+    summary = counts(reqs)
+    console.print(
+        "per operation: "
+        + "; ".join(f"{op} {c['MUST']} MUST / {c['SHOULD']} SHOULD" for op, c in summary.items())
+    )

@@ -1,35 +1,21 @@
 """The spec stage: models (botocore, Smithy), editions, the committed slice,
 the validation-message oracle, OpenAPI rendering and the requirement catalogue.
 
-Heavier or optional parts (slice, OpenAPI, requirements) load on first use.
+The committed data (specs/ in the checkout) ships inside the package as
+`conformance.specs`; `conformance.spec.data` is the one place that finds it.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from conformance import CUSTOM_KEY_STORE_OPERATIONS  # noqa: F401 - re-exported
+from conformance.spec.diff import diff_models
 from conformance.spec.editions import edition_model, edition_semantics, known_editions
 from conformance.spec.loader import load_model
 from conformance.spec.model import ErrorInfo, Member, Operation, ServiceModel, Shape
+from conformance.spec.openapi import render_openapi
 from conformance.spec.oracle import Prediction, Violation, predict_validation, type_mismatches
-
-
-_LAZY = {
-    "load_slice": "conformance.spec.slice",
-    "render_openapi": "conformance.spec.openapi",
-    "diff_models": "conformance.spec.diff",
-    "load_requirements": "conformance.spec.requirements",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'conformance.spec' has no attribute {name!r}")
-
+from conformance.spec.requirements import load_requirements
+from conformance.spec.slice import load_slice
 
 __all__ = [
     "CUSTOM_KEY_STORE_OPERATIONS",
@@ -40,11 +26,14 @@ __all__ = [
     "ServiceModel",
     "Shape",
     "Violation",
+    "diff_models",
     "edition_model",
     "edition_semantics",
     "known_editions",
     "load_model",
+    "load_requirements",
+    "load_slice",
     "predict_validation",
+    "render_openapi",
     "type_mismatches",
-    *_LAZY,
 ]

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from conformance.spec.model import ServiceModel, Shape
+from conformance import CUSTOM_KEY_STORE_OPERATIONS
+from conformance.spec.model import ServiceModel, Shape, reachable_shapes
 
 _FIELDS = ("type", "min_length", "max_length", "min_value", "max_value", "pattern", "sensitive", "list_member", "map_key", "map_value")
 
@@ -24,19 +25,6 @@ class Difference:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def _reach(model: ServiceModel, operations: list[str]) -> set[str]:
-    seen: set[str] = set()
-    stack = [n for op in operations if op in model.operations for n in (model.operations[op].input, model.operations[op].output, *model.operations[op].errors) if n]
-    while stack:
-        n = stack.pop()
-        if n in seen or n not in model.shapes:
-            continue
-        seen.add(n)
-        s = model.shapes[n]
-        stack += [m.shape for m in s.members] + [x for x in (s.list_member, s.map_key, s.map_value) if x]
-    return seen
 
 
 def _shape_diff(a: Shape, b: Shape) -> list[Difference]:
@@ -74,9 +62,7 @@ def _shape_diff(a: Shape, b: Shape) -> list[Difference]:
 
 def diff_models(old: ServiceModel, new: ServiceModel, operations: list[str] | tuple[str, ...] | None = None) -> list[Difference]:
     """Differences from `old` to `new`, operation-level first, then shapes (sorted, stable)."""
-    from conformance.spec.slice import SLICE_OPERATIONS
-
-    ops = list(operations) if operations else list(SLICE_OPERATIONS)
+    ops = list(operations) if operations else list(CUSTOM_KEY_STORE_OPERATIONS)
     out: list[Difference] = []
     for op in ops:
         oa, ob = old.operations.get(op), new.operations.get(op)
@@ -93,7 +79,7 @@ def diff_models(old: ServiceModel, new: ServiceModel, operations: list[str] | tu
         for e in ob.errors:
             if e not in oa.errors:
                 out.append(Difference(op, "errors", e, "not listed", "listed"))
-    ra, rb = _reach(old, ops), _reach(new, ops)
+    ra, rb = reachable_shapes(old, ops), reachable_shapes(new, ops)
     shape_rows: list[Difference] = []
     for name in sorted(ra | rb):
         if name not in ra:

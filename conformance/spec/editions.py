@@ -1,6 +1,6 @@
 """Editions: `current` (the model as loaded) and older ones built from an overlay.
 
-An edition overlay (specs/editions/<edition>.yaml) is data: a list of model
+An edition overlay (specs/editions/<edition>.yaml, shipped as spec data) is data: a list of model
 changes, each with its provenance, and the steps that undo it. Rendering an
 edition on the fly from the overlay (instead of committing a second slice)
 keeps one source of truth: the overlay is what reviewers read, and its
@@ -19,11 +19,10 @@ from typing import Any
 import yaml
 
 from conformance.errors import UsageError
-from conformance.spec.loader import SPECS_DIR, load_model
-from conformance.spec.model import Operation, ServiceModel, Shape
+from conformance.spec.data import EDITIONS_FOLDER, spec_file
+from conformance.spec.loader import load_model
+from conformance.spec.model import CURRENT, Operation, ServiceModel, Shape, reachable_shapes
 
-EDITIONS_DIR = SPECS_DIR / "editions"
-CURRENT = "current"
 _XKS = re.compile(r"^Xks")
 _CURRENT_DISCONNECTED_ONLY = (
     "KeyStorePassword",
@@ -36,14 +35,13 @@ _CURRENT_DISCONNECTED_ONLY = (
 
 
 def known_editions() -> list[str]:
-    return [CURRENT] + sorted(p.stem for p in EDITIONS_DIR.glob("*.yaml"))
+    return [CURRENT] + sorted(p.stem for p in spec_file(EDITIONS_FOLDER).glob("*.yaml"))
 
 
 def load_overlay(edition: str) -> dict[str, Any]:
-    path = EDITIONS_DIR / f"{edition}.yaml"
-    if not path.is_file():
+    if edition == CURRENT or edition not in known_editions():
         raise UsageError(f"unknown edition {edition!r} (known: {', '.join(known_editions())})")
-    with path.open(encoding="utf-8") as fh:
+    with spec_file(EDITIONS_FOLDER, f"{edition}.yaml").open(encoding="utf-8") as fh:
         return yaml.safe_load(fh)
 
 
@@ -73,21 +71,6 @@ def _edition_cached(edition: str, source: str) -> ServiceModel:
 
 
 # ------------------------------------------------------------------ overlay
-
-
-def reachable_shapes(model: ServiceModel) -> set[str]:
-    """Shape names reachable from any operation's input, output or errors."""
-    seen: set[str] = set()
-    stack = [n for op in model.operations.values() for n in (op.input, op.output, *op.errors) if n]
-    while stack:
-        name = stack.pop()
-        if name in seen or name not in model.shapes:
-            continue
-        seen.add(name)
-        s = model.shapes[name]
-        stack.extend(m.shape for m in s.members)
-        stack.extend(x for x in (s.list_member, s.map_key, s.map_value) if x)
-    return seen
 
 
 def _replace_shape(shapes: dict[str, Shape], name: str, **changes: Any) -> None:
@@ -188,5 +171,4 @@ __all__ = [
     "edition_semantics",
     "known_editions",
     "load_overlay",
-    "reachable_shapes",
 ]

@@ -1,7 +1,7 @@
 """`load_model(source)`: one entry point for every model source, cached.
 
 Sources: "botocore" (the installed botocore KMS model), "smithy" (the vendored
-Smithy JSON AST in specs/upstream/), or a path to a Smithy JSON AST, a botocore
+Smithy JSON AST in the spec data's upstream/), or a path to a Smithy JSON AST, a botocore
 service-2.json or a committed slice (the format is recognised from the content).
 """
 
@@ -9,18 +9,14 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 from pathlib import Path
 
 from conformance.errors import UsageError
 from conformance.spec.botocore_source import load_botocore_model, model_from_botocore_dict, read_model_bytes
+from conformance.spec.data import VENDORED_SMITHY_FILE, spec_file
 from conformance.spec.model import ServiceModel
+from conformance.spec.slice_format import is_slice_document, slice_from_dict
 from conformance.spec.smithy_source import load_smithy_model
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-# specs/ lives next to the package in a checkout (editable install); override for other layouts.
-SPECS_DIR = Path(os.environ.get("KMS_CONFORMANCE_SPECS_DIR", REPO_ROOT / "specs"))
-VENDORED_SMITHY = SPECS_DIR / "upstream" / "kms-2014-11-01.smithy.json"
 
 
 def load_model(source: str | Path = "botocore") -> ServiceModel:
@@ -36,7 +32,7 @@ def _load_cached(key: str) -> ServiceModel:
     if key == "botocore":
         return load_botocore_model()
     if key == "smithy":
-        return load_smithy_model(VENDORED_SMITHY)
+        return load_smithy_model(spec_file(*VENDORED_SMITHY_FILE))
     path = Path(key)
     if not path.is_file():
         raise UsageError(f"model source not found: {path} (use 'botocore', 'smithy' or a model file)")
@@ -44,9 +40,7 @@ def _load_cached(key: str) -> ServiceModel:
         doc = json.loads(read_model_bytes(path))
     except (OSError, ValueError) as exc:
         raise UsageError(f"model file {path} is not readable JSON: {exc}") from None
-    if isinstance(doc, dict) and str(doc.get("format", "")).startswith("kms-conformance-slice/"):
-        from conformance.spec.slice import slice_from_dict
-
+    if is_slice_document(doc):
         return slice_from_dict(doc)
     if isinstance(doc, dict) and "smithy" in doc and "shapes" in doc:
         return load_smithy_model(path)
@@ -55,4 +49,4 @@ def _load_cached(key: str) -> ServiceModel:
     raise UsageError(f"{path} is neither a Smithy JSON AST nor a botocore service-2.json nor a spec slice")
 
 
-__all__ = ["load_model", "model_from_botocore_dict", "SPECS_DIR", "REPO_ROOT", "VENDORED_SMITHY"]
+__all__ = ["load_model", "model_from_botocore_dict"]

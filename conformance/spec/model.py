@@ -8,7 +8,11 @@ bounds apart because the two sources spell them differently (Smithy
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Iterable
+
+from conformance import EDITIONS
+
+CURRENT = EDITIONS[0]  # the edition of today's model, as loaded (older ones come from an overlay)
 
 
 @dataclass(frozen=True)
@@ -74,7 +78,7 @@ class ServiceModel:
     operations: dict[str, Operation] = field(default_factory=dict)
     shapes: dict[str, Shape] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)
-    edition: str = "current"
+    edition: str = CURRENT
 
     def shape(self, name: str) -> Shape:
         return self.shapes[name]
@@ -88,3 +92,22 @@ class ServiceModel:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def reachable_shapes(model: ServiceModel, operations: Iterable[str] | None = None, errors: bool = True) -> set[str]:
+    """Shape names reachable from the operations' input, output and (unless `errors` is False) errors.
+
+    Default: every operation of the model. Names the model lacks are skipped.
+    """
+    ops = [model.operations[o] for o in operations if o in model.operations] if operations is not None else list(model.operations.values())
+    seen: set[str] = set()
+    stack = [n for op in ops for n in (op.input, op.output, *(op.errors if errors else ())) if n]
+    while stack:
+        name = stack.pop()
+        if name in seen or name not in model.shapes:
+            continue
+        seen.add(name)
+        s = model.shapes[name]
+        stack.extend(m.shape for m in s.members)
+        stack.extend(x for x in (s.list_member, s.map_key, s.map_value) if x)
+    return seen

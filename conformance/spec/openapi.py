@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.spec.model import ServiceModel, Shape
+from conformance import CUSTOM_KEY_STORE_OPERATIONS
+from conformance.spec.model import ServiceModel, Shape, reachable_shapes
 from conformance.spec.oracle import compile_pattern
 
 ERROR_ENVELOPE = "AwsJsonErrorEnvelope"
@@ -102,31 +103,13 @@ def shape_schema(model: ServiceModel, shape: Shape) -> dict[str, Any]:
     return s
 
 
-def _reachable(model: ServiceModel, operations: list[str]) -> list[str]:
-    seen: list[str] = []
-    stack = []
-    for op in operations:
-        o = model.operations[op]
-        stack += [n for n in (o.input, o.output) if n]
-    while stack:
-        n = stack.pop()
-        if n in seen:
-            continue
-        seen.append(n)
-        s = model.shapes[n]
-        stack += [m.shape for m in s.members] + [x for x in (s.list_member, s.map_key, s.map_value) if x]
-    return sorted(seen)
-
-
 def render_openapi(model: ServiceModel, operations: list[str] | tuple[str, ...] | None = None) -> dict[str, Any]:
     """OpenAPI 3.1 document for `operations` (default: the custom key store slice)."""
-    from conformance.spec.slice import SLICE_OPERATIONS
-
-    ops = list(operations) if operations else [o for o in SLICE_OPERATIONS if o in model.operations]
+    ops = list(operations) if operations else [o for o in CUSTOM_KEY_STORE_OPERATIONS if o in model.operations]
     unknown = [o for o in ops if o not in model.operations]
     if unknown:
         raise ValueError(f"unknown operation(s) {unknown}")
-    schemas: dict[str, Any] = {name: shape_schema(model, model.shapes[name]) for name in _reachable(model, ops)}
+    schemas: dict[str, Any] = {name: shape_schema(model, model.shapes[name]) for name in sorted(reachable_shapes(model, ops, errors=False))}
     schemas[ERROR_ENVELOPE] = {
         "type": "object",
         "properties": {"__type": {"type": "string"}, "message": {"type": "string"}, "Message": {"type": "string"}},

@@ -29,6 +29,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from conformance.spec.editions import edition_model
 from conformance.spec.model import ServiceModel, Shape
 
 VALIDATION_ERROR_CODE = "ValidationException"
@@ -223,11 +224,7 @@ def _join(prefix: str, name: str) -> str:
 
 
 def _resolve_model(model: ServiceModel | None, edition: str) -> ServiceModel:
-    if model is not None:
-        return model
-    from conformance.spec.editions import edition_model
-
-    return edition_model(edition)
+    return model if model is not None else edition_model(edition)
 
 
 def _input_shape(model: ServiceModel, operation: str) -> Shape | None:

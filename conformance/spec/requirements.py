@@ -1,4 +1,4 @@
-"""The requirement catalogue (specs/requirements.yaml): load, check, query, list.
+"""The requirement catalogue (specs/requirements.yaml, shipped as spec data): load, check, query.
 
 Each requirement is one obligation of the contract with a stable id that cases
 cite and reports link to. The YAML is the reviewable source of truth; this module
@@ -10,26 +10,19 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-import yaml
-
-from conformance.yamlfile import read_yaml
+from conformance import CONNECTION_STATES, EDITIONS
 from conformance.errors import UsageError
-from conformance.spec.loader import SPECS_DIR
+from conformance.spec.data import REQUIREMENTS_FILE, SOURCES_FILE, spec_file
+from conformance.yamlfile import read_yaml
 
-REQUIREMENTS_PATH = SPECS_DIR / "requirements.yaml"
-SOURCES_PATH = SPECS_DIR / "sources.yaml"
-
-EDITIONS = ("current", "2019-12")
 LEVELS = ("MUST", "SHOULD")
 STORE_TYPES = ("AWS_CLOUDHSM", "EXTERNAL_KEY_STORE", "any", "none")
-CONNECTION_STATES = ("CONNECTED", "CONNECTING", "DISCONNECTED", "DISCONNECTING", "FAILED")
 PREFIXES = {
     "PROTO": "wire protocol (AWS JSON 1.1)",
     "AUTH": "SigV4 authentication",
@@ -128,10 +121,16 @@ def load_requirements(path: str | Path | None = None, edition: str | None = None
     """The catalogue in file order; only the requirements of `edition` when it is given."""
     if edition is not None and edition not in EDITIONS:
         raise CatalogueError(f"unknown edition {edition!r} (known: {', '.join(EDITIONS)})")
-    catalogue = _load_cached(str(Path(path).resolve()) if path else str(REQUIREMENTS_PATH))
+    catalogue = _load_cached(str(Path(path).resolve() if path else spec_file(REQUIREMENTS_FILE)))
     if edition is None:
         return list(catalogue)
     return [r for r in catalogue if r.applies_to(edition)]
+
+
+@functools.lru_cache(maxsize=len(EDITIONS) + 1)
+def requirement_ids(edition: str | None = None) -> frozenset[str]:
+    """Ids of the shipped catalogue (of `edition` when given): what a case may cite. Cached."""
+    return frozenset(r.id for r in load_requirements(edition=edition))
 
 
 def by_id(requirements: Iterable[Requirement] | None = None) -> dict[str, Requirement]:
@@ -150,7 +149,7 @@ def counts(requirements: Iterable[Requirement] | None = None, edition: str | Non
 
 def load_sources(path: str | Path | None = None) -> dict[str, dict[str, Any]]:
     """specs/sources.yaml: {document id: {title, url, local?, sections: [...]}}."""
-    file = Path(path) if path else SOURCES_PATH
+    file = Path(path) if path else spec_file(SOURCES_FILE)
     data = _read_yaml(file)
     sources = data.get("sources") if isinstance(data, dict) else None
     if not isinstance(sources, dict):
@@ -261,84 +260,6 @@ def _parse_preconditions(where: str, value: Any) -> Preconditions:
 
 def _clean_text(value: Any) -> str | None:
     return " ".join(str(value).split()) if value else None
-
-
-# ------------------------------------------------------------------------------------- CLI
-def _expected_text(r: Requirement) -> str:
-    e = r.expected
-    parts = []
-    if "status" in e:
-        parts.append(str(e["status"]))
-    if "error_code" in e:
-        parts.append(str(e["error_code"]))
-    if "any_of" in e:
-        parts.append("one of " + " | ".join(json.dumps(a, sort_keys=True) for a in e["any_of"]))
-    if "constraint" in e:
-        member = e.get("member", "")
-        parts.append(f"[{e['constraint']}{' ' + member if member else ''}]")
-    if "effect" in e:
-        parts.append(f"— {e['effect']}")
-    return " ".join(parts) or json.dumps(e, sort_keys=True)
-
-
-def cli_requirements(args: Any) -> int:
-    """`kms-conformance spec requirements [--operation OP] [--edition E] [--format table|yaml|json]`."""
-    edition = getattr(args, "edition", None)
-    operation = getattr(args, "operation", None)
-    fmt = getattr(args, "format", None) or "table"
-    if fmt not in ("table", "yaml", "json"):
-        raise UsageError(f"unknown format {fmt!r} (use table, yaml or json)")
-    reqs = load_requirements(edition=edition)
-    if operation:
-        known = sorted({r.operation for r in load_requirements()})
-        if operation not in known:
-            raise UsageError(f"no requirements for operation {operation!r} (known: {', '.join(known)})")
-        reqs = [r for r in reqs if r.operation == operation]
-    if fmt == "json":
-        print(json.dumps([r.to_dict() for r in reqs], indent=2, sort_keys=False))
-        return 0
-    if fmt == "yaml":
-        print(yaml.safe_dump({"requirements": [r.to_dict() for r in reqs]}, sort_keys=False, allow_unicode=True), end="")
-        return 0
-    _print_table(reqs, edition, operation)
-    return 0
-
-
-def _print_table(reqs: list[Requirement], edition: str | None, operation: str | None) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console()
-    if not console.is_terminal:  # piped/redirected: rich would squeeze into 80 columns
-        console = Console(width=180)
-    scope = ", ".join(x for x in (operation, f"edition {edition}" if edition else None) if x)
-    table = Table(title=f"Requirements ({len(reqs)}{': ' + scope if scope else ''})", show_lines=False)
-    table.add_column("id", no_wrap=True)
-    table.add_column("operation", no_wrap=True)
-    table.add_column("level", no_wrap=True)
-    table.add_column("editions", no_wrap=True)
-    table.add_column("requirement / expected", ratio=3, overflow="fold")
-    table.add_column("source", ratio=1, overflow="fold")
-    for r in reqs:
-        expected = _expected_text(r)
-        if r.not_triggerable:
-            expected += " (not triggerable)"
-        if r.deferred:
-            expected += " (deferred)"
-        editions = "both" if set(r.editions) == set(EDITIONS) else ",".join(r.editions)
-        table.add_row(r.id, r.operation, r.level, editions, f"{r.title}\n[dim]{_escape(expected)}[/dim]", str(r.source))
-    console.print(table)
-    summary = counts(reqs)
-    console.print(
-        "per operation: "
-        + "; ".join(f"{op} {c['MUST']} MUST / {c['SHOULD']} SHOULD" for op, c in summary.items())
-    )
-
-
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
 
 
 # ------------------------------------------------------------------------------------- copy check

@@ -7,11 +7,11 @@ import re
 
 import pytest
 
+from conformance import CUSTOM_KEY_STORE_OPERATIONS
 from conformance.cli import main
 from conformance.spec import edition_model, load_model
 from conformance.spec.diff import diff_models
 from conformance.spec.openapi import anchored, render_openapi
-from conformance.spec.slice import SLICE_OPERATIONS
 
 
 # ------------------------------------------------------------------------ diff
@@ -77,7 +77,7 @@ def test_openapi_loads_in_schemathesis(openapi_doc):
 
     schema = schemathesis.openapi.from_dict(openapi_doc)
     labels = sorted(r.ok().label for r in schema.get_all_operations())
-    assert labels == sorted(f"POST /TrentService.{op}" for op in SLICE_OPERATIONS)
+    assert labels == sorted(f"POST /TrentService.{op}" for op in CUSTOM_KEY_STORE_OPERATIONS)
 
 
 def test_openapi_is_valid_openapi_3_1(openapi_doc):
@@ -159,7 +159,7 @@ def test_cli_sync_check_reports_drift(tmp_path, capsys):
     assert main(["spec", "sync", "--check", "--source", "smithy", "--out", str(out)]) == 1
     err = capsys.readouterr().err
     assert "differs" in err and "CloudHsmClusterIdType" in err and "--" not in err.splitlines()[0]
-    assert main(["spec", "sync", "--source", str(tmp_path / "missing.json")]) == 2
+    assert main(["spec", "sync", "--source", str(tmp_path / "missing.json"), "--out", str(out)]) == 2
     assert "model source not found" in capsys.readouterr().err
 
 
@@ -190,19 +190,3 @@ def test_schemathesis_positive_bodies_pass_the_oracle(openapi_doc):
             assert prediction is None, (case.body, prediction.message)
 
         check()
-
-
-def test_requirements_subcommand_delegates_with_its_options(monkeypatch):
-    import conformance.spec.requirements as requirements
-
-    seen = {}
-
-    def fake(args):
-        seen.update(operation=args.operation, edition=args.edition, format=args.format)
-        return 0
-
-    monkeypatch.setattr(requirements, "cli_requirements", fake)
-    assert main(["spec", "requirements", "--operation", "UpdateCustomKeyStore", "--edition", "2019-12", "--format", "yaml"]) == 0
-    assert seen == {"operation": "UpdateCustomKeyStore", "edition": "2019-12", "format": "yaml"}
-    assert main(["spec", "requirements"]) == 0
-    assert seen == {"operation": None, "edition": None, "format": "table"}

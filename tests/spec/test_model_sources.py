@@ -11,7 +11,9 @@ import pytest
 from conformance.errors import UsageError
 from conformance.spec import CUSTOM_KEY_STORE_OPERATIONS, load_model
 from conformance.spec.botocore_source import installed_model_path
-from conformance.spec.loader import VENDORED_SMITHY
+from conformance.spec.data import VENDORED_SMITHY_FILE, spec_file
+
+VENDORED_SMITHY = spec_file(*VENDORED_SMITHY_FILE)
 
 ANCHORED = {"CloudHsmClusterIdType", "MarkerType"}  # botocore `x`, Smithy `^x$`
 # The vendored Smithy snapshot (api-models-aws 2025-04-02) predates two botocore model changes:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import functools
 import json
 import os
@@ -12,25 +11,24 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conformance.errors import UsageError
+from conformance import EDITIONS
+from conformance.cli import main
 from conformance.spec import CUSTOM_KEY_STORE_OPERATIONS, edition_model, load_model
-from conformance.spec.loader import REPO_ROOT
+from conformance.spec.data import REQUIREMENTS_FILE, SOURCES_FILE, spec_file
 from conformance.spec.requirements import (
-    EDITIONS,
     ID_RE,
-    REQUIREMENTS_PATH,
-    SOURCES_PATH,
     CatalogueError,
     by_id,
-    cli_requirements,
     copied_windows,
     counts,
     load_requirements,
     load_sources,
+    requirement_ids,
     window_fingerprints,
 )
 from conformance.world import ALL_ROLES
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("KMS_CONFORMANCE_SHARED", REPO_ROOT.parent / "shared"))
 SEED = SHARED / "seed" / "UpdateCustomKeyStore-api-reference.txt"
 SEED_FINGERPRINTS = Path(__file__).with_name("seed_update_windows.txt")
@@ -290,7 +288,7 @@ def test_cited_sections_appear_in_the_local_documents():
 
 # ----------------------------------------------------------------------------- no copying
 def _catalogue_text() -> str:
-    return REQUIREMENTS_PATH.read_text(encoding="utf-8") + SOURCES_PATH.read_text(encoding="utf-8")
+    return spec_file(REQUIREMENTS_FILE).read_text(encoding="utf-8") + spec_file(SOURCES_FILE).read_text(encoding="utf-8")
 
 
 def _committed_fingerprints() -> set[str]:
@@ -402,12 +400,16 @@ def test_counts_add_up_and_cover_every_operation():
     assert counts(edition="2019-12")["UpdateCustomKeyStore"]["total"] < table["UpdateCustomKeyStore"]["total"]
 
 
-def _args(**kw):
-    return argparse.Namespace(**{"operation": None, "edition": None, "format": "table", **kw})
+def test_requirement_ids_per_edition():
+    assert requirement_ids() == {r.id for r in REQS}
+    assert requirement_ids("2019-12") == {r.id for r in REQS if "2019-12" in r.editions}
+    assert "UPD-013" in requirement_ids("current") and "UPD-013" not in requirement_ids("2019-12")
+    with pytest.raises(CatalogueError, match="unknown edition"):
+        requirement_ids("2020-01")
 
 
 def test_cli_json_filters_by_operation_and_edition(capsys):
-    assert cli_requirements(_args(operation="UpdateCustomKeyStore", edition="2019-12", format="json")) == 0
+    assert main(["spec", "requirements", "--operation", "UpdateCustomKeyStore", "--edition", "2019-12", "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data and {d["operation"] for d in data} == {"UpdateCustomKeyStore"}
     assert all("2019-12" in d["editions"] for d in data)
@@ -415,32 +417,58 @@ def test_cli_json_filters_by_operation_and_edition(capsys):
 
 
 def test_cli_yaml_round_trips(capsys):
-    assert cli_requirements(_args(format="yaml", operation="DeleteCustomKeyStore")) == 0
+    assert main(["spec", "requirements", "--format", "yaml", "--operation", "DeleteCustomKeyStore"]) == 0
     data = yaml.safe_load(capsys.readouterr().out)["requirements"]
     assert [d["id"] for d in data] == [r.id for r in REQS if r.operation == "DeleteCustomKeyStore"]
 
 
 def test_cli_table_lists_ids_and_counts(capsys):
-    assert cli_requirements(_args(operation="ConnectCustomKeyStore")) == 0
+    assert main(["spec", "requirements", "--operation", "ConnectCustomKeyStore"]) == 0
     out = capsys.readouterr().out
     assert "CON-001" in out and "CON-020" in out and "UPD-001" not in out
     assert "MUST" in out and "SHOULD" in out
 
 
-def test_cli_rejects_unknown_operation_and_format():
-    with pytest.raises(UsageError, match="no requirements for operation"):
-        cli_requirements(_args(operation="UpdateKeyStore"))
-    with pytest.raises(UsageError, match="unknown format"):
-        cli_requirements(_args(format="xml"))
+def test_cli_without_filters_lists_the_whole_catalogue(capsys):
+    assert main(["spec", "requirements", "--format", "json"]) == 0
+    assert [d["id"] for d in json.loads(capsys.readouterr().out)] == [r.id for r in REQS]
 
 
-def test_spec_requirements_command_is_wired(capsys):
-    from conformance.cli import main
+def test_cli_rejects_unknown_operation_edition_and_format(capsys):
+    assert main(["spec", "requirements", "--operation", "UpdateKeyStore"]) == 2
+    assert "no requirements for operation 'UpdateKeyStore'" in capsys.readouterr().err
+    for bad in (["--format", "xml"], ["--edition", "2020-01"], ["--operation", "X", "--cases", "UPD-013"]):
+        with pytest.raises(SystemExit) as exit_:
+            main(["spec", "requirements", *bad])
+        assert exit_.value.code == 2
 
-    try:
-        import conformance.spec.commands  # noqa: F401
-    except ModuleNotFoundError:
-        pytest.skip("the spec command group (conformance.spec.commands) is not in this build yet")
-    assert main(["spec", "requirements", "--operation", "DescribeCustomKeyStores", "--format", "json"]) == 0
-    ids = [d["id"] for d in json.loads(capsys.readouterr().out)]
-    assert ids and all(i.startswith(("DES-", "PROTO-")) for i in ids)
+
+# ----------------------------------------------------------------------------- --cases
+def test_cases_lists_the_case_ids_citing_a_requirement(capsys):
+    from conformance.cases import collect_cases
+
+    expected = {e: [c.id for c in collect_cases(e) if "UPD-013" in c.requirements] for e in EDITIONS}
+    assert expected["current"] and not expected["2019-12"]  # UPD-013 is a current-edition requirement
+    assert main(["spec", "requirements", "--cases", "UPD-013", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["requirement"] == "UPD-013"
+    assert data["cases"] == [{"id": i, "editions": ["current"]} for i in expected["current"]]
+
+    assert main(["spec", "requirements", "--cases", "UPD-013"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("UPD-013 (UpdateCustomKeyStore, MUST): ")
+    assert all(f"  {i}  [current]" in out.splitlines() for i in expected["current"])
+
+
+def test_cases_marks_the_editions_a_case_runs_in(capsys):
+    assert main(["spec", "requirements", "--cases", "CRE-001", "--format", "yaml"]) == 0
+    cases = yaml.safe_load(capsys.readouterr().out)["cases"]
+    assert cases and any(c["editions"] == list(EDITIONS) for c in cases)
+    assert main(["spec", "requirements", "--cases", "UPD-013", "--edition", "2019-12"]) == 0
+    assert "0 case(s) cite it in edition 2019-12" in capsys.readouterr().out
+
+
+def test_cases_refuses_an_unknown_requirement_id(capsys):
+    assert main(["spec", "requirements", "--cases", "UPD-999"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("kms-conformance: unknown requirement id 'UPD-999'") and err.count("\n") == 1

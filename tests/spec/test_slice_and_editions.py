@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
+from conformance import CUSTOM_KEY_STORE_OPERATIONS
+from conformance.cli import main
 from conformance.errors import UsageError
 from conformance.spec import edition_model, load_model, load_slice
+from conformance.spec.data import SLICE_FILE, checkout_specs_dir, spec_file
 from conformance.spec.editions import apply_overlay, edition_semantics, known_editions, load_overlay
-from conformance.spec.slice import SLICE_OPERATIONS, SLICE_PATH, dumps, render_slice, sync_slice
+from conformance.spec.slice import dumps, render_slice, sync_slice
 
 SEED_UPDATE_ERRORS = {
     "CloudHsmClusterInvalidConfigurationException", "CloudHsmClusterNotActiveException",
@@ -20,18 +24,18 @@ SEED_UPDATE_ERRORS = {
 
 
 def test_committed_slice_equals_regeneration():
-    committed = json.loads(SLICE_PATH.read_text(encoding="utf-8"))
+    committed = json.loads(spec_file(SLICE_FILE).read_text(encoding="utf-8"))
     regenerated = render_slice("botocore", generated_on=committed["provenance"]["generated_on"])
-    assert dumps(regenerated) == SLICE_PATH.read_text(encoding="utf-8")
+    assert dumps(regenerated) == spec_file(SLICE_FILE).read_text(encoding="utf-8")
 
 
 def test_slice_content_and_provenance():
-    doc = json.loads(SLICE_PATH.read_text(encoding="utf-8"))
-    assert sorted(doc["operations"]) == sorted(SLICE_OPERATIONS)
+    doc = json.loads(spec_file(SLICE_FILE).read_text(encoding="utf-8"))
+    assert sorted(doc["operations"]) == sorted(CUSTOM_KEY_STORE_OPERATIONS)
     prov = doc["provenance"]
     assert prov["source"] == "botocore" and prov["api_version"] == "2014-11-01"
     assert prov["botocore_version"] and len(prov["sha256"]) == 64 and prov["generated_on"]
-    text = SLICE_PATH.read_text(encoding="utf-8")
+    text = spec_file(SLICE_FILE).read_text(encoding="utf-8")
     assert "documentation" not in text and "<p>" not in text
     # Every shape the operations reach is there, and nothing else.
     model = load_slice()
@@ -67,6 +71,28 @@ def test_sync_check_detects_drift_and_sync_repairs(tmp_path):
     assert sync_slice(path=target).changed
     assert not sync_slice(path=target, check=True).changed
     assert json.loads(target.read_text())["provenance"]["generated_on"] != "2000-01-01"
+
+
+def test_the_spec_data_is_the_checkouts_specs_folder_only_when_run_from_the_checkout():
+    """Editable install: specs/ itself (sync may write it). Installed wheel (tox): a copy, never written."""
+    checkout = Path(__file__).resolve().parents[2]
+    assert (spec_file(SLICE_FILE)).is_file()
+    if spec_file() == checkout / "specs":
+        assert checkout_specs_dir() == checkout / "specs"
+    else:
+        assert spec_file().parts[-2:] == ("conformance", "specs") and checkout_specs_dir() is None
+
+
+def test_sync_writes_only_into_a_checkout(monkeypatch, capsys):
+    """An installed package has no checkout: sync says so in one line; --check still compares the shipped slice."""
+    import conformance.spec.slice as slice_module
+
+    monkeypatch.setattr(slice_module, "checkout_specs_dir", lambda: None)
+    assert main(["spec", "sync"]) == 2
+    err = capsys.readouterr().err
+    assert err == "kms-conformance: no source checkout to update (this is an installed package): pass --out FILE or use --check\n"
+    assert main(["spec", "sync", "--check"]) == 0
+    assert capsys.readouterr().out == f"{spec_file(SLICE_FILE)}: up to date\n"
 
 
 def test_sync_keeps_date_when_only_date_would_change(tmp_path):
