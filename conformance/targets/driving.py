@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable
 
 from conformance import CONNECTION_STATES
-from conformance.errors import NotTriggerable, Unimplemented
+from conformance.errors import NotTriggerable, SetupFailed, Unimplemented
 from conformance.steps import Step
 from conformance.observation import Observation
 from conformance.redact import redact, scrub
@@ -40,7 +40,7 @@ RUN_PREFIX_ROOT = "kmsconf"
 NAME_MAX = 256  # CustomKeyStoreNameType max length
 
 
-class DriverError(Exception):
+class DriverError(SetupFailed):
     """A setup step the driver needed did not work; `observation` is what the target answered."""
 
     def __init__(self, message: str, observation: Observation | None = None):
