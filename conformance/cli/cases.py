@@ -12,11 +12,13 @@ import argparse
 import os
 import sys
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from conformance import EDITIONS
-from conformance.cases import Case, collect_cases
 from conformance.errors import EXIT_OK, UsageError
-from conformance.runner.select import select_cases
+
+if TYPE_CHECKING:  # pragma: no cover
+    from conformance.cases import Case
 
 
 def _is_handed_the_id(frame: FrameType, case_id: str) -> bool:
@@ -37,6 +39,9 @@ def _definition_site(frame: FrameType | None, case_id: str) -> str:
 
 def collect_with_sites(edition: str) -> tuple[list[Case], dict[str, str]]:
     """The edition's cases and, per id, the file:line where it is made (watched with sys.setprofile)."""
+    # Imported here, as the other command groups do: every `kms-conformance` start builds the parser.
+    from conformance.cases import Case, collect_cases
+
     init_code = Case.__init__.__code__
     sites: dict[str, str] = {}
 
@@ -55,6 +60,9 @@ def collect_with_sites(edition: str) -> tuple[list[Case], dict[str, str]]:
 
 
 def cmd_cases(args: argparse.Namespace) -> int:
+    from conformance.cases import collect_cases
+    from conformance.runner.select import select_cases
+
     if args.where:
         cases, sites = collect_with_sites(args.edition)
         if args.where not in {c.id for c in cases}:
