@@ -4,18 +4,24 @@ Sent as raw wire requests (correctly signed) so the body bytes and headers are
 exactly what the case says. Operation-independent rules are checked on
 DescribeCustomKeyStores, the one operation that changes nothing; body rules
 (empty, malformed, non-object JSON) on every operation, with an unknown store id.
+Hostile bodies (far too large, nested far too deep, a value far too long) are
+recorded in results by a description and a command that rebuilds them, not
+byte by byte.
 """
 
 from __future__ import annotations
 
 import json
+import shlex
+from dataclasses import dataclass
+from typing import Callable
 
 from conformance import CUSTOM_KEY_STORE_OPERATIONS, SERVICE_TARGET_PREFIX
 from conformance.cases.base import Case, CollectContext
-from conformance.steps import Expected
+from conformance.steps import Expected, Step
 from conformance.cases.common import UNKNOWN_STORE_ID, Citations, error, single_request_case, validation_error
 from conformance.cases.kernel import Recorder
-from conformance.cases.requests import JSON_CONTENT_TYPE, wire_request
+from conformance.cases.requests import JSON_CONTENT_TYPE, reproduce, send, wire_request
 
 KIND = "protocol"
 DESCRIBE = "DescribeCustomKeyStores"
@@ -101,6 +107,7 @@ def collect(cc: CollectContext) -> list[Case]:
         )
 
     cases.append(_empty_success_body_case(cc, cite))
+    cases += [_hostile_body_case(cc, h) for h in _hostile_bodies(cite)]
 
     # --- body rules on every operation ---------------------------------------------------------
     for op in CUSTOM_KEY_STORE_OPERATIONS:
@@ -161,4 +168,93 @@ def _empty_success_body_case(cc: CollectContext, cite: Citations) -> Case:
         schedule_group="disconnected",
         tags=("generated",),
         api_calls=("CreateCustomKeyStore", op),
+    )
+
+
+# --- hostile bodies -----------------------------------------------------------------------------
+# Sizes far beyond anything valid (the largest valid request is some KB) yet cheap to send.
+OVERSIZED_NAME_CHARS = 300_000  # a ~300 KB body
+LONG_NAME_CHARS = 20_000  # far above the 256-character bound; small enough for any size limit
+NESTING_DEPTH = 10_000  # beyond any JSON parser's recursion without a depth limit
+
+
+@dataclass(frozen=True)
+class _Hostile:
+    detail: str
+    title: str
+    build: Callable[[], str]  # the body
+    python: str  # the same body as a Python expression (what the reproduce command runs)
+    shown: str  # the body as the results show it
+    expected: Expected
+    ids: tuple[str, ...]
+    check_echo: bool = False  # also require the message to be shorter than the value (VAL-010)
+
+
+def _hostile_bodies(cite: Citations) -> list[_Hostile]:
+    json_headers = {"content-type": JSON_CONTENT_TYPE}
+    big = cite.generic("PROTO-018", "PROTO-003", "PROTO-005")
+    deep = cite.generic("PROTO-019", "PROTO-011", "PROTO-005")
+    echo = cite.generic("VAL-010", "VAL-001")
+    return [
+        _Hostile(
+            "oversized-body",
+            "a ~300 KB body is refused with a 4xx in AWS JSON (a size refusal or the name's ValidationException)",
+            lambda: json.dumps({"CustomKeyStoreName": "a" * OVERSIZED_NAME_CHARS}),
+            f'json.dumps({{"CustomKeyStoreName": "a" * {OVERSIZED_NAME_CHARS}}})',
+            f'{{"CustomKeyStoreName": "a" x {OVERSIZED_NAME_CHARS}}}',
+            error("*", status=None, level=cite.level(big), headers=json_headers),
+            big,
+        ),
+        _Hostile(
+            "deeply-nested-json",
+            f"a member nested {NESTING_DEPTH} arrays deep is SerializationException, never a server error",
+            lambda: '{"CustomKeyStoreId": ' + "[" * NESTING_DEPTH + "]" * NESTING_DEPTH + "}",
+            f'"{{" + json.dumps("CustomKeyStoreId") + ": " + "[" * {NESTING_DEPTH} + "]" * {NESTING_DEPTH} + "}}"',
+            f'{{"CustomKeyStoreId": [ x {NESTING_DEPTH} ] x {NESTING_DEPTH}}}',
+            error("SerializationException", level=cite.level(deep)),
+            deep,
+        ),
+        _Hostile(
+            "long-value-echo-bounded",
+            f"a {LONG_NAME_CHARS}-character name is a ValidationException whose message does not quote it whole",
+            lambda: json.dumps({"CustomKeyStoreName": "a" * LONG_NAME_CHARS}),
+            f'json.dumps({{"CustomKeyStoreName": "a" * {LONG_NAME_CHARS}}})',
+            f'{{"CustomKeyStoreName": "a" x {LONG_NAME_CHARS}}}',
+            error("ValidationException", level=cite.level(echo)),
+            echo,
+            check_echo=True,
+        ),
+    ]
+
+
+def _hostile_body_case(cc: CollectContext, h: _Hostile) -> Case:
+    def run(rec: Recorder) -> None:
+        body = h.build()
+        request = wire_request(body, amz_target=_target(DESCRIBE))
+        shown = wire_request(f"<{len(body)} bytes: {h.shown}>", amz_target=_target(DESCRIBE))
+        obs = send(rec.ctx, request)
+        observed = obs.to_dict()
+        for key in ("raw_body", "message"):  # an echo of the whole value stays out of the results
+            if isinstance(observed.get(key), str) and len(observed[key]) > 2000:
+                observed[key] = observed[key][:2000] + f"... ({len(observed[key])} characters)"
+        rec.add(Step(label=DESCRIBE, request=shown, observed=observed), None, obs)
+        rec.reproduce_command = (f"python3 -c {shlex.quote('import json, sys; sys.stdout.write(' + h.python + ')')} | "
+                                 + reproduce(rec.ctx, wire_request("@-", amz_target=_target(DESCRIBE))))
+        rec.judge(h.expected, obs, request=shown)
+        if h.check_echo and obs.error_code == "ValidationException":
+            n = len(obs.message or "")
+            rec.effect("value not echoed whole", n < LONG_NAME_CHARS,
+                       f"the message has {n} characters for a {LONG_NAME_CHARS}-character value", level="SHOULD")
+
+    return Case(
+        id=f"{DESCRIBE}/{KIND}/{h.detail}",
+        operation=DESCRIBE,
+        kind=KIND,
+        requirements=tuple(dict.fromkeys(i for i in h.ids if i)),
+        title=h.title,
+        run=run,
+        editions=(cc.edition,),
+        needs_operations=(DESCRIBE,),
+        tags=("generated",),
+        api_calls=(DESCRIBE,),
     )

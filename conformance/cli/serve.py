@@ -10,12 +10,11 @@ import threading
 from typing import Any
 from urllib.parse import urlsplit
 
-from werkzeug.serving import make_server
-
 from conformance import EDITIONS
 from conformance.errors import UsageError
-from conformance.reference import FAULTS, ReferenceConfig, make_app
-from conformance.reference.world import fingerprint
+from conformance.reference import EXAMPLE_SECRET_ACCESS_KEY, FAULTS, ReferenceConfig, make_app
+from conformance.reference.server import PortUnavailable, ReferenceServer
+from conformance.reference.world import DEFAULT_KMSUSER_PASSWORD, LINEAGE_A_CERT, fingerprint
 from conformance.targets.config import load_config
 
 DEFAULT_PORT = 4599
@@ -36,6 +35,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--disconnect-delay", type=float, default=None, metavar="S", help="seconds spent DISCONNECTING")
     p.add_argument("--fault", action="append", default=[], metavar="NAME", help="enable a seeded fault (repeatable)")
     p.add_argument("--list-faults", action="store_true", help="list the seeded faults and exit")
+    p.add_argument("--print-trust-anchor", action="store_true",
+                   help="print the trust anchor certificate (PEM) of the served world and exit "
+                        "(with --config: that world's); use it as --trust-anchor-certificate file://...")
     p.add_argument("--enable-control", action="store_true",
                    help="also answer the test control surface (X-Amz-Target ReferenceControl.*: add or remove "
                         "clusters, make them go inactive, change the kmsuser password); off by default")
@@ -102,11 +104,31 @@ def build_config(args: argparse.Namespace) -> tuple[ReferenceConfig, int]:
     return config, DEFAULT_PORT if port is None else port
 
 
-def banner(config: ReferenceConfig, endpoint: str) -> str:
-    """What a user needs to point a client here; never the secret key or the kmsuser password."""
+def banner(config: ReferenceConfig, endpoint: str, config_file: str | None = None) -> str:
+    """What a user needs to point a client here.
+
+    The secret key and kmsuser password are printed only while they are the defaults, which are
+    public example values (AWS's documented example key, our example password); a configured one
+    is never shown.
+    """
+    example_secret = config.secret_access_key == EXAMPLE_SECRET_ACCESS_KEY
+    example_password = config.kmsuser_password == DEFAULT_KMSUSER_PASSWORD
+    secret = (f"{config.secret_access_key}  (AWS's public example key)" if example_secret
+              else "the configured one, not shown")
+    password = (f"{config.kmsuser_password}  (public example value)" if example_password
+                else "the configured one, not shown")
+    export = (f"export AWS_ACCESS_KEY_ID={config.access_key_id} "
+              + (f"AWS_SECRET_ACCESS_KEY={config.secret_access_key} " if example_secret else "")
+              + f"AWS_DEFAULT_REGION={config.region} AWS_REGION={config.region} AWS_ENDPOINT_URL={endpoint}")
+    if not example_secret:
+        export += f"  # and AWS_SECRET_ACCESS_KEY=<target.secret_access_key of {config_file or 'your config'}>"
+    anchor_cmd = "kms-conformance serve --print-trust-anchor" + (f" --config {config_file}" if config_file else "")
+    anchor_from = ("the built-in example certificate" if config.world.trust_anchor_certificate == LINEAGE_A_CERT
+                   else f"world.cloudhsm.trust_anchor_certificate of {config_file or 'the config'}")
     lines = [
         f"kms-conformance reference target listening on {endpoint}",
-        f"  access key id : {config.access_key_id}  (secret key: the configured one, not shown)",
+        f"  access key id : {config.access_key_id}",
+        f"  secret key    : {secret}",
         f"  region        : {config.region}",
         f"  edition       : {config.edition}",
         f"  delays        : connect {config.connect_delay_s}s, disconnect {config.disconnect_delay_s}s",
@@ -116,8 +138,12 @@ def banner(config: ReferenceConfig, endpoint: str) -> str:
     ]
     for role, cluster_id in config.world.roles.items():
         lines.append(f"    {role:<26}: {cluster_id}")
-    lines.append(f"    trust anchor fingerprint  : sha256:{fingerprint(config.world.trust_anchor_certificate)}")
-    lines.append("    kmsuser password          : the configured one, not shown")
+    lines.append(f"    kmsuser password          : {password}")
+    lines.append(f"    trust anchor              : {anchor_from}, "
+                 f"sha256:{fingerprint(config.world.trust_anchor_certificate)}")
+    lines.append(f"    get the trust anchor      : {anchor_cmd} > anchor.pem"
+                 "  (then --trust-anchor-certificate file://anchor.pem)")
+    lines.append(f"  environment   : {export}")
     lines.append(f"  try: aws kms describe-custom-key-stores --endpoint-url {endpoint} --region {config.region}")
     return "\n".join(lines)
 
@@ -131,11 +157,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
         config, port = build_config(args)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    if args.print_trust_anchor:
+        print(config.world.trust_anchor_certificate.strip())
+        return 0
     app = make_app(config)
     try:
-        server = make_server(args.host, port, app, threaded=True)
-    except OSError as exc:
-        raise UsageError(f"cannot listen on {args.host}:{port}: {exc.strerror or exc}") from None
+        server = ReferenceServer(args.host, port, app)
+    except (PortUnavailable, OSError) as exc:
+        raise UsageError(f"cannot listen on {args.host}:{port}: {exc}"
+                         + (" (another program uses it: pick another --port, or 0 for any free port)"
+                            if "in use" in str(exc) else "")) from None
     host = f"[{args.host}]" if ":" in args.host else args.host
     endpoint = f"http://{host}:{server.server_port}"
 
@@ -145,7 +176,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     # Handlers first: whoever reads the banner may signal at once.
     previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
-    print(banner(config, endpoint), flush=True)
+    print(banner(config, endpoint, args.config), flush=True)
     try:
         server.serve_forever()
     finally:

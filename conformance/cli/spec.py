@@ -192,7 +192,7 @@ def _print_requirements_table(reqs, edition: str | None, operation: str | None) 
     if not console.is_terminal:  # piped/redirected: rich would squeeze into 80 columns
         console = Console(width=180)
     scope = ", ".join(x for x in (operation, f"edition {edition}" if edition else None) if x)
-    table = Table(title=f"Requirements ({len(reqs)}{': ' + scope if scope else ''})", show_lines=False)
+    table = Table(title=escape(f"Requirements ({len(reqs)}{': ' + scope if scope else ''})"), show_lines=False)
     table.add_column("id", no_wrap=True)
     table.add_column("operation", no_wrap=True)
     table.add_column("level", no_wrap=True)
@@ -206,7 +206,9 @@ def _print_requirements_table(reqs, edition: str | None, operation: str | None) 
         if r.deferred:
             expected += " (deferred)"
         editions = "both" if set(r.editions) == set(EDITIONS) else ",".join(r.editions)
-        table.add_row(r.id, r.operation, r.level, editions, f"{r.title}\n[dim]{escape(expected)}[/dim]", str(r.source))
+        # Catalogue text is data, not markup: escape it (a pattern's [a-z] would vanish otherwise).
+        table.add_row(escape(r.id), escape(r.operation), r.level, editions,
+                      f"{escape(r.title)}\n[dim]{escape(expected)}[/dim]", escape(str(r.source)))
     console.print(table)
     summary = counts(reqs)
     console.print(

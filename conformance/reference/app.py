@@ -1,10 +1,11 @@
 """The reference target over HTTP: AWS JSON 1.1 in, AWS JSON 1.1 out (a WSGI app).
 
-Request pipeline: X-Amz-Target routes to a service and operation
-(UnknownOperationException when it names nothing we know) → SigV4 check
-(credential scope must name the routed service) → JSON body
-(SerializationException when it is not a JSON object) → backend (validation,
-then semantics). Every response carries `Content-Type:
+Request pipeline: the body is read within the size limit
+(RequestEntityTooLargeException 413, never read past the limit) → X-Amz-Target
+routes to a service and operation (UnknownOperationException when it names
+nothing we know) → SigV4 check (credential scope must name the routed service)
+→ JSON body (SerializationException when it is not a JSON object or nests
+deeper than the limit) → backend (validation, then semantics). Every response carries `Content-Type:
 application/x-amz-json-1.1` and `x-amzn-RequestId`; errors are
 `{"__type": ..., "message": ...}`. The rules raise typed errors (errors.py);
 this layer alone decides the status, headers and body they go out with.
@@ -14,9 +15,12 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import uuid
+from itertools import accumulate
 from typing import Any, Iterable
 
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from conformance.redact import register_secret, scrub
@@ -24,9 +28,13 @@ from conformance.reference.backend import ReferenceBackend
 from conformance.reference.config import ReferenceConfig
 from conformance.reference.control import ACTIONS, CONTROL_PREFIX, run_action
 from conformance.reference.errors import (
+    HTTP_LEVEL_ERRORS,
     KmsError,
     KMSInternalException,
+    MalformedHttpRequestException,
     MethodNotAllowedException,
+    RequestEntityTooLargeException,
+    RequestTimeoutException,
     SerializationException,
     UnknownOperationException,
     error_document,
@@ -69,20 +77,53 @@ class ReferenceApp:
         try:
             if request.method != "POST":  # operations are POST / only; never run one for another method [INFER code]
                 raise MethodNotAllowedException("Operations are invoked with POST /.")
+            raw = self.read_body(request)
             service, operation, signing_names = self._route(target)
             self.authenticate(request, signing_names)
-            params = self._parse_body(request.get_data())
+            params = self.parse_body(raw)
             if service == "control":
                 status, body = 200, run_action(self.backend, operation, params)
             else:
                 status, body = 200, self.backend.dispatch(service, operation, params)
         except KmsError as err:
-            status, body = self.error_status(err), error_document(err)
+            log.debug("%s %s -> %s", request_id, target, err.code)
+            return self.error_response(err, request_id)
         except Exception as exc:  # a bug here must still look like AWS to the client, not an HTML 500
             log.error("%s %s: internal error %s", request_id, target, scrub(repr(exc)))
-            status, body = 500, error_document(KMSInternalException("An internal error occurred."))
-        log.debug("%s %s -> %s %s", request_id, target, status, scrub(str(body.get("__type", ""))))
+            return self.error_response(KMSInternalException("An internal error occurred."), request_id)
+        log.debug("%s %s -> %s", request_id, target, status)
         return self._response(status, body, request_id)
+
+    def error_response(self, err: KmsError, request_id: str) -> Response:
+        """Any error, from a validation refusal to an oversized body: AWS JSON with the error's status."""
+        return self._response(self.error_status(err), error_document(err), request_id)
+
+    def http_error(self, status: int, reason: str) -> Response:
+        """The answer to a request the HTTP server refused before the app saw it (garbage request
+        line, oversize headers, a stalled request): the same AWS JSON error envelope, never HTML."""
+        error_class = HTTP_LEVEL_ERRORS.get(status, MalformedHttpRequestException)
+        return self.error_response(error_class(reason), str(uuid.uuid4()))
+
+    def max_request_bytes(self) -> int | None:
+        """The largest body read; a larger one is refused before it is read (None: no limit)."""
+        return self.config.max_request_bytes
+
+    def read_body(self, request: Request) -> bytes:
+        """The body, never read past the size limit; a stalled body ends in a 408, not a held thread."""
+        limit = self.max_request_bytes()
+        request.max_content_length = limit
+        try:
+            return request.get_data()
+        except RequestEntityTooLarge:
+            raise RequestEntityTooLargeException(f"Request body exceeds the limit of {limit} bytes.") from None
+        except TimeoutError:  # the served handler's socket timeout (config.read_timeout_s)
+            raise RequestTimeoutException("The request body did not arrive in time.") from None
+        except ClientDisconnected:
+            raise MalformedHttpRequestException("The request body is shorter than its Content-Length.") from None
+
+    def max_json_depth(self) -> int | None:
+        """How deep a JSON body may nest (None: as deep as the parser's own recursion goes)."""
+        return self.config.max_json_depth
 
     def _route(self, target: str) -> tuple[str, str, tuple[str, ...]]:
         prefix, _, operation = target.partition(".")
@@ -127,10 +168,12 @@ class ReferenceApp:
             check_expiry=self.checks_signature_age(),
         )
 
-    @staticmethod
-    def _parse_body(raw: bytes) -> Any:
+    def parse_body(self, raw: bytes) -> Any:
         if not raw.strip():
             return {}  # an empty body is accepted for operations without required input
+        limit = self.max_json_depth()
+        if limit is not None and json_depth(raw) > limit:  # before the parser recurses into a RecursionError
+            raise SerializationException(f"JSON nesting exceeds the maximum depth of {limit}.")  # [INFER] text
         try:
             params = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
@@ -141,3 +184,17 @@ class ReferenceApp:
 
     def _response(self, status: int, body: dict, request_id: str) -> Response:
         return Response(json.dumps(body, separators=(",", ":")), status=status, headers=self.response_headers(request_id))
+
+
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"{}[]")
+
+
+def json_depth(raw: bytes) -> int:
+    """How deep the objects and arrays of a JSON text nest, without parsing it.
+
+    By hand because the json module has no depth limit: it recurses until Python's
+    recursion limit and fails with a RecursionError. Brackets inside strings do not count.
+    """
+    skeleton = _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    return max(accumulate(1 if c in b"{[" else -1 for c in skeleton), default=0)

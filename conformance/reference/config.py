@@ -46,6 +46,18 @@ class ReferenceConfig:
     signature_skew_s: float = 300.0
     # Opt-in HTTP control surface (X-Amz-Target ReferenceControl.*), for served targets only.
     control_api: bool = False
+    # Service limits [INFER: AWS publishes none of these for KMS]. The largest legitimate
+    # custom key store request is some KB (a 5000-character trust anchor; ~70 KB when every
+    # member is at its bound in \uXXXX-escaped astral characters), so a body above 256 KiB
+    # is refused (413) before it is read into memory; JSON nested deeper than
+    # `max_json_depth` is a SerializationException (the parser would otherwise recurse into
+    # a 500); a validation message quotes at most `echo_limit_chars` characters of a value
+    # (more than any modelled bound, so every boundary value still comes back whole);
+    # `read_timeout_s` bounds how long a served connection may stall (slow body, slow headers).
+    max_request_bytes: int = 256 * 1024
+    max_json_depth: int = 128
+    echo_limit_chars: int = 8192
+    read_timeout_s: float = 10.0
 
     def __post_init__(self) -> None:
         if self.edition not in EDITIONS:

@@ -57,6 +57,39 @@ class KMSInternalException(KmsError):
     status = 500
 
 
+# --- HTTP-level refusals, before the body is read or parsed. AWS's codes for these are not
+# recorded (its front end answers them); the names and statuses are ours [INFER], the JSON
+# envelope is the point: a client must never have to parse an HTML error page.
+class MalformedHttpRequestException(KmsError):
+    code = "MalformedHttpRequestException"
+
+
+class RequestTimeoutException(KmsError):
+    code = "RequestTimeoutException"
+    status = 408
+
+
+class RequestEntityTooLargeException(KmsError):
+    code = "RequestEntityTooLargeException"
+    status = 413
+
+
+class RequestUriTooLongException(KmsError):
+    code = "RequestUriTooLongException"
+    status = 414
+
+
+class RequestHeaderFieldsTooLargeException(KmsError):
+    code = "RequestHeaderFieldsTooLargeException"
+    status = 431
+
+
+HTTP_LEVEL_ERRORS: dict[int, type[KmsError]] = {
+    e.status: e for e in (MalformedHttpRequestException, RequestTimeoutException, RequestEntityTooLargeException,
+                          RequestUriTooLongException, RequestHeaderFieldsTooLargeException)
+}
+
+
 # --- SigV4 (aws-behaviour-facts.md §1.4)
 class MissingAuthenticationTokenException(KmsError):
     code = "MissingAuthenticationTokenException"

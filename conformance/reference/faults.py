@@ -18,7 +18,10 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from werkzeug.wrappers import Response
+
 from conformance.reference.errors import (
+    HTTP_LEVEL_ERRORS,
     CustomKeyStoreInvalidStateException,
     CustomKeyStoreNotFoundException,
     KmsError,
@@ -241,6 +244,11 @@ class _PasswordInMessage:
         return message
 
 
+class _WholeValueEchoed:
+    def echo_limit(self) -> int | None:
+        return None
+
+
 # ---------------------------------------------------------------- wire protocol and authentication
 class _MisnamedInvalidState(CustomKeyStoreInvalidStateException):
     """Still the store-state refusal (other faults treat it as one), sent under KMS's key-state code."""
@@ -280,6 +288,23 @@ class _NoRequestId:
 class _JsonContentType:
     def response_headers(self, request_id: str) -> dict[str, str]:
         return {**super().response_headers(request_id), "Content-Type": "application/json"}
+
+
+class _NoJsonDepthLimit:
+    """json.loads recurses until Python's recursion limit; the RecursionError becomes a 500."""
+
+    def max_json_depth(self) -> int | None:
+        return None
+
+
+class _HttpErrorsAsHtml:
+    """What a web framework answers when nobody turned its error pages into the service's errors."""
+
+    def error_response(self, err: KmsError, request_id: str) -> Any:
+        if type(err) in HTTP_LEVEL_ERRORS.values():
+            page = f"<html><head><title>Error {err.status}</title></head><body><h1>{err.message}</h1></body></html>"
+            return Response(page, status=err.status, mimetype="text/html")
+        return super().error_response(err, request_id)
 
 
 class _SignatureNotChecked:
@@ -370,6 +395,9 @@ _FAULTS = [
           ["VAL-001"], hooks=_PascalCaseMessages),
     Fault("password-in-validation-message", "Validation messages quote the (sensitive) KeyStorePassword value.",
           ["VAL-004"], hooks=_PasswordInMessage),
+    Fault("validation-echoes-whole-value",
+          "Validation messages quote an invalid value whole however long (a 20,000-character name comes back in full).",
+          ["VAL-010"], hooks=_WholeValueEchoed),
     # --- wire protocol
     Fault("notfound-404", "Not-found errors use the Smithy 404 status instead of 400.", ["PROTO-005"], "http",
           hooks=_NotFound404),
@@ -385,6 +413,13 @@ _FAULTS = [
           hooks=_NoRequestId),
     Fault("json-content-type", "Responses say Content-Type application/json.", ["PROTO-003"], "http",
           hooks=_JsonContentType),
+    Fault("deep-json-internal-error",
+          "JSON nested deeper than the parser's recursion limit gets 500 KMSInternalException, not SerializationException.",
+          ["PROTO-019", "PROTO-005"], "http", hooks=_NoJsonDepthLimit),
+    Fault("http-errors-as-html",
+          "Requests refused before any operation runs (oversized or stalled body, garbage request line, oversize "
+          "headers) get the web framework's HTML error page instead of AWS JSON.",
+          ["PROTO-018", "PROTO-003"], "http", hooks=_HttpErrorsAsHtml),
     # --- authentication
     Fault("signature-not-checked", "Requests are served without any SigV4 check.",
           ["AUTH-001", "AUTH-002", "AUTH-003", "AUTH-004", "AUTH-005"], "http", hooks=_SignatureNotChecked),

@@ -5,6 +5,10 @@ JSON types are SerializationException (Coral rejects them while
 deserialising, before any constraint is looked at); constraint violations are
 ValidationException with the oracle's message. Each step is a small method so
 a seeded fault can replace exactly one of them.
+
+A quoted value is cut to `config.echo_limit_chars` characters plus "..." [INFER]: AWS's
+rule for long values is not recorded (a 257-character value came back whole), so the
+limit sits above every bound in the model and only values no boundary case sends are cut.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ class RequestValidation:
 
     edition: str
     model: ServiceModel
+    config: Any  # ReferenceConfig
 
     def emulator_model(self) -> ServiceModel:
         """A private copy of the edition model: a change to a shape here never reaches the suite's copy."""
@@ -52,7 +57,28 @@ class RequestValidation:
             raise ValidationException(self.validation_message(prediction, params))
 
     def validation_message(self, prediction: Prediction, params: dict) -> str:
-        return prediction.message
+        message = prediction.message
+        limit = self.echo_limit()
+        if limit is None:
+            return message
+        for v in prediction.violations:
+            short = shorten_quoted_value(v.text, v.path, limit)
+            if short is not v.text:
+                message = message.replace(v.text, short, 1)
+        return message
+
+    def echo_limit(self) -> int | None:
+        """How many characters of an invalid value a message quotes (None: the whole value)."""
+        return self.config.echo_limit_chars
+
+
+def shorten_quoted_value(text: str, path: str, limit: int) -> str:
+    """`Value '<v>' at '<path>' failed ...` with <v> cut to `limit` characters plus "..."; else `text` itself."""
+    head, tail = "Value '", f"' at '{path}' failed to satisfy constraint: "
+    end = text.rfind(tail)
+    if not text.startswith(head) or end - len(head) <= limit:
+        return text
+    return f"{head}{text[len(head):len(head) + limit]}...{text[end:]}"
 
 
 _JAVA_TYPES = {

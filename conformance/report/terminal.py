@@ -92,7 +92,7 @@ def summary_table(results: dict[str, Any]) -> Table:
     totals = {v: 0 for v in verdicts}
     grand = 0
     for op, row in by_operation(results).items():
-        table.add_row(op, *[str(row.get(v, 0) or "") for v in verdicts], str(row["total"]))
+        table.add_row(escape(op), *[str(row.get(v, 0) or "") for v in verdicts], str(row["total"]))
         for v in verdicts:
             totals[v] += row.get(v, 0)
         grand += row["total"]
@@ -113,10 +113,10 @@ def print_summary(results: dict[str, Any], report_dir: str | Path | None = None,
                       highlight=False, markup=True, soft_wrap=True)
     if len(failing) > show_failures:
         console.print(f"... and {len(failing) - show_failures} more (see the report)", highlight=False)
-    console.print(summary_line(results), highlight=False, soft_wrap=True)
+    console.print(escape(summary_line(results)), highlight=False, soft_wrap=True)
     if report_dir is None and results.get("_source"):
         report_dir = Path(results["_source"]).parent
     if report_dir is not None:
         rd = Path(report_dir)
-        console.print(f"report: {rd / 'report.html'} (also results.json, report.md, junit.xml in {rd})",
+        console.print(escape(f"report: {rd / 'report.html'} (also results.json, report.md, junit.xml in {rd})"),
                       highlight=False, soft_wrap=True)

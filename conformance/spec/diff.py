@@ -128,17 +128,23 @@ def _cell(v: Any) -> str:
 
 
 def render_diff_table(diffs: list[Difference], old_label: str, new_label: str, console=None) -> None:
-    """Print the differences as a rich table (plain text when not a terminal)."""
+    """Print the differences as a rich table (plain text when not a terminal).
+
+    Cells are `Text`, never markup: model values such as `^https://[a-zA-Z0-9.-]+$`
+    would otherwise lose their bracketed parts to rich's markup parser.
+    """
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     if console is None:
         console = Console()
         if not console.is_terminal:  # piped or captured: do not fold names at 80 columns
             console = Console(width=200)
-    table = Table(title=f"KMS custom key store model: {old_label} → {new_label} ({len(diffs)} differences)", show_lines=False)
+    table = Table(title=Text(f"KMS custom key store model: {old_label} → {new_label} ({len(diffs)} differences)"),
+                  show_lines=False)
     for col in ("where", "kind", "item", old_label, new_label):
-        table.add_column(col, overflow="fold")
+        table.add_column(Text(col), overflow="fold")
     for d in diffs:
-        table.add_row(d.where, d.kind, d.item, _cell(d.old), _cell(d.new))
+        table.add_row(*(Text(cell) for cell in (d.where, d.kind, d.item, _cell(d.old), _cell(d.new))))
     console.print(table)
