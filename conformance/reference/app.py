@@ -111,15 +111,21 @@ class ReferenceApp:
     def read_body(self, request: Request) -> bytes:
         """The body, never read past the size limit; a stalled body ends in a 408, not a held thread."""
         limit = self.max_request_bytes()
-        request.max_content_length = limit
+        too_large = RequestEntityTooLargeException(f"Request body exceeds the limit of {limit} bytes.")
+        # werkzeug refuses a Content-Length above its limit up front, but stops a chunked body at the
+        # limit without a word: read one byte more than allowed so a cut body shows itself.
+        request.max_content_length = None if limit is None else limit + 1
         try:
-            return request.get_data()
+            data = request.get_data()
         except RequestEntityTooLarge:
-            raise RequestEntityTooLargeException(f"Request body exceeds the limit of {limit} bytes.") from None
-        except TimeoutError:  # the served handler's socket timeout (config.read_timeout_s)
-            raise RequestTimeoutException("The request body did not arrive in time.") from None
-        except ClientDisconnected:
+            raise too_large from None
+        except ClientDisconnected as exc:  # werkzeug's word for a body cut short, or stalled past the socket timeout
+            if isinstance(exc.__context__, TimeoutError):  # the served handler's config.read_timeout_s
+                raise RequestTimeoutException("The request body did not arrive in time.") from None
             raise MalformedHttpRequestException("The request body is shorter than its Content-Length.") from None
+        if limit is not None and len(data) > limit:
+            raise too_large
+        return data
 
     def max_json_depth(self) -> int | None:
         """How deep a JSON body may nest (None: as deep as the parser's own recursion goes)."""

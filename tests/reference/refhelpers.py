@@ -9,7 +9,6 @@ import re
 import signal
 import subprocess
 import sys
-import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -163,19 +162,12 @@ def served(*args: str, env: dict[str, str] | None = None):
 
 @contextmanager
 def threaded_server(**config: Any):
-    """The app on a loopback port in this process (werkzeug's threaded server); yields (endpoint, backend)."""
-    from werkzeug.serving import make_server
+    """The app on a loopback port in this process (the server `serve` uses); yields (endpoint, backend)."""
+    from conformance.reference.server import running
 
     app = make_app(ReferenceConfig(**config))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", app.backend
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with running(app) as endpoint:
+        yield endpoint, app.backend
 
 
 def url_client(endpoint: str, service: str = "kms", **kw: Any):

@@ -123,11 +123,14 @@ CHECKS = {
     "json-content-type": lambda r: r.raw("{}")[1]["Content-Type"],
     "signature-not-checked": lambda r: r.raw("{}", sign="wrong-secret")[0],
     "expired-signature-accepted": expired,
+    "validation-echoes-whole-value": lambda r: len(answer(r, "DescribeCustomKeyStores", {"CustomKeyStoreName": "n" * 20_000})[1]["message"]) > 20_000,
+    "deep-json-internal-error": lambda r: ref_raw_status(r, body='{"CustomKeyStoreId": ' + "[" * 5000 + "]" * 5000 + "}"),
+    "http-errors-as-html": lambda r: r.raw(json.dumps({"CustomKeyStoreName": "n" * 300_000}))[1]["Content-Type"],
 }
 
 
-def ref_raw_status(ref, **kw):
-    return ref.raw("{}", **kw)[0]
+def ref_raw_status(ref, body="{}", **kw):
+    return ref.raw(body, **kw)[0]
 
 
 def test_every_fault_has_a_check_and_there_are_enough():

@@ -197,12 +197,61 @@ def test_list_faults_and_bad_options(capsys):
     assert rc == 2 and "negative" in err
 
 
-def test_banner_shows_default_world_but_no_secret():
+def test_banner_shows_the_public_defaults_and_how_to_connect():
     with served("--fault", "password-echoed") as (endpoint, proc, banner):
         assert "AKIAIOSFODNN7EXAMPLE" in banner and "password-echoed" in banner
         for cluster_id in ROLES.values():
             assert cluster_id in banner
-        assert EXAMPLE_SECRET_ACCESS_KEY not in banner and DEFAULT_KMSUSER_PASSWORD not in banner
+        # the defaults are public example values: printed, and said to be
+        assert f"{EXAMPLE_SECRET_ACCESS_KEY}  (AWS's public example key)" in banner
+        assert f"{DEFAULT_KMSUSER_PASSWORD}  (public example value)" in banner
+        export = next(line for line in banner.splitlines() if "export " in line).split("export ", 1)[1]
+        env = dict(part.split("=", 1) for part in export.split())
+        assert env == {"AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY": EXAMPLE_SECRET_ACCESS_KEY,
+                       "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": endpoint}
+        assert "kms-conformance serve --print-trust-anchor > anchor.pem" in banner
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=10)
         assert proc.returncode == 0
+
+
+def test_banner_never_prints_configured_secrets(tmp_path):
+    """A secret key or kmsuser password the user chose is never printed; the export line says where it is."""
+    from conformance.cli.serve import banner, build_config
+    from conformance.cli import build_parser
+
+    cfg = tmp_path / "t.yaml"
+    cfg.write_text("target:\n  adapter: endpoint\n  access_key_id: AKIACONFIGKEY0000001\n"
+                   "  secret_access_key: my-own-Secret-123456\n"
+                   "world:\n  cloudhsm:\n    active_cluster_id: cluster-configactive2\n"
+                   "    kmsuser_password: my-own-kmsuser-pw\n")
+    args = build_parser().parse_args(["serve", "--config", str(cfg)])
+    config, _ = build_config(args)
+    text = banner(config, "http://127.0.0.1:1", str(cfg))
+    assert "my-own-Secret-123456" not in text and "my-own-kmsuser-pw" not in text
+    assert text.count("the configured one, not shown") == 2
+    assert "AWS_SECRET_ACCESS_KEY=" not in text.split("#")[0] and f"secret_access_key of {cfg}" in text
+    assert f"--print-trust-anchor --config {cfg}" in text
+
+
+def test_print_trust_anchor_writes_the_served_worlds_certificate(capsys, tmp_path):
+    rc, out, _ = run_cli(capsys, "serve", "--print-trust-anchor")
+    assert rc == 0 and out.strip() == ANCHOR.strip()
+    other = ANCHOR.replace("MIIB", "MIIC", 1)  # any PEM-looking text: the world takes it as given
+    cfg = tmp_path / "t.yaml"
+    cfg.write_text("target:\n  adapter: endpoint\nworld:\n  cloudhsm:\n    active_cluster_id: cluster-configactive2\n"
+                   "    trust_anchor_certificate: |\n" + "".join(f"      {line}\n" for line in other.splitlines()))
+    rc, out, _ = run_cli(capsys, "serve", "--print-trust-anchor", "--config", str(cfg))
+    assert rc == 0 and out.strip() == other.strip()
+
+
+def test_busy_port_is_one_line_and_exit_2(capsys):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        rc, out, err = run_cli(capsys, "serve", "--port", str(port))
+    assert rc == 2 and out == ""
+    assert err.count("\n") == 1 and f"127.0.0.1:{port}" in err and "in use" in err and "Traceback" not in err

@@ -57,6 +57,38 @@ def test_cli_diff_table_and_json(capsys):
     assert {"where": "KeyStorePasswordType", "kind": "constraint", "item": "min_length", "old": 1, "new": 7} in doc["differences"]
 
 
+def test_diff_table_in_a_terminal_keeps_bracketed_regex_text():
+    """rich reads `[a-zA-Z0-9.-]` as markup: in a terminal the pattern lost its brackets (`^https://+$`)."""
+    from rich.console import Console
+
+    from conformance.spec.diff import render_diff_table
+
+    diffs = diff_models(edition_model("2019-12"), edition_model("current"))
+    assert any("^https://[a-zA-Z0-9.-]+$" in str(d.new) for d in diffs)
+    console = Console(force_terminal=True, width=400, record=True, color_system=None)
+    render_diff_table(diffs, "[old]", "[new]", console=console)
+    text = console.export_text()
+    assert "^https://[a-zA-Z0-9.-]+$" in text and "^https://+$" not in text
+    assert "[old]" in text and "[new]" in text
+
+
+def test_requirements_table_in_a_terminal_keeps_bracketed_text(capsys, monkeypatch):
+    import dataclasses
+
+    import rich.console
+
+    from conformance.cli.spec import _print_requirements_table
+    from conformance.spec.requirements import load_requirements
+
+    monkeypatch.setattr(rich.console.Console, "is_terminal", property(lambda self: True))
+    monkeypatch.setenv("COLUMNS", "400")
+    base = load_requirements()[0]
+    req = dataclasses.replace(base, title="UriEndpoint must match ^https://[a-zA-Z0-9.-]+$ [bold]")
+    _print_requirements_table([req], None, None)
+    out = re.sub(r"\x1b\[[0-9;]*m", "", capsys.readouterr().out)  # colours only
+    assert "^https://[a-zA-Z0-9.-]+$ [bold]" in out
+
+
 def test_cli_rejects_unknown_edition(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["spec", "diff", "2019-12", "1999"])
