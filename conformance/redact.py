@@ -105,7 +105,7 @@ def request_strings(request: Any, *, min_length: int = 4) -> tuple[list[str], li
     if isinstance(body, (str, bytes)):
         try:
             walk(json.loads(body), False)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser (a hostile-body case)
             pass
     return sorted(set(secrets)), sorted(set(public), key=len, reverse=True)
 

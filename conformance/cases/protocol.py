@@ -192,9 +192,10 @@ class _Hostile:
 
 def _hostile_bodies(cite: Citations) -> list[_Hostile]:
     json_headers = {"content-type": JSON_CONTENT_TYPE}
-    big = cite.generic("PROTO-018", "PROTO-003", "PROTO-005")
-    deep = cite.generic("PROTO-019", "PROTO-011", "PROTO-005")
-    echo = cite.generic("VAL-010", "VAL-001")
+    # Each case cites only what its checks decide (a 5xx adds PROTO-005 through the refusal check).
+    big = cite.generic("PROTO-018", "PROTO-003")
+    deep = cite.generic("PROTO-019", "PROTO-005")
+    echo = cite.generic("VAL-010")
     return [
         _Hostile(
             "oversized-body",
@@ -227,16 +228,22 @@ def _hostile_bodies(cite: Citations) -> list[_Hostile]:
     ]
 
 
+def _clipped(d: dict, keys) -> dict:
+    """The long string values of `d` among `keys`, cut to 2000 characters and their length."""
+    return {k: d[k][:2000] + f"... ({len(d[k])} characters)" for k in keys
+            if isinstance(d.get(k), str) and len(d[k]) > 2000}
+
+
 def _hostile_body_case(cc: CollectContext, h: _Hostile) -> Case:
     def run(rec: Recorder) -> None:
         body = h.build()
         request = wire_request(body, amz_target=_target(DESCRIBE))
         shown = wire_request(f"<{len(body)} bytes: {h.shown}>", amz_target=_target(DESCRIBE))
         obs = send(rec.ctx, request)
-        observed = obs.to_dict()
-        for key in ("raw_body", "message"):  # an echo of the whole value stays out of the results
-            if isinstance(observed.get(key), str) and len(observed[key]) > 2000:
-                observed[key] = observed[key][:2000] + f"... ({len(observed[key])} characters)"
+        observed = obs.to_dict()  # an echo of the whole value stays out of the results
+        observed.update(_clipped(observed, ("raw_body", "message")))
+        if isinstance(observed.get("body"), dict):
+            observed["body"] = {**observed["body"], **_clipped(observed["body"], observed["body"])}
         rec.add(Step(label=DESCRIBE, request=shown, observed=observed), None, obs)
         rec.reproduce_command = (f"python3 -c {shlex.quote('import json, sys; sys.stdout.write(' + h.python + ')')} | "
                                  + reproduce(rec.ctx, wire_request("@-", amz_target=_target(DESCRIBE))))

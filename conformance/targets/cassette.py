@@ -274,7 +274,7 @@ class SecretMask:
         if isinstance(body, str) and body.strip():
             try:
                 walk(json.loads(body))
-            except ValueError:  # malformed on purpose: find "Secret": "value" pairs in the text
+            except (ValueError, RecursionError):  # malformed (or nested past the parser) on purpose: find "Secret": "value" pairs in the text
                 for m in _SECRET_IN_JSON_TEXT.finditer(body):
                     add(m.group(2))
         return found

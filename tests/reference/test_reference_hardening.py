@@ -134,3 +134,46 @@ def test_long_values_are_cut_in_messages_and_boundary_values_are_not():
     assert answer["message"] == predict_validation("CreateCustomKeyStore", params).message
     assert cert in answer["message"]
     assert len(LINEAGE_A_CERT) < limit
+
+
+HOSTILE = "oversized-body or deeply-nested-json or long-value-echo-bounded"
+
+
+def _run(tmp_path, name, **kw):
+    from conformance.runner import RunOptions, run_suite
+
+    outcome = run_suite(RunOptions(report_dir=str(tmp_path / name), keyword=HOSTILE,
+                                   modules=("conformance.cases.protocol",), progress=False, **kw))
+    return {c["id"].rsplit("/", 1)[1]: c for c in outcome.results["cases"]}
+
+
+@pytest.mark.parametrize("fault, case, verdict", [
+    ("deep-json-internal-error", "deeply-nested-json", "FAIL"),
+    ("http-errors-as-html", "oversized-body", "NON_STRICT"),
+    ("validation-echoes-whole-value", "long-value-echo-bounded", "NON_STRICT"),
+])
+def test_hostile_body_cases_pass_the_clean_reference_and_catch_their_fault(tmp_path, monkeypatch, fault, case, verdict):
+    from conformance.reference import FAULTS
+
+    monkeypatch.chdir(tmp_path)
+    clean = _run(tmp_path, "clean")
+    assert {c: r["verdict"] for c, r in clean.items()} == dict.fromkeys(
+        ("oversized-body", "deeply-nested-json", "long-value-echo-bounded"), "PASS")
+    faulty = _run(tmp_path, "faulty", faults=(fault,))
+    assert {c for c, r in faulty.items() if r["verdict"] != "PASS"} == {case}
+    assert faulty[case]["verdict"] == verdict, faulty[case]["detail"]
+    assert set(faulty[case]["requirements"]) <= set(FAULTS[fault].breaks)
+    # the results show a description of the hostile body, not the body, and a command that rebuilds it
+    assert len(json.dumps(faulty[case])) < 20_000
+    assert faulty[case]["reproduce"].startswith("python3 -c ") and "| curl" in faulty[case]["reproduce"]
+
+
+def test_hostile_body_cases_record_and_replay(tmp_path, monkeypatch):
+    """The 10,000-deep body must not trip the harness's own JSON parsing (secret search, cassette)."""
+    monkeypatch.chdir(tmp_path)
+    recorded = _run(tmp_path, "rec", record=str(tmp_path / "cassette"))
+    config = tmp_path / "replay.yaml"
+    config.write_text(f"target:\n  adapter: replay\n  cassette: {tmp_path / 'cassette'}\n")
+    replayed = _run(tmp_path, "rep", config=str(config))
+    assert {c: r["verdict"] for c, r in recorded.items()} == {c: r["verdict"] for c, r in replayed.items()}
+    assert set(r["verdict"] for r in replayed.values()) == {"PASS"} and len(replayed) == 3
