@@ -172,3 +172,44 @@ def test_the_inferred_answer_is_a_should_that_accepts_either_refusal():
     case = next(c for c in structural.collect(collect_context("current"))
                 if c.id == "DescribeCustomKeyStores/combination/id-and-name")
     assert case.requirements == ("DES-080",) and "inferred" in case.title
+
+
+# ------------------------------------------------------------------------------------------ catalogue form
+_REQ = {"id": "DES-999", "title": "t", "operation": "DescribeCustomKeyStores", "level": "SHOULD",
+        "source": {"document": "facts", "section": "3.6 DescribeCustomKeyStores"},
+        "expected": {"status": 400, "error_code": "ValidationException"}}
+_COMB = {"id": "x", "operation": "DescribeCustomKeyStores", "members": ["CustomKeyStoreId", "CustomKeyStoreName"],
+         "rule": "at-most-one", "source": {"document": "facts", "section": "3.6 DescribeCustomKeyStores"},
+         "answer": "inferred", "requirement": "DES-999"}
+
+
+def _catalogue(tmp_path, comb, req=_REQ):
+    import yaml
+
+    path = tmp_path / "reqs.yaml"
+    path.write_text(yaml.safe_dump({"requirements": [req], "combinations": [comb]}), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"rule": "one-or-two"}, "rule must be one of"),
+    ({"answer": "guessed"}, "answer must be one of"),
+    ({"members": ["CustomKeyStoreId"]}, "at least two"),
+    ({"requirement": "DES-998"}, "not in the catalogue"),
+    ({"operation": "UpdateCustomKeyStore"}, "is about DescribeCustomKeyStores"),
+    ({"membres": []}, "unknown field"),
+    ({"source": None}, "missing source"),
+])
+def test_a_malformed_combination_is_refused_naming_it(tmp_path, change, message):
+    from conformance.spec.requirements import CatalogueError
+
+    with pytest.raises(CatalogueError, match=message):
+        load_combinations(_catalogue(tmp_path, {**_COMB, **change}))
+
+
+def test_an_inferred_answer_must_be_a_should(tmp_path):
+    from conformance.spec.requirements import CatalogueError
+
+    with pytest.raises(CatalogueError, match="inferred answer is a SHOULD"):
+        load_combinations(_catalogue(tmp_path, _COMB, {**_REQ, "level": "MUST"}))
+    assert load_combinations(_catalogue(tmp_path, {**_COMB, "answer": "documented"}, {**_REQ, "level": "MUST"}))
