@@ -152,3 +152,26 @@ def test_the_in_process_reference_says_its_clock_decides():
             "observable_transitions: false (config: connect 0s, disconnect 0s)"
     finally:
         target.close()
+
+
+def test_a_run_reports_how_transitions_were_decided_and_the_server_apart(tmp_path, monkeypatch):
+    """results.json, report.md and report.html carry the probe's answer and the Server header; the
+    label is host:port (the run's own probe, not this test's, decided it)."""
+    import json
+
+    from conformance.cli import main
+
+    monkeypatch.chdir(tmp_path)  # the cleanup ledger lands here
+    with served(10.0) as url:
+        rc = main(["run", "--endpoint-url", url, "-k", "ConnectCustomKeyStore/scenario/accepted-while-connecting",
+                   "--report-dir", str(tmp_path / "out"), "--no-progress"])
+    assert rc == 0
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    note = "observable_transitions: true (probed: saw CONNECTING and DISCONNECTING)"
+    assert results["transitions"] == note and results["cases"][0]["verdict"] == "PASS"
+    assert results["target"]["name"] == url.split("//", 1)[1] and results["target"]["server"].startswith("Werkzeug")
+    assert results["target"]["version"] is None
+    markdown = (tmp_path / "out" / "report.md").read_text()
+    assert note in markdown and "Server header: Werkzeug" in markdown
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert note in html and "Server: Werkzeug" in html
