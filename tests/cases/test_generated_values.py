@@ -213,3 +213,61 @@ def test_an_inferred_answer_must_be_a_should(tmp_path):
     with pytest.raises(CatalogueError, match="inferred answer is a SHOULD"):
         load_combinations(_catalogue(tmp_path, _COMB, {**_REQ, "level": "MUST"}))
     assert load_combinations(_catalogue(tmp_path, {**_COMB, "answer": "documented"}, {**_REQ, "level": "MUST"}))
+
+
+# ------------------------------------------------------------------------------------------ a target that refuses both
+class _RefusesIdAndName:
+    """A target that answers a Describe giving an id and a name with ValidationException (what the
+    docs allow it to do) and otherwise is the in-process reference."""
+
+    def __init__(self, inner):
+        self._inner = inner
+        self.refused = 0
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+
+    def _refuse(self, params):
+        from conformance.observation import Observation
+
+        if isinstance(params, dict) and "CustomKeyStoreId" in params and "CustomKeyStoreName" in params:
+            self.refused += 1
+            body = {"__type": "ValidationException", "message": "give an id or a name, not both"}
+            return Observation(operation="DescribeCustomKeyStores", status=400, error_code="ValidationException",
+                               message=body["message"], body=body, raw_body=json.dumps(body))
+        return None
+
+    def call(self, operation, params=None, **kw):
+        refused = self._refuse(params) if operation == "DescribeCustomKeyStores" else None
+        return refused or self._inner.call(operation, params, **kw)
+
+    def send_raw(self, body, **kw):
+        if kw.get("amz_target") == "TrentService.DescribeCustomKeyStores":
+            try:
+                refused = self._refuse(json.loads(body))
+            except (TypeError, ValueError):
+                refused = None
+            if refused:
+                return refused
+        return self._inner.send_raw(body, **kw)
+
+
+def test_valid_input_generators_pass_a_target_that_refuses_id_and_name(tmp_path):
+    """The issue's case: the property and Schemathesis runs sent both as valid input and FAILED such a target."""
+    from conformance.cases import schemathesis_run
+
+    inner = open_target(TargetConfig(), announce=lambda line: None)
+    target = _RefusesIdAndName(inner)
+    try:
+        ctx = CaseContext(target=target, edition="current", strictness="code", seed=0, driver=None,
+                          model=edition_model("current"),
+                          options={"property_examples": 30, "schemathesis_examples": 15})
+        cases = {c.id: c for c in properties.collect(collect_context("current"))
+                 + schemathesis_run.collect(collect_context("current"))}
+        result = run_case(cases["DescribeCustomKeyStores/property/valid-accepted"], ctx)
+        assert str(result.verdict) == "PASS", result.detail
+        assert target.refused == 0  # never sent as valid input
+        result = run_case(cases["DescribeCustomKeyStores/schemathesis/positive_data_acceptance"], ctx)
+        assert str(result.verdict) == "PASS", result.detail  # negative bodies may give both: not judged here
+    finally:
+        inner.close()
