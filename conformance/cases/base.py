@@ -20,6 +20,7 @@ from conformance.verdicts import Verdict
 
 KINDS = (
     "structural",  # generated from the spec: required, bounds, patterns, enums, types, unknown members
+    "combination",  # generated from the catalogue's combination rules (either-or, both-or-neither)
     "protocol",  # generated: wire format (body, content type, X-Amz-Target, malformed JSON)
     "auth",  # generated: SigV4 missing / malformed / wrong / expired
     "scenario",  # hand-written: documented errors, state preconditions, effects, workflows

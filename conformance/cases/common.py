@@ -6,7 +6,8 @@ case kernel, `conformance.cases.kernel`).
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+import re
+from typing import Any, Callable, Collection, Iterable
 
 from conformance.cases.base import Case, CaseContext
 from conformance.cases.kernel import Recorder
@@ -18,6 +19,11 @@ from conformance.steps import Expected
 UNKNOWN_STORE_ID = "cks-0000000000000dead"
 # A cluster id that matches the current pattern and length and names no cluster in any world.
 UNKNOWN_CLUSTER_ID = "cluster-zzzzzzzzzzzzz"
+# Request members a generated value puts in to name nothing the target has (a store id, a store
+# name, a cluster id): `name_nothing` changes such a value when the world or the run knows it.
+NAMING_MEMBERS = ("CustomKeyStoreId", "CustomKeyStoreName", "CloudHsmClusterId")
+# Replacement characters tried, per kind of character, so a changed value keeps its alphabet.
+_ALTERNATIVES = ("0123456789", "abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
 # ------------------------------------------------------------------------------------------
@@ -195,3 +201,90 @@ class Citations:
             if _field(r, "operation") == operation and exp.get("status") == 200 and not exp.get("error_code"):
                 return (_field(r, "id"),)
         return ()
+
+
+# ------------------------------------------------------------------------------------------
+# Values meant to name nothing
+# ------------------------------------------------------------------------------------------
+
+
+class KnownNames:
+    """Every id and name a run knows on its target: the world's clusters, the stores the run's
+    driver created, and any name carrying the run prefix (the run may have made it a moment ago).
+
+    Why: a generated "does not exist" value (a boundary cluster id, an unknown store id) that
+    happens to equal a real one turns the expected not-found answer into a wrong FAIL.
+    """
+
+    def __init__(self, values: Iterable[str] = (), prefixes: Iterable[str] = ()):
+        self.values = frozenset(v for v in values if isinstance(v, str) and v)
+        self.prefixes = tuple(p for p in prefixes if p)
+
+    def __contains__(self, value: object) -> bool:
+        return isinstance(value, str) and (value in self.values or value.startswith(self.prefixes))
+
+    @classmethod
+    def of(cls, ctx: CaseContext) -> "KnownNames":
+        from conformance.world import CLUSTER_ROLES
+
+        world = ctx.target.world
+        values = [getattr(world, role, None) for role in CLUSTER_ROLES]
+        prefixes = [ctx.options.run_prefix]
+        driver = ctx.driver
+        if driver is not None:
+            prefixes.append(driver.run_prefix)
+            try:
+                for entry in driver.ledger.outstanding():
+                    values += [entry.store_id, entry.name]
+            except OSError:  # an unreadable ledger: the prefix still covers the run's names
+                pass
+        return cls(values, prefixes)
+
+
+def unknown_variant(value: str, known: Collection[str] | KnownNames, pattern: str | None = None) -> str:
+    """`value` itself when it names nothing known; else the first variant (one character changed,
+    from the end, same kind of character, still matching `pattern`) that names nothing.
+
+    Deterministic: the same value and the same known names always give the same variant.
+    """
+    if value not in known:
+        return value
+    rx = re.compile(pattern) if pattern else None
+    if rx is not None and not rx.fullmatch(value):
+        rx = None  # an invalid value stays invalid in the same way
+    for pos in range(len(value) - 1, -1, -1):
+        ch = value[pos]
+        pool = next((a for a in _ALTERNATIVES if ch in a), _ALTERNATIVES[1])
+        start = pool.index(ch) + 1 if ch in pool else 0
+        for cand in pool[start:] + pool[:start]:
+            if cand == ch:
+                continue
+            out = value[:pos] + cand + value[pos + 1:]
+            if out not in known and (rx is None or rx.fullmatch(out)):
+                return out
+    raise ValueError(f"no variant of {value!r} names nothing known")  # only with absurd known sets
+
+
+def _member_pattern(model: Any, operation: str, member: str) -> str | None:
+    try:
+        ref = model.input_shape(operation).member(member)
+        return model.shape(ref.shape).pattern if ref is not None else None
+    except Exception:  # noqa: BLE001 - no model or no such member: any variant of the same kind will do
+        return None
+
+
+def name_nothing(ctx: CaseContext, operation: str, params: Any, known: KnownNames | None = None) -> Any:
+    """`params` with every NAMING_MEMBERS value that names something known changed (a copy when
+    anything changes; the same object otherwise). Every generator that means "no such store /
+    cluster" sends its request through this."""
+    if not isinstance(params, dict):
+        return params
+    known = known if known is not None else KnownNames.of(ctx)
+    out = params
+    for member in NAMING_MEMBERS:
+        value = params.get(member)
+        if isinstance(value, str) and value in known:
+            if out is params:
+                out = dict(params)
+            out[member] = unknown_variant(value, known, _member_pattern(ctx.model, operation, member))
+    return out

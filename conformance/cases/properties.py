@@ -26,10 +26,11 @@ from hypothesis import strategies as st
 
 from conformance import CUSTOM_KEY_STORE_OPERATIONS
 from conformance.cases.base import Case, CaseContext, CollectContext
-from conformance.cases.common import validation_error
+from conformance.cases.common import KnownNames, name_nothing, validation_error
 from conformance.cases.kernel import Recorder, record_observation
 from conformance.cases.requests import boto3_request
 from conformance.redact import scrub
+from conformance.spec.requirements import respect_combinations
 from conformance.steps import Expected
 from conformance.verdicts import (
     Check,
@@ -114,7 +115,9 @@ def valid_input(model, operation: str) -> st.SearchStrategy:
             optional[m.name] = unknown_store_ids()
         else:
             optional[m.name] = strat
-    return st.fixed_dictionaries(required, optional=optional)
+    # Documented combination rules (an id or a name, not both) hold for valid input too.
+    return st.fixed_dictionaries(required, optional=optional).map(
+        lambda params, _op=operation: respect_combinations(_op, params))
 
 
 def _invalid_strings(shape) -> list[tuple[str, st.SearchStrategy]]:
@@ -227,6 +230,7 @@ def run_property(
     max_examples = max(2, -(-total // max(1, len(strategies))))
     budget = ctx.options.property_budget_s
     deadline = time.monotonic() + budget
+    known = KnownNames.of(ctx)
     state: dict[str, Any] = {"n": 0, "failing": None, "last_fail": None, "weak": None, "unimpl": None, "over": False}
 
     class Falsified(Exception):
@@ -241,6 +245,7 @@ def run_property(
             if state["failing"] is None and time.monotonic() > deadline:
                 state["over"] = True
                 return
+            params = name_nothing(ctx, op, params, known)  # "unknown" ids must name nothing real
             obs = ctx.target.call(op, params)
             decided = check(ctx, op, params, obs)
             state["n"] += 1

@@ -36,9 +36,11 @@ from typing import Any
 
 from conformance import CUSTOM_KEY_STORE_OPERATIONS, SERVICE_TARGET_PREFIX, VALIDATION_CODES
 from conformance.cases.base import Case, CaseContext, CollectContext
+from conformance.cases.common import KnownNames, name_nothing
 from conformance.cases.kernel import Recorder
 from conformance.cases.requests import wire_request
 from conformance.redact import redact, scrub
+from conformance.spec.requirements import respect_combinations
 from conformance.steps import Step
 from conformance.verdicts import check_judged_anything, check_schemathesis, harness_error, unimplemented
 
@@ -225,12 +227,14 @@ def _generate_and_check(ctx: CaseContext, operation: str, out: OperationRun) -> 
     examples = ctx.options.schemathesis_examples
     deadline = time.monotonic() + ctx.options.schemathesis_budget_s
     url = f"http://kms.invalid/{SERVICE_TARGET_PREFIX}.{operation}"
+    known = KnownNames.of(ctx)
 
     def one(case) -> None:
         if time.monotonic() > deadline or out.unimplemented:
             out.over_budget = out.over_budget or time.monotonic() > deadline
             return
-        body = case.body
+        negative = bool(case.meta and case.meta.generation.mode.is_negative)
+        body = case.body = _respecting(ctx, operation, case.body, known, negative=negative)
         payload = _wire_body(body)
         obs = ctx.target.send_raw(payload, amz_target=f"{SERVICE_TARGET_PREFIX}.{operation}", content_type=JSON_CT)
         out.sent += 1
@@ -241,7 +245,6 @@ def _generate_and_check(ctx: CaseContext, operation: str, out: OperationRun) -> 
         if obs.transport_error or obs.status is None:
             out.error = f"no response from target: {obs.transport_error}"
             return
-        negative = bool(case.meta and case.meta.generation.mode.is_negative)
         out.negative += negative
         out.positive += not negative
         aws_invalid = _aws_invalid(ctx, operation, body)
@@ -291,6 +294,17 @@ def _generate_and_check(ctx: CaseContext, operation: str, out: OperationRun) -> 
             one(case)
 
         drive()
+
+
+def _respecting(ctx: CaseContext, operation: str, body: Any, known: KnownNames, *, negative: bool) -> Any:
+    """The generated body with ids and names that name something real changed away, and (positive
+    bodies) the documented combination rules kept: Schemathesis knows neither the world nor rules
+    the schema cannot state, so a "valid" body could name a real cluster or give an id and a name."""
+    if not isinstance(body, dict):
+        return body
+    if not negative:
+        body = respect_combinations(operation, body, ctx.edition)
+    return name_nothing(ctx, operation, body, known)
 
 
 def _keep_smallest(out: OperationRun, check: str, message: str, body: Any, payload: bytes, obs) -> None:

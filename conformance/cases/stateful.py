@@ -36,7 +36,7 @@ from hypothesis.stateful import (
 
 from conformance import CUSTOM_KEY_STORE_OPERATIONS, SETTLED_STATES
 from conformance.cases.base import Case, CaseContext, CollectContext
-from conformance.cases.common import UNKNOWN_CLUSTER_ID
+from conformance.cases.common import UNKNOWN_CLUSTER_ID, name_nothing
 from conformance.cases.kernel import Recorder
 from conformance.observation import sanitize_error_code
 from conformance.redact import redact, scrub
@@ -147,8 +147,9 @@ class StoreMachine(RuleBasedStateMachine):
 
     # ------------------------------------------------------------------ plumbing
     def _cluster(self, role: str) -> str | None:
-        if role == "unknown":
-            return UNKNOWN_CLUSTER_ID
+        if role == "unknown":  # changed away if the world happens to have a cluster of that id
+            return name_nothing(self.ctx, "CreateCustomKeyStore", {"CloudHsmClusterId": UNKNOWN_CLUSTER_ID})[
+                "CloudHsmClusterId"]
         return getattr(self.ctx.target.world, role, None)
 
     def _both(self, label: str, operation: str, target_params: dict, model_params: dict | None = None):

@@ -29,6 +29,7 @@ from conformance.cases.common import (
     UNKNOWN_STORE_ID,
     Citations,
     error,
+    name_nothing,
     single_request_case,
     validation_error,
 )
@@ -385,12 +386,11 @@ class _Gen:
         if outcome is None:
             return
         expected, outcome_ids = outcome
-        request = _request(op, params, via)
         self.add(
             op=op,
             detail=detail,
             title=title,
-            request=request,
+            request=_naming_nothing(op, params, via),
             expected=expected,
             requirements=tuple(ids) + tuple(outcome_ids),
             cleanup=_cleanup_created if op == "CreateCustomKeyStore" else None,
@@ -540,7 +540,7 @@ class _Gen:
                 op=op,
                 detail="unknown-member",
                 title="a member the model does not define is ignored",
-                request=wire_request(json.dumps({**base, UNKNOWN_MEMBER: "ignored"}), amz_target=f"TrentService.{op}"),
+                request=_naming_nothing(op, {**base, UNKNOWN_MEMBER: "ignored"}, "wire"),
                 expected=expected,
                 requirements=self.cite.generic("PROTO-015") + outcome_ids,
                 cleanup=_cleanup_created if op == "CreateCustomKeyStore" else None,
@@ -588,7 +588,115 @@ def collect(cc: CollectContext) -> list[Case]:
     for op in CUSTOM_KEY_STORE_OPERATIONS:
         if op in cc.model.operations:
             gen.operation(op)
-    return gen.cases
+    return gen.cases + combination_cases(cc)
+
+
+# ------------------------------------------------------------------------------------------
+# Combination rules (either-or, both-or-neither): one case each
+# ------------------------------------------------------------------------------------------
+
+COMBINATION_KIND = "combination"
+# A name meant to name no store (changed at run time if the run or the world has it).
+UNKNOWN_STORE_NAME = "kms-conformance-no-such-store"
+
+
+def combination_cases(cc: CollectContext) -> list[Case]:
+    """One case per catalogue combination rule: a request breaking just that rule, on ids that
+    name nothing, judged against the rule's requirement (the oracle's message where the model
+    itself enforces the rule)."""
+    from conformance.spec import predict_validation
+    from conformance.spec.requirements import load_combinations
+
+    by_id = {getattr(r, "id", None): r for r in cc.requirements or ()}
+    cases = []
+    for comb in load_combinations(edition=cc.edition):
+        req = by_id.get(comb.requirement)
+        if req is None or comb.operation not in cc.model.operations:
+            continue
+        if any(_member_shape(cc.model, comb.operation, m) is None for m in comb.members):
+            continue  # a member this edition's model lacks
+        params = _breaking_params(cc.model, comb)
+        prediction = predict_validation(comb.operation, params, model=cc.model, edition=cc.edition)
+        expected = validation_error(prediction, level=req.level) if prediction is not None \
+            else _expected_of(req, comb)
+        ids = [comb.requirement]
+        if prediction is not None:  # the model enforces the rule: cited like any validation case
+            ids += [i for i in ("VAL-001", "VAL-009") if i in by_id]
+            if any(v.sensitive for v in prediction.violations):
+                ids += [i for i in ("VAL-004",) if i in by_id]
+        given = [m for m in comb.members if _path_given(params, m)]
+        if comb.rule == "at-most-one":
+            what = f"{' and '.join(given)} together (the docs allow one of them)"
+        else:
+            left = [m for m in comb.members if m not in given]
+            what = f"{', '.join(given)} without {', '.join(left)} (the docs ask for all or none)"
+        title = what + ("" if comb.answer == "documented" else "; AWS documents no answer, expectation inferred")
+        cases.append(single_request_case(
+            id=comb.case_id, operation=comb.operation, kind=COMBINATION_KIND, requirements=tuple(ids),
+            title=title, request=_naming_nothing(comb.operation, params, "boto3"), expected=expected,
+            editions=(cc.edition,), tags=("generated", f"answer-{comb.answer}"),
+        ))
+    return cases
+
+
+def _member_shape(model, operation: str, path: str):
+    shape = model.input_shape(operation)
+    for part in path.split("."):
+        ref = shape.member(part) if shape is not None else None
+        if ref is None:
+            return None
+        shape = model.shape(ref.shape)
+    return shape
+
+
+def _path_given(params: dict, path: str) -> bool:
+    cur: Any = params
+    for part in path.split("."):
+        if not isinstance(cur, dict) or part not in cur:
+            return False
+        cur = cur[part]
+    return True
+
+
+def _breaking_params(model, comb) -> dict:
+    """Valid params naming no store or cluster, breaking only `comb`: every member given
+    (at-most-one), or the first member alone (all-or-none)."""
+    params = base_params(model, comb.operation)
+    members = comb.members if comb.rule == "at-most-one" else comb.members[:1]
+    for path in members:
+        parts = path.split(".")
+        for depth in range(1, len(parts)):
+            prefix = ".".join(parts[:depth])
+            if not _path_given(params, prefix):
+                params = _set_path(params, prefix, {})
+        if path == "CustomKeyStoreId":
+            value: Any = UNKNOWN_STORE_ID
+        elif path in ("CustomKeyStoreName", "NewCustomKeyStoreName"):
+            value = UNKNOWN_STORE_NAME
+        else:
+            value = _valid_value(model, _member_shape(model, comb.operation, path))
+        params = _set_path(params, path, value)
+    return params
+
+
+def _expected_of(req, comb) -> Expected:
+    """The requirement's answer: its error code, or the first of its any_of codes with the rest as
+    alternatives; marked [INFER] when AWS documents none."""
+    exp = req.expected or {}
+    codes = [exp["error_code"]] if exp.get("error_code") else \
+        [a.get("error_code") for a in exp.get("any_of") or () if isinstance(a, dict) and a.get("error_code")]
+    if not codes:
+        raise ValueError(f"combination {comb.case_id}: requirement {req.id} names no error code")
+    status = exp.get("status", 400)
+    note = "" if comb.answer == "documented" else "[INFER] AWS documents no answer for this combination"
+    return error(codes[0], status, level=req.level, note=note,
+                 alternatives=[error(c, status, level=req.level) for c in codes[1:]])
+
+
+def _naming_nothing(op: str, params: dict, via: str):
+    """The request of a case whose ids and names must name nothing: built when the case runs, when
+    the target's world and the run's stores are known, so a collision is changed away."""
+    return lambda ctx: _request(op, name_nothing(ctx, op, params), via)
 
 
 def _request(op: str, params: dict, via: str) -> dict:

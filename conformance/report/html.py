@@ -80,6 +80,7 @@ def build_view(results_list: list[dict[str, Any]]) -> dict[str, Any]:
             "target": results.get("target") or {},
             "edition": results.get("edition"),
             "strictness": results.get("strictness"),
+            "transitions": results.get("transitions"),
             "started": results.get("started"),
             "finished": results.get("finished"),
             "summary": results.get("summary") or {},

@@ -25,6 +25,7 @@ from conformance.runner.determinism import import_suite_modules
 from conformance.runner.options import RunOptions
 from conformance.runner.schedule import order_cases
 from conformance.runner.select import select_cases
+from conformance.targets.capabilities import probe_transitions, transitions_note
 from conformance.targets.cassette import RecordingTarget
 from conformance.targets import (
     DEFAULT_LEDGER_DIR,
@@ -108,6 +109,7 @@ class RunSession:
             self.target = RecordingTarget(self.target, o.record, run_tokens=[self.prefix])
         probe_capabilities(self.target)  # fills target.capabilities.unimplemented
         self.driver = StoreDriver(self.target, DEFAULT_LEDGER_DIR, self.prefix)
+        probe_transitions(self.target, self.driver)  # endpoint targets whose config leaves it open
         try:
             case_options = CaseOptions.from_mapping({"run_prefix": self.prefix, **o.extra})
         except ValueError as exc:
@@ -125,7 +127,9 @@ class RunSession:
     def start_results(self) -> None:
         ident = self.target.identity
         meta = {
-            "target": {"name": ident.name, "adapter": ident.adapter, "version": ident.version, "endpoint": ident.endpoint},
+            "target": {"name": ident.name, "adapter": ident.adapter, "version": ident.version, "endpoint": ident.endpoint,
+                       "server": getattr(ident, "server", None)},
+            "transitions": transitions_note(self.target.capabilities),
             "edition": self.options.edition,
             "strictness": self.options.strictness,
             "suite_version": __version__,

@@ -8,6 +8,7 @@ with one clear message (a typo in a field name must not silently drop a rule).
 
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
 import re
@@ -260,6 +261,132 @@ def _parse_preconditions(where: str, value: Any) -> Preconditions:
 
 def _clean_text(value: Any) -> str | None:
     return " ".join(str(value).split()) if value else None
+
+
+# ------------------------------------------------------------------------------------- combinations
+COMBINATION_RULES = ("at-most-one", "all-or-none")
+ANSWERS = ("documented", "inferred")
+_COMBINATION_FIELDS = ("id", "operation", "members", "rule", "source", "answer", "requirement", "editions", "notes")
+
+
+@dataclass(frozen=True)
+class Combination:
+    """A documented rule between members of one request that the model cannot state.
+
+    `at-most-one`: no two of `members` together (DescribeCustomKeyStores: an id or a name, not
+    both); `all-or-none`: every member or none. `answer` says whether the docs say what a request
+    breaking the rule gets ("documented") or the case's expectation is ours ("inferred").
+    """
+
+    id: str
+    operation: str
+    members: tuple[str, ...]  # member paths ("A.B" inside structure A)
+    rule: str
+    source: SourceRef
+    answer: str
+    requirement: str  # the catalogue id the combination's case cites
+    editions: tuple[str, ...] = EDITIONS
+    notes: str | None = None
+
+    @property
+    def case_id(self) -> str:
+        return f"{self.operation}/combination/{self.id}"
+
+    def broken_by(self, params: dict[str, Any]) -> bool:
+        """Whether `params` breaks the rule."""
+        given = [m for m in self.members if _path_given(params, m)]
+        if self.rule == "at-most-one":
+            return len(given) > 1
+        return 0 < len(given) < len(self.members)
+
+    def respected(self, params: dict[str, Any]) -> dict[str, Any]:
+        """`params` made to keep the rule by leaving members out (a copy; deterministic): the first
+        given member stays (at-most-one); the partly given members go (all-or-none)."""
+        if not isinstance(params, dict) or not self.broken_by(params):
+            return params
+        given = [m for m in self.members if _path_given(params, m)]
+        drop = given[1:] if self.rule == "at-most-one" else given
+        out = copy.deepcopy(params)
+        for path in drop:
+            *parents, last = path.split(".")
+            cur = out
+            for p in parents:
+                cur = cur[p]
+            cur.pop(last, None)
+        return out
+
+
+def _path_given(params: Any, path: str) -> bool:
+    cur = params
+    for part in path.split("."):
+        if not isinstance(cur, dict) or cur.get(part) is None:
+            return False
+        cur = cur[part]
+    return True
+
+
+def load_combinations(path: str | Path | None = None, edition: str | None = None,
+                      operation: str | None = None) -> list[Combination]:
+    """The catalogue's combination rules (of `edition` / `operation` when given), in file order."""
+    found = _load_combinations_cached(str(Path(path).resolve() if path else spec_file(REQUIREMENTS_FILE)))
+    return [c for c in found if (edition is None or edition in c.editions)
+            and (operation is None or c.operation == operation)]
+
+
+def respect_combinations(operation: str, params: Any, edition: str | None = None) -> Any:
+    """`params` made to keep every combination rule of `operation` (what a valid-input generator sends)."""
+    for combination in load_combinations(edition=edition, operation=operation):
+        params = combination.respected(params)
+    return params
+
+
+@functools.lru_cache(maxsize=8)
+def _load_combinations_cached(path: str) -> tuple[Combination, ...]:
+    file = Path(path)
+    data = _read_yaml(file)
+    entries = (data.get("combinations") if isinstance(data, dict) else None) or []
+    if not isinstance(entries, list):
+        raise CatalogueError(f"{file}: 'combinations:' must be a list")
+    ids = {r.id: r for r in _load_cached(path)}
+    out: list[Combination] = []
+    for i, entry in enumerate(entries):
+        where = f"{file}: combination #{i + 1}"
+        if not isinstance(entry, dict):
+            raise CatalogueError(f"{where}: expected a mapping")
+        if entry.get("id"):
+            where = f"{file}: combination {entry['id']}"
+        unknown = set(entry) - set(_COMBINATION_FIELDS)
+        if unknown:
+            raise CatalogueError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+        missing = [f for f in _COMBINATION_FIELDS[:7] if entry.get(f) in (None, "", [], {})]
+        if missing:
+            raise CatalogueError(f"{where}: missing {', '.join(missing)}")
+        members = entry["members"]
+        if not isinstance(members, list) or len(members) < 2 or len(set(members)) != len(members):
+            raise CatalogueError(f"{where}: members must list at least two different member paths")
+        if entry["rule"] not in COMBINATION_RULES:
+            raise CatalogueError(f"{where}: rule must be one of {', '.join(COMBINATION_RULES)}")
+        if entry["answer"] not in ANSWERS:
+            raise CatalogueError(f"{where}: answer must be one of {', '.join(ANSWERS)}")
+        req = ids.get(entry["requirement"])
+        if req is None:
+            raise CatalogueError(f"{where}: requirement {entry['requirement']} is not in the catalogue")
+        if req.operation != entry["operation"]:
+            raise CatalogueError(f"{where}: requirement {req.id} is about {req.operation}, not {entry['operation']}")
+        if entry["answer"] == "inferred" and req.level != "SHOULD":
+            raise CatalogueError(f"{where}: an inferred answer is a SHOULD, but {req.id} is {req.level}")
+        editions = tuple(str(e) for e in entry.get("editions") or req.editions)
+        if any(e not in EDITIONS for e in editions):
+            raise CatalogueError(f"{where}: editions must be a subset of {list(EDITIONS)}")
+        out.append(Combination(id=str(entry["id"]), operation=str(entry["operation"]),
+                               members=tuple(str(m) for m in members), rule=entry["rule"],
+                               source=_parse_source(where, "source", entry["source"]), answer=entry["answer"],
+                               requirement=req.id, editions=editions, notes=_clean_text(entry.get("notes"))))
+    seen = Counter(c.case_id for c in out)
+    dupes = [k for k, n in seen.items() if n > 1]
+    if dupes:
+        raise CatalogueError(f"{file}: duplicate combination {', '.join(dupes)}")
+    return tuple(out)
 
 
 # ------------------------------------------------------------------------------------- copy check

@@ -32,6 +32,7 @@ from conformance.reference import (
     manual_clock,
 )
 from conformance.targets.base import Capabilities, Identity, Target
+from conformance.targets.capabilities import TRANSITIONS_TO_PROBE
 from conformance.targets.config import TargetConfig
 from conformance.targets.credentials import chain_credentials, configured_credentials
 from conformance.targets.live import open_live
@@ -131,7 +132,11 @@ def _open_reference(config: TargetConfig, *, edition: str, faults: tuple[str, ..
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     app = make_app(ref_config)
+    delays_given = s.connect_delay_s is not None or s.disconnect_delay_s is not None
     capabilities = Capabilities(observable_transitions=connect_delay > 0 and disconnect_delay > 0,
+                                transitions_source=(f"config: connect {connect_delay:g}s, disconnect "
+                                                    f"{disconnect_delay:g}s" if delays_given else
+                                                    "adapter: virtual clock"),
                                 speaks_json=True, faults=tuple(faults))
     abilities = Abilities(clock=clock, world_control=InProcessWorldControl(app.backend.world),
                           pending_deletions=app.backend)
@@ -214,13 +219,17 @@ def _open_endpoint(config: TargetConfig, *, edition: str, faults, announce) -> T
     world = _world(config, default_timeouts=EMULATOR_TIMEOUTS, fallback=default_world())
     cloudhsm_url = os.environ.get("AWS_ENDPOINT_URL_CLOUDHSMV2", "").rstrip("/") or url
     target = WireTarget(
+        # The label is the config's name or host:port; the Server header probing finds goes to
+        # identity.server (an emulator's framework says nothing about which target this is).
         identity=Identity(name=s.name or urlsplit(url).netloc, adapter="endpoint", endpoint=url, region=s.region),
         world=world,
         transport=HttpTransport(),
         credentials=credentials,
         region=s.region,
         endpoint_url=url,
-        capabilities=Capabilities(observable_transitions=bool(s.observable_transitions)),
+        capabilities=Capabilities(observable_transitions=bool(s.observable_transitions),
+                                  transitions_source=TRANSITIONS_TO_PROBE if s.observable_transitions is None
+                                  else "config"),
         service_endpoints={"cloudhsmv2": cloudhsm_url},
     )
     if s.reference_control is not False:  # an unknown X-Amz-Target is harmless to any other target

@@ -17,6 +17,9 @@ class Capabilities:
     unimplemented: dict[str, str] = field(default_factory=dict)  # operation -> evidence
     # True when CONNECTING / DISCONNECTING can be observed (a connect is not instant).
     observable_transitions: bool = False
+    # How observable_transitions was decided, for the report: "config", "adapter", "probed: saw
+    # CONNECTING", "probed: not observed (...)"; "to probe" until capabilities.probe_transitions ran.
+    transitions_source: str = "adapter"
     # The target answered a probe with JSON, so an HTML 500 is a framework's "no handler" page.
     speaks_json: bool = False
     # The AWS account the target answers for (live AWS; None when unknown).
@@ -35,6 +38,7 @@ class Identity:
     version: str | None = None
     endpoint: str | None = None
     region: str = "us-east-1"
+    server: str | None = None  # the HTTP Server header the target answers with (shown, never its name)
 
 
 class Target(ABC):

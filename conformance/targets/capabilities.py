@@ -118,8 +118,8 @@ def probe_capabilities(target: "Target", operations=None) -> dict[str, str]:
     # Any JSON answer (even "unknown operation") shows the target speaks AWS JSON.
     caps.speaks_json = bool(control.status and control.is_json)
     identity = getattr(target, "identity", None)
-    if identity is not None and not identity.version and control.headers.get("server"):
-        identity.version = control.headers["server"][:80]  # e.g. an emulator's "Werkzeug/3.1 Python/3.11"
+    if identity is not None and not getattr(identity, "server", None) and control.headers.get("server"):
+        identity.server = control.headers["server"][:80]  # e.g. an emulator's "Werkzeug/3.1 Python/3.11"
     for operation in operations or (tuple(CUSTOM_KEY_STORE_OPERATIONS) + ("GenerateRandom", "ScheduleKeyDeletion")):
         params = PROBES.get(operation)
         if params is None:
@@ -136,3 +136,77 @@ def probe_capabilities(target: "Target", operations=None) -> dict[str, str]:
             if store_id:
                 target.call("DeleteCustomKeyStore", {"CustomKeyStoreId": store_id})
     return caps.unimplemented
+
+
+# --------------------------------------------------------------------------------------------
+# Transition probing: can CONNECTING / DISCONNECTING be seen on this target?
+# --------------------------------------------------------------------------------------------
+
+TRANSITIONS_TO_PROBE = "to probe"
+TRANSITIONS_CONFIG_KEY = "target.observable_transitions"
+_FORCE_HINT = f"set {TRANSITIONS_CONFIG_KEY}: true in the config to force it"
+_PROBE_OPERATIONS = ("CreateCustomKeyStore", "ConnectCustomKeyStore", "DescribeCustomKeyStores",
+                     "DisconnectCustomKeyStore", "DeleteCustomKeyStore")
+_PROBE_ROLES = ("active_cluster_id", "trust_anchor_certificate", "kmsuser_password")
+
+
+def probe_transitions(target: "Target", driver) -> str:
+    """Decide `capabilities.observable_transitions` by looking, when the config left it open.
+
+    Creates a store through the StoreDriver (ledger first), connects it and Describes at once: a
+    CONNECTING there (or DISCONNECTING right after a disconnect) shows the transitions are
+    observable; a store already CONNECTED means they are not (never a guess from timing: the
+    cases then stay NOT_TRIGGERABLE and say how to force them). A target that cannot create or
+    connect keeps the default. The store is removed whatever happens. Returns (and keeps in
+    `capabilities.transitions_source`) how the value was decided.
+    """
+    caps = target.capabilities
+    if caps.transitions_source != TRANSITIONS_TO_PROBE:
+        return caps.transitions_source
+    observed, source = _look_for_transitions(target, driver)
+    caps.observable_transitions = observed
+    caps.transitions_source = source
+    driver.take_steps()  # the probe's calls belong to no case
+    return source
+
+
+def _look_for_transitions(target: "Target", driver) -> tuple[bool, str]:
+    from conformance.redact import scrub
+
+    default = bool(target.capabilities.observable_transitions)
+    lacking = [op for op in _PROBE_OPERATIONS if not target.capabilities.is_implemented(op)]
+    if lacking:
+        return default, f"default, not probed: the target lacks {lacking[0]}; {_FORCE_HINT}"
+    missing = target.world.missing(_PROBE_ROLES)
+    if missing:
+        return default, f"default, not probed: the world has no {missing[0]}; {_FORCE_HINT}"
+    seen: list[str] = []
+    store_id = None
+    try:
+        store_id = driver.create_store(CustomKeyStoreName=driver.name("transition-probe"))
+        after_connect = driver.connect(store_id, wait=False)
+        final = after_connect
+        if after_connect == "CONNECTING":
+            seen.append("CONNECTING")
+            final = driver.wait_for_state(store_id, ("CONNECTED", "FAILED"), target.timeouts.connect_s)
+        if final == "CONNECTED" and driver.disconnect(store_id, wait=False) == "DISCONNECTING":
+            seen.append("DISCONNECTING")
+    except Exception as exc:  # noqa: BLE001 - any setup trouble: keep the default and say why
+        if not seen:
+            return default, f"default, probe failed: {scrub(str(exc))[:160]}; {_FORCE_HINT}"
+    finally:
+        if store_id is not None:
+            try:
+                driver.delete_store(store_id)
+            except Exception:  # noqa: BLE001 - the run's ledger cleanup is the backstop
+                pass
+    if seen:
+        return True, f"probed: saw {' and '.join(seen)}"
+    return False, (f"probed: not observed, the store was {after_connect or 'gone'} right after "
+                   f"ConnectCustomKeyStore; {_FORCE_HINT}")
+
+
+def transitions_note(capabilities) -> str:
+    """`observable_transitions: true (probed: saw CONNECTING)`: what the report meta shows."""
+    return (f"observable_transitions: {str(bool(capabilities.observable_transitions)).lower()} "
+            f"({getattr(capabilities, 'transitions_source', 'adapter')})")

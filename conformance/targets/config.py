@@ -34,7 +34,8 @@ TARGET_KEYS = {
     "session_token": "session token for temporary credentials (secret)",
     "name": "display name of the target in reports",
     "cassette": "replay: directory of a recorded run",
-    "observable_transitions": "endpoint: the target shows CONNECTING/DISCONNECTING (non-instant connect)",
+    "observable_transitions": "endpoint: the target shows CONNECTING/DISCONNECTING (non-instant connect); "
+                              "unset: probed at the start of a run (a store is created, connected, removed)",
     "connect_delay_s": "reference: seconds a connect stays CONNECTING (virtual clock)",
     "disconnect_delay_s": "reference: seconds a disconnect stays DISCONNECTING (virtual clock)",
     "faults": "reference: seeded faults to enable",

@@ -257,10 +257,11 @@ class StoreDriver:
         """
         if state not in CONNECTION_STATES:
             raise ValueError(f"unknown ConnectionState {state!r}; expected one of {', '.join(CONNECTION_STATES)}")
-        observable = self.target.capabilities.observable_transitions
-        if state in ("CONNECTING", "DISCONNECTING") and not observable:
+        caps = self.target.capabilities
+        if state in ("CONNECTING", "DISCONNECTING") and not caps.observable_transitions:
+            how = getattr(caps, "transitions_source", "") or "off"
             raise NotTriggerable(f"{state} cannot be observed on this target: its connects and disconnects "
-                                 "complete at once (observable_transitions is off)")
+                                 f"complete at once (observable_transitions: false, {how})")
         current = self._require_state(store_id)
         if state == current:
             return

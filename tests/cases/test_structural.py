@@ -82,7 +82,7 @@ def test_every_operation_and_member_is_covered(edition):
                 assert f"{op}/structural/{m.path}/required-null" in ids
         assert f"{op}/structural/empty-object" in ids
     for c in cases:
-        assert c.kind == "structural" and c.requirements, c.id
+        assert c.kind in ("structural", "combination") and c.requirements, c.id
 
 
 def test_bounds_per_edition():
@@ -123,6 +123,8 @@ def test_each_value_violates_exactly_the_intended_constraint(edition):
     cc, cases = generated(edition)
     checked = Counter()
     for case in cases:
+        if case.kind == "combination":  # breaks a rule between members: tests/cases/test_generated_values.py
+            continue
         op, _, rest = case.id.split("/", 2)
         params, result = sent_params(case, edition)
         # never a real store or cluster: one condition in play
