@@ -41,6 +41,8 @@ _ID_PATTERNS = [
     # SigV4's compact X-Amz-Date form (also quoted in "Signature expired: ..." messages).
     (re.compile(r"\b\d{8}T\d{6}Z\b"), "<timestamp>"),
     (re.compile(r"\b\d{12}\b"), "<account>"),
+    # Epoch seconds (2017..2033) quoted in a check's detail ("CreationDate 1796211610.885 is a JSON number").
+    (re.compile(r"\b1[5-9]\d{8}(?:\.\d+)?\b"), "<timestamp>"),
 ]
 _SHAPE_PATTERNS = [
     (re.compile(r"'[^']*'|\"[^\"]*\"|\[[^\]]*\]"), "<value>"),
@@ -48,6 +50,8 @@ _SHAPE_PATTERNS = [
     (re.compile(r"\s+"), " "),
 ]
 _TIME_KEY = re.compile(r"(Date|Time|Timestamp)$")
+# Members whose value is random by definition (GenerateRandom's bytes, a fresh ciphertext).
+_RANDOM_KEYS = {"Plaintext", "CiphertextBlob"}
 # Error envelope keys: compared through error_code/message, not again in the body.
 _ENVELOPE_KEYS = {"__type", "message", "Message", "code"}
 # Timing and bookkeeping that differ between any two runs.
@@ -70,6 +74,8 @@ def message_shape(text: str) -> str:
 def normalise_value(value: Any, key: str = "") -> Any:
     if _TIME_KEY.search(key) and value is not None and not isinstance(value, (dict, list)):
         return "<timestamp>"
+    if key in _RANDOM_KEYS and isinstance(value, str):
+        return "<random>"
     if isinstance(value, dict):
         return {k: normalise_value(v, k) for k, v in value.items()}
     if isinstance(value, list):
@@ -343,12 +349,11 @@ def print_comparison(cmp: Comparison, console=None, show_all: bool = False) -> N
             console.print(f"  {row['a']} -> {row['b']}  {escape(change.case_id)}", highlight=False, soft_wrap=True)
             if change.detail:
                 console.print(f"      {escape(_short(change.detail, 240))}", highlight=False, soft_wrap=True)
-    if cmp.differences:
+    shown_by_case = {cid: shown for cid, diffs in cmp.by_case().items()
+                     if (shown := [d for d in diffs if show_all or d.counts_at(cmp.strictness)])}
+    if shown_by_case:
         console.print("Observation differences", style="bold", highlight=False)
-    for cid, diffs in cmp.by_case().items():
-        shown = [d for d in diffs if show_all or d.counts_at(cmp.strictness)]
-        if not shown:
-            continue
+    for cid, shown in shown_by_case.items():
         table = Table(title=escape(cid), title_justify="left", show_lines=False, expand=False)
         for col in ("where", "path", "A", "B", "level"):
             table.add_column(col, overflow="fold")

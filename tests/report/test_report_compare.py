@@ -9,7 +9,7 @@ import pytest
 from report_synthetic import META, case, write_run
 from conformance.cli import main
 from conformance.observation import Observation
-from conformance.report.compare import compare_results, json_diff, message_shape, normalise_text
+from conformance.report.compare import compare_results, json_diff, message_shape, normalise_text, normalise_value
 from conformance.report.results import load_results
 
 CID = "DescribeCustomKeyStores/scenario/after-create"
@@ -179,6 +179,9 @@ def test_normalisation_helpers():
     assert normalise_text("kmsconf-20261129T141347-ff59-store-37") == "<run>-store-37"
     assert normalise_text("Signature expired: 20151120T200815Z is now earlier than 20151120T201846Z") \
         == "Signature expired: <timestamp> is now earlier than <timestamp>"
+    assert normalise_text("CreationDate 1796211610.885 is a JSON number") == "CreationDate <timestamp> is a JSON number"
+    assert normalise_text("limit 1000, size 4096") == "limit 1000, size 4096"
+    assert normalise_value({"Plaintext": "F7ncWAgT", "KeyId": "x"}) == {"Plaintext": "<random>", "KeyId": "x"}
     assert message_shape("Value 'abc' at 'limit' must be <= 1000") == message_shape("Value 'zz' at 'marker' must be <= 5")
     assert json_diff({"a": [1, {"b": "x"}]}, {"a": [1, {"b": 2}], "c": None}) == [
         ("$.a[1].b", "x", 2, "regex"), ("$.c", "(absent)", None, "regex")]
