@@ -114,3 +114,15 @@ def test_a_case_report_does_not_depend_on_the_cases_run_before_it(tmp_path):
     assert cmp.compared == len(ids) >= 10 and cmp.exit_code == 0, cmp.summary_line()
     for folder in ("alone", "after"):
         assert misplaced_markers_in(tmp_path / folder) == {}
+
+
+def test_a_case_quoting_an_unpaired_surrogate_is_still_written(tmp_path):
+    """A target may echo a generated value with a lone surrogate; results.json must still be written."""
+    from report_synthetic import synthetic_cases
+
+    from conformance.report.results import load_results
+
+    cases = synthetic_cases()
+    cases[0].observed["message"] = "Value 'cluster-\ud800x' at 'cloudHsmClusterId' failed"
+    writer, _ = write_run(tmp_path, cases=cases)
+    assert "Value 'cluster-\\ud800x' at" in load_results(writer.path)["cases"][0]["observed"]["message"]
