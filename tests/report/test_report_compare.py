@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 
@@ -134,11 +135,8 @@ def test_verdict_changes_have_their_own_section_in_terminal_and_html(tmp_path, c
     a = _results(tmp_path, "a", _describe())
     b = _results(tmp_path, "b", _describe(status=400, code="ValidationException", message="no"))
     b["cases"][0]["verdict"], b["cases"][0]["detail"] = "ERROR", "replay: no recorded response for it"
-    write_run(tmp_path, cases=[], name="unused")  # the helper's folder layout, for the files below
-    import json
-
     pa, pb = tmp_path / "a" / "results.json", tmp_path / "b" / "results.json"
-    pb.write_text(json.dumps(b))
+    pb.write_text(json.dumps(b))  # B with the verdict changed
     assert main(["compare", str(pa), str(pb), "--strictness", "code", "--html", str(tmp_path / "cmp.html")]) == 1
     out = capsys.readouterr().out
     changes, observations = out.index("Verdict changes (1):"), out.index("Observation differences")
