@@ -40,16 +40,19 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "compare",
-        help="show where two runs' observations differ (exit 1 when they differ beyond --strictness)",
-        description="Compare two results.json files case by case: status, error code, message and body "
-        "(at JSON-path level), with ids and timestamps normalised. Exit 0 when equal at the chosen "
-        "strictness, 1 when they differ, 2 when an input cannot be read.",
+        help="show where two runs' verdicts and observations differ (exit 1 on any verdict change or a "
+        "difference beyond --strictness)",
+        description="Compare two results.json files case by case: first every verdict change (a case whose "
+        "verdict differs, or that one run lacks), then observation differences: status, error code, message "
+        "and body (at JSON-path level), with ids and timestamps normalised. Exit 0 when no verdict changed "
+        "and the observations are equal at the chosen strictness, 1 otherwise, 2 when an input cannot be read.",
     )
     p.add_argument("a", metavar="A", help="results.json (or its report folder) of the first run")
     p.add_argument("b", metavar="B", help="results.json (or its report folder) of the second run")
     p.add_argument("--strictness", choices=("code", "regex", "exact"), default=None,
-                   help="which differences count: code (status/code), regex (+ message shape, body "
-                   "structure), exact (+ message text, body values); default: A's strictness")
+                   help="which observation differences count: code (status/code), regex (+ message shape, "
+                   "body structure), exact (+ message text, body values); default: A's strictness. "
+                   "Verdict changes count at every strictness")
     p.add_argument("--html", metavar="OUT", help="also write the comparison as a self-contained HTML page")
     p.add_argument("--all", action="store_true", help="also list differences below the strictness")
     p.set_defaults(func=cmd_compare)

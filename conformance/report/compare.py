@@ -1,12 +1,17 @@
 """Compare two runs case by case: where do two targets' (or a live run's and a cassette's) answers differ?
 
-Each difference is classed by the lowest strictness at which it matters:
-  code  - status, error code, transport failure, unimplemented, a case or step missing on one side
+Two kinds of difference:
+- verdict changes: a case whose verdict differs (PASS -> ERROR, FAIL -> PASS, ...) or
+  that only one run has. They always count, at every strictness: a run that
+  errors where the other passed is not "the same";
+- observation differences, each classed by the lowest strictness at which it matters:
+  code  - status, error code, transport failure, unimplemented, a step missing on one side
   regex - message shape (ids, timestamps, numbers and quoted values blanked), body structure
           (a JSON path present on one side only, or a different JSON type)
   exact - message text, body values
-  info  - shown, never counted (verdicts, step labels)
-`compare --strictness S` exits 1 when any difference at S or below exists.
+  info  - shown, never counted (step labels)
+`compare --strictness S` exits 1 when any verdict changed or any observation difference at S
+or below exists.
 Ids (cks-, cluster-, UUIDs, ARNs, account ids) and timestamps are normalised
 on both sides first, so two runs of the same behaviour compare equal.
 """
@@ -14,7 +19,7 @@ on both sides first, so two runs of the same behaviour compare equal.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +41,8 @@ _ID_PATTERNS = [
     # SigV4's compact X-Amz-Date form (also quoted in "Signature expired: ..." messages).
     (re.compile(r"\b\d{8}T\d{6}Z\b"), "<timestamp>"),
     (re.compile(r"\b\d{12}\b"), "<account>"),
+    # Epoch seconds (2017..2033) quoted in a check's detail ("CreationDate 1796211610.885 is a JSON number").
+    (re.compile(r"\b1[5-9]\d{8}(?:\.\d+)?\b"), "<timestamp>"),
 ]
 _SHAPE_PATTERNS = [
     (re.compile(r"'[^']*'|\"[^\"]*\"|\[[^\]]*\]"), "<value>"),
@@ -43,6 +50,8 @@ _SHAPE_PATTERNS = [
     (re.compile(r"\s+"), " "),
 ]
 _TIME_KEY = re.compile(r"(Date|Time|Timestamp)$")
+# Members whose value is random by definition (GenerateRandom's bytes, a fresh ciphertext).
+_RANDOM_KEYS = {"Plaintext", "CiphertextBlob"}
 # Error envelope keys: compared through error_code/message, not again in the body.
 _ENVELOPE_KEYS = {"__type", "message", "Message", "code"}
 # Timing and bookkeeping that differ between any two runs.
@@ -65,6 +74,8 @@ def message_shape(text: str) -> str:
 def normalise_value(value: Any, key: str = "") -> Any:
     if _TIME_KEY.search(key) and value is not None and not isinstance(value, (dict, list)):
         return "<timestamp>"
+    if key in _RANDOM_KEYS and isinstance(value, str):
+        return "<random>"
     if isinstance(value, dict):
         return {k: normalise_value(v, k) for k, v in value.items()}
     if isinstance(value, list):
@@ -178,11 +189,33 @@ def compare_observations(case_id: str, where: str, a: dict[str, Any] | None, b: 
     return diffs
 
 
+@dataclass
+class VerdictChange:
+    """A case whose verdict differs between the runs; None on the side that does not have the case."""
+
+    case_id: str
+    a: str | None
+    b: str | None
+    detail_a: str = ""
+    detail_b: str = ""
+
+    @property
+    def detail(self) -> str:
+        """Why, from the side that did not pass (B's when neither did)."""
+        return self.detail_a if self.b == "PASS" and self.a not in (None, "PASS") else self.detail_b or self.detail_a
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"case": self.case_id, "a": self.a or ABSENT, "b": self.b or ABSENT,
+                "detail_a": self.detail_a, "detail_b": self.detail_b}
+
+
+ABSENT = "(absent)"
+
+
 def compare_cases(a: dict[str, Any], b: dict[str, Any]) -> list[Difference]:
+    """Observation differences of one case (its verdicts are compared by compare_results)."""
     cid = a["id"]
     diffs = []
-    if a["verdict"] != b["verdict"]:
-        diffs.append(Difference(cid, "case", "verdict", a["verdict"], b["verdict"], "info"))
     diffs += compare_observations(cid, "observed", a.get("observed"), b.get("observed"))
     sa, sb = a.get("steps") or [], b.get("steps") or []
     if len(sa) != len(sb):
@@ -204,6 +237,7 @@ class Comparison:
     compared: int
     only_a: list[str]
     only_b: list[str]
+    verdict_changes: list[VerdictChange] = field(default_factory=list)
 
     @property
     def counting(self) -> list[Difference]:
@@ -211,11 +245,12 @@ class Comparison:
 
     @property
     def differing_cases(self) -> list[str]:
+        """Cases whose observations differ at the strictness (verdict changes are listed apart)."""
         return list(dict.fromkeys(d.case_id for d in self.counting))
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.counting else 0
+        return 1 if self.counting or self.verdict_changes else 0
 
     def by_case(self) -> dict[str, list[Difference]]:
         out: dict[str, list[Difference]] = {}
@@ -224,10 +259,10 @@ class Comparison:
         return out
 
     def summary_line(self) -> str:
-        n = len(self.differing_cases)
+        n, v = len(self.differing_cases), len(self.verdict_changes)
         return (f"{self.compared} cases compared ({len(self.only_a)} only in A, {len(self.only_b)} only in B): "
-                f"{n} differ at strictness {self.strictness}"
-                + ("" if n else " (no difference)"))
+                f"{v} verdict change{'' if v == 1 else 's'}, {n} differ at strictness {self.strictness}"
+                + ("" if n or v else " (no difference)"))
 
 
 def _replace_tokens(obj: Any, tokens: list[str]) -> Any:
@@ -270,11 +305,20 @@ def compare_results(a: dict[str, Any], b: dict[str, Any], strictness: str | None
         diffs += compare_cases(_replace_tokens(case, tokens_a), _replace_tokens(other, tokens_b))
     only_a = [i for i in ids_a if i not in cases_b]
     only_b = [i for i in cases_b if i not in set(ids_a)]
-    for cid in only_a:
-        diffs.append(Difference(cid, "case", "present", "yes", "(absent)", "code"))
-    for cid in only_b:
-        diffs.append(Difference(cid, "case", "present", "(absent)", "yes", "code"))
-    return Comparison(a, b, strictness, diffs, compared, only_a, only_b)
+    return Comparison(a, b, strictness, diffs, compared, only_a, only_b, verdict_changes(a, b))
+
+
+def verdict_changes(a: dict[str, Any], b: dict[str, Any]) -> list[VerdictChange]:
+    """Every case whose verdict differs, or that one run lacks, in A's case order then B's."""
+    cases_a = {c["id"]: c for c in a.get("cases", [])}
+    cases_b = {c["id"]: c for c in b.get("cases", [])}
+    changes = []
+    for cid in dict.fromkeys([*cases_a, *cases_b]):
+        ca, cb = cases_a.get(cid), cases_b.get(cid)
+        va, vb = (ca or {}).get("verdict"), (cb or {}).get("verdict")
+        if va != vb:
+            changes.append(VerdictChange(cid, va, vb, (ca or {}).get("detail") or "", (cb or {}).get("detail") or ""))
+    return changes
 
 
 def compare_files(path_a, path_b, strictness: str | None = None) -> Comparison:
@@ -297,10 +341,19 @@ def print_comparison(cmp: Comparison, console=None, show_all: bool = False) -> N
     console = console or Console()
     console.print(f"A: {target_label(cmp.a)}  ({cmp.a.get('_source', '')})", highlight=False, soft_wrap=True)
     console.print(f"B: {target_label(cmp.b)}  ({cmp.b.get('_source', '')})", highlight=False, soft_wrap=True)
-    for cid, diffs in cmp.by_case().items():
-        shown = [d for d in diffs if show_all or d.counts_at(cmp.strictness)]
-        if not shown:
-            continue
+    if cmp.verdict_changes:
+        # Lines, not a table: a case id stays whole (ready for -k) at any terminal width.
+        console.print(f"Verdict changes ({len(cmp.verdict_changes)}):", style="bold", highlight=False)
+        for change in cmp.verdict_changes:
+            row = change.to_dict()
+            console.print(f"  {row['a']} -> {row['b']}  {escape(change.case_id)}", highlight=False, soft_wrap=True)
+            if change.detail:
+                console.print(f"      {escape(_short(change.detail, 240))}", highlight=False, soft_wrap=True)
+    shown_by_case = {cid: shown for cid, diffs in cmp.by_case().items()
+                     if (shown := [d for d in diffs if show_all or d.counts_at(cmp.strictness)])}
+    if shown_by_case:
+        console.print("Observation differences", style="bold", highlight=False)
+    for cid, shown in shown_by_case.items():
         table = Table(title=escape(cid), title_justify="left", show_lines=False, expand=False)
         for col in ("where", "path", "A", "B", "level"):
             table.add_column(col, overflow="fold")
@@ -326,6 +379,7 @@ def write_comparison_html(cmp: Comparison, path: str | Path) -> Path:
         a_label=target_label(cmp.a), b_label=target_label(cmp.b),
         a_source=cmp.a.get("_source"), b_source=cmp.b.get("_source"),
         strictness=cmp.strictness, summary=cmp.summary_line(), rows=rows, generated=utc_now(),
+        verdict_changes=[dict(c.to_dict(), detail=_short(c.detail, 2000)) for c in cmp.verdict_changes],
     )
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

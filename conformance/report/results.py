@@ -21,7 +21,7 @@ from typing import Any, Iterable
 
 from conformance import __version__
 from conformance.errors import UsageError
-from conformance.redact import REDACTED, SECRET_KEYS, redact, register_secret, scrub_secret_fragments
+from conformance.redact import map_strings, redact, secret_values
 from conformance.report.formatting import VERDICT_NAMES
 from conformance.verdicts import Verdict
 
@@ -35,30 +35,22 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _register_request_secrets(obj: Any) -> None:
-    """Register every value held under a secret key so it is scrubbed from all text."""
-    if isinstance(obj, dict):
-        for k, v in obj.items():
-            if isinstance(k, str) and (k in SECRET_KEYS or k.lower() in SECRET_KEYS):
-                values = v.values() if isinstance(v, dict) else [v]  # dict: XksProxyAuthenticationCredential
-                for value in values:
-                    if isinstance(value, str) and REDACTED not in value:
-                        register_secret(value)
-            else:
-                _register_request_secrets(v)
-    elif isinstance(obj, (list, tuple)):
-        for v in obj:
-            _register_request_secrets(v)
+def _report_text(text: str) -> str:
+    """A string as results.json holds it: UTF-8 encodable (a target may echo a lone surrogate)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", errors="backslashreplace").decode("utf-8")
+    return text
 
 
-def _deep_scrub_fragments(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {k: _deep_scrub_fragments(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_deep_scrub_fragments(v) for v in obj]
-    if isinstance(obj, str):
-        return scrub_secret_fragments(obj)
-    return obj
+def _deep_scrub_fragments(obj: Any, secrets: Iterable[str] = ()) -> Any:
+    """obj redacted for a report (conformance.redact.redact), `secrets` being the case's own secret values.
+
+    A case's own secrets are scrubbed from that case only: registering them for the
+    whole process would make a case's report depend on which cases ran before it.
+    """
+    return map_strings(redact(obj, secrets), _report_text)
 
 
 def _jsonable(obj: Any) -> Any:
@@ -90,10 +82,8 @@ def case_to_dict(case_result: Any) -> dict[str, Any]:
     data["verdict"] = Verdict(data["verdict"]).value
     data.setdefault("requirements", [])
     data.setdefault("steps", [])
-    _register_request_secrets(data.get("request"))
-    for step in data.get("steps") or []:
-        _register_request_secrets(step.get("request"))
-    return _deep_scrub_fragments(redact(data))
+    secrets = secret_values([data.get("request"), *(step.get("request") for step in data.get("steps") or [])])
+    return _deep_scrub_fragments(data, secrets)
 
 
 def _requirement_to_dict(req: Any) -> dict[str, Any]:
@@ -321,7 +311,7 @@ class ResultsWriter:
 
 def write_results(results: dict[str, Any], path: str | os.PathLike) -> None:
     results = {k: v for k, v in results.items() if not k.startswith("_")}  # _source is in-memory only
-    results = refresh_derived(_deep_scrub_fragments(redact(_jsonable(results))))
+    results = refresh_derived(_deep_scrub_fragments(_jsonable(results)))
     atomic_write_text(Path(path), dumps_results(results, [_compact(c) for c in results["cases"]]))
 
 

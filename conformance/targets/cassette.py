@@ -38,7 +38,15 @@ from typing import Any, Callable, Iterable
 from conformance.abilities import Abilities, ClusterSnapshot, PendingDeletions, VirtualClock, WorldControl
 from conformance.errors import ConfigError, NotTriggerable
 from conformance.observation import Observation
-from conformance.redact import REDACTED, SECRET_KEYS, register_secret, scrub_secret_fragments
+from conformance.redact import (
+    REDACTED,
+    Redactor,
+    map_strings,
+    register_secret,
+    scrub_secret_fragments,
+    scrub_signatures,
+    secret_values,
+)
 from conformance.targets.base import Capabilities, Identity, Target
 from conformance.targets.driving import RUN_PREFIX_ROOT
 from conformance.world import Timeouts, World
@@ -174,16 +182,17 @@ class Normaliser:
 
     def restore(self, obj: Any) -> Any:
         """Placeholders this normaliser issued, put back to the values they stood for."""
-        if isinstance(obj, dict):
-            return {k: self.restore(v) for k, v in obj.items()}
-        if isinstance(obj, list):
-            return [self.restore(v) for v in obj]
-        if isinstance(obj, str) and self._reverse:
-            back = lambda m: self._reverse.get(m.group(0), m.group(0))  # noqa: E731
-            obj = self._run_re.sub(back, obj)
+        if not self._reverse:
+            return obj
+        back = lambda m: self._reverse.get(m.group(0), m.group(0))  # noqa: E731
+
+        def text(s: str) -> str:
+            s = self._run_re.sub(back, s)
             for _, rx, _ in _ID_KINDS:
-                obj = rx.sub(back, obj)
-        return obj
+                s = rx.sub(back, s)
+            return s
+
+        return map_strings(obj, text)
 
     def value(self, obj: Any, key: str | None = None) -> Any:
         """Normalise a JSON-like value; `key` is the member name it sits under."""
@@ -218,110 +227,53 @@ class Normaliser:
         return out
 
 
-MIN_SECRET_LEN = 4  # shorter values cannot be masked without mangling ordinary text
-_SIG_RE = re.compile(r"(Signature=)[0-9a-f]{16,}")
 _SECRET_PLACEHOLDER_RE = re.compile(r"<secret-(\d+)>")
-_SECRET_IN_JSON_TEXT = re.compile(
-    r'"(' + "|".join(re.escape(k) for k in sorted(SECRET_KEYS)) + r')"\s*:\s*"((?:[^"\\]|\\.)*)'
-)
-
-
-def is_secret_key(key: Any) -> bool:
-    return isinstance(key, str) and (key in SECRET_KEYS or key.lower() in SECRET_KEYS)
 
 
 class SecretMask:
     """Keeps secrets out of a cassette without changing what a replay serves.
 
-    Hand-written because the run-wide registry (`redact.scrub`) grows as cases
-    run (every password a case sends is registered), so masking with it would
-    make a request recorded early differ from the same request replayed later,
-    and it rewrites coincidental matches in answers (a password "aaaa" inside a
-    long test URL). Instead, per interaction:
+    Not the run-wide registry (`redact.scrub`): a case's secrets belong to that
+    case, and the same request must be masked the same way whenever it is
+    recorded or replayed. Per interaction, by the rule of conformance.redact
+    (a short or filler value only where a whole string equals it):
     - members under secret keys become ***REDACTED***;
-    - each secret value the request itself carries becomes `<secret-N>` wherever
-      it appears; replay puts the replayed request's N-th secret back, so an
-      answer that happened to contain it is served exactly as it was;
+    - each secret value the request itself carries becomes `<secret-N>`; replay
+      puts the replayed request's N-th secret back, so an answer that happened
+      to contain it is served exactly as it was;
     - the target's own secrets (kmsuser password, AWS secret key) become
-      ***REDACTED*** everywhere; SigV4 signatures and secret-bearing JSON or CLI
-      fragments in text are blanked.
+      ***REDACTED***; SigV4 signatures and secret-bearing JSON or CLI fragments
+      in text are blanked.
     """
 
     def __init__(self, fixed: Iterable[str | None] = ()):
-        self.fixed = sorted({v for v in fixed if isinstance(v, str) and len(v) >= MIN_SECRET_LEN})
+        self.fixed = sorted({v for v in fixed if isinstance(v, str) and v})
 
     @staticmethod
     def request_secrets(request: Any) -> list[str]:
         """Secret values a request carries, in order of appearance (the numbering of `<secret-N>`)."""
-        found: list[str] = []
-
-        def add(value: Any) -> None:
-            if isinstance(value, str) and len(value) >= MIN_SECRET_LEN and value not in found:
-                found.append(value)
-
-        def walk(obj: Any, secret: bool = False) -> None:
-            if isinstance(obj, dict):
-                for k, v in obj.items():
-                    walk(v, secret or is_secret_key(k))
-            elif isinstance(obj, (list, tuple)):
-                for v in obj:
-                    walk(v, secret)
-            elif secret:
-                add(obj)
-
-        walk(request)
-        body = request.get("body") if isinstance(request, dict) else None
-        if isinstance(body, str) and body.strip():
-            try:
-                walk(json.loads(body))
-            except (ValueError, RecursionError):  # malformed (or nested past the parser) on purpose: find "Secret": "value" pairs in the text
-                for m in _SECRET_IN_JSON_TEXT.finditer(body):
-                    add(m.group(2))
-        return found
+        return secret_values(request)
 
     def mask(self, obj: Any, secrets: list[str] = ()) -> Any:
         table = {value: f"<secret-{i}>" for i, value in enumerate(secrets, 1)}
         for value in self.fixed:
             table.setdefault(value, REDACTED)
-        rx = re.compile("|".join(re.escape(v) for v in sorted(table, key=len, reverse=True))) if table else None
+        values = Redactor(table, table.__getitem__)
 
         def text(value: str) -> str:
-            if rx is not None:
-                value = rx.sub(lambda m: table[m.group(0)], value)
-            return scrub_secret_fragments(_SIG_RE.sub(r"\1" + REDACTED, value))
+            return scrub_secret_fragments(scrub_signatures(values.text(value)))
 
-        def walk(o: Any) -> Any:
-            if isinstance(o, dict):
-                return {k: (REDACTED if is_secret_key(k) and v is not None else walk(v)) for k, v in o.items()}
-            if isinstance(o, list):
-                return [walk(v) for v in o]
-            if isinstance(o, str):
-                return text(o)
-            return o
-
-        return walk(_jsonable(obj))
+        return map_strings(_jsonable(obj), text, mask_secret_keys=True)
 
     @staticmethod
     def restore(obj: Any, secrets: list[str]) -> Any:
         """Put a replayed request's secrets back where the recording had `<secret-N>`."""
 
-        def text(value: str) -> str:
-            def sub(m: re.Match[str]) -> str:
-                i = int(m.group(1)) - 1
-                return secrets[i] if 0 <= i < len(secrets) else m.group(0)
+        def sub(m: re.Match[str]) -> str:
+            i = int(m.group(1)) - 1
+            return secrets[i] if 0 <= i < len(secrets) else m.group(0)
 
-            return _SECRET_PLACEHOLDER_RE.sub(sub, value)
-
-        def walk(o: Any) -> Any:
-            if isinstance(o, dict):
-                return {k: walk(v) for k, v in o.items()}
-            if isinstance(o, list):
-                return [walk(v) for v in o]
-            if isinstance(o, str):
-                return text(o)
-            return o
-
-        return walk(obj)
+        return map_strings(obj, lambda value: _SECRET_PLACEHOLDER_RE.sub(sub, value))
 
 
 def _jsonable(obj: Any) -> Any:
@@ -332,7 +284,7 @@ def _jsonable(obj: Any) -> Any:
     if isinstance(obj, (list, tuple, set)):
         return [_jsonable(v) for v in obj]
     if isinstance(obj, (bytes, bytearray)):
-        return bytes(obj).decode("utf-8", errors="replace")
+        return decode_body(obj)
     if obj is None or isinstance(obj, (str, int, float, bool)):
         return obj
     return str(obj)
@@ -343,10 +295,20 @@ def describe_call(operation: str, params: dict[str, Any] | None, service: str) -
     return {"api": "call", "service": service, "operation": operation, "params": params or {}}
 
 
+def decode_body(body: bytes | bytearray) -> str:
+    """Bytes as text without loss: bytes that are not UTF-8 become lone surrogates (surrogateescape).
+
+    The cassette is written with ASCII escapes, so such a body, like a str body
+    with unpaired surrogates, is stored and compared exactly; two different
+    malformed bodies never look alike (errors="replace" made them all U+FFFD).
+    """
+    return bytes(body).decode("utf-8", errors="surrogateescape")
+
+
 def describe_raw(body: Any, **kwargs: Any) -> dict[str, Any]:
-    """The recorded form of a `Target.send_raw` request (body as text)."""
+    """The recorded form of a `Target.send_raw` request (body as text, see decode_body)."""
     if isinstance(body, (bytes, bytearray)):
-        body = bytes(body).decode("utf-8", errors="replace")
+        body = decode_body(body)
     return {"api": "raw", "body": body, **kwargs}
 
 
@@ -604,7 +566,8 @@ class RecordingTarget(Target):
             }
             if kind:
                 line["kind"] = kind
-            self._file.write(json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n")
+            # ASCII escapes: a body or answer with unpaired surrogates is kept exactly (UTF-8 cannot encode them).
+            self._file.write(json.dumps(line, sort_keys=True) + "\n")
             self._file.flush()
 
     def _call_ability(self, name: str, method: str, args: tuple, kwargs: dict) -> Any:
@@ -634,7 +597,7 @@ class RecordingTarget(Target):
             # Hypothesis-driven cases replay only under the same string hashing (see import_suite_modules).
             "python_hash_seed": os.environ.get("PYTHONHASHSEED"),
         }
-        text = json.dumps(meta, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+        text = json.dumps(meta, indent=1, sort_keys=True) + "\n"
         if text != self._last_meta:
             _atomic_write(self.cassette_dir / META_FILE, text)
             self._last_meta = text
@@ -714,5 +677,6 @@ def first_difference(recorded: Any, actual: Any, path: str = "$") -> str | None:
 
 
 def _short(value: Any, limit: int = 80) -> str:
-    text = json.dumps(value, ensure_ascii=False, default=str)
+    # Printable as UTF-8 even with unpaired surrogates (they show as \\udXXX).
+    text = json.dumps(value, ensure_ascii=False, default=str).encode("utf-8", "backslashreplace").decode("utf-8")
     return text if len(text) <= limit else text[: limit - 3] + "..."

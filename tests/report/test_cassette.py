@@ -385,3 +385,62 @@ def test_every_ability_a_target_can_offer_is_recorded():
     from dataclasses import fields
 
     assert set(ABILITY_PROTOCOLS) == {f.name for f in fields(Abilities)}
+
+
+class SurrogateEchoKms(FakeKms):
+    """Quotes the CloudHsmClusterId it got in its message, unpaired surrogates included (as a real target may)."""
+
+    def send_raw(self, body, *, amz_target, **kwargs):
+        text = body.decode("utf-8", errors="surrogateescape") if isinstance(body, bytes) else body
+        try:
+            value = json.loads(text).get("CloudHsmClusterId")
+        except ValueError:
+            value = text
+        message = f"Value '{value}' at 'cloudHsmClusterId' failed to satisfy constraint"
+        return Observation(operation=amz_target.split(".")[-1], status=400, error_code="ValidationException",
+                           message=message, body={"__type": "ValidationException", "message": message},
+                           raw_body=json.dumps({"__type": "ValidationException", "message": message}))
+
+
+SURROGATE_BODIES = [
+    b'{"CloudHsmClusterId": "cluster-\\ud800x"}',  # an escaped unpaired surrogate (what json.dumps sends)
+    '{"CloudHsmClusterId": "cluster-\udc00y"}',  # a str body holding one
+    b'{"CloudHsmClusterId": "\xff\xfe"}',  # not UTF-8 at all
+    b'{"CloudHsmClusterId": "\xff\xfd"}',
+]
+
+
+def test_bodies_and_answers_with_unpaired_surrogates_or_bad_utf8_round_trip_exactly(tmp_path):
+    case_id = "CreateCustomKeyStore/schemathesis/not_a_server_error"
+    rec = RecordingTarget(SurrogateEchoKms(), tmp_path / "c")
+    rec.begin_case(case_id)
+    live = [rec.send_raw(b, amz_target="TrentService.CreateCustomKeyStore") for b in SURROGATE_BODIES]
+    rec.close()
+    assert "\ud800" in live[0].message and "\udc00" in live[1].message  # the answers did carry them
+    (tmp_path / "c" / INTERACTIONS_FILE).read_text(encoding="utf-8")  # strict UTF-8: nothing was mangled on write
+    assert len(load_cassette(tmp_path / "c").interactions) == len(SURROGATE_BODIES)
+
+    replay = ReplayTarget(str(tmp_path / "c"))
+    replay.begin_case(case_id)
+    served = [replay.send_raw(b, amz_target="TrentService.CreateCustomKeyStore") for b in SURROGATE_BODIES]
+    assert replay.misses == []
+    assert [(o.status, o.error_code, o.message, o.body) for o in served] == \
+        [(o.status, o.error_code, o.message, o.body) for o in live]
+
+    # two different malformed bodies are two different requests (no lossy decoding makes them alike)
+    swapped = ReplayTarget(str(tmp_path / "c"))
+    swapped.begin_case(case_id)
+    for body in SURROGATE_BODIES[:2] + [SURROGATE_BODIES[3]]:
+        swapped.send_raw(body, amz_target="TrentService.CreateCustomKeyStore")
+    assert len(swapped.misses) == 1 and "request differs from the recording at $.body" in swapped.misses[0]
+
+
+def test_a_filler_password_does_not_mask_ids_inside_other_values(tmp_path):
+    """A short or filler secret is masked only where a whole string equals it, so ids around it stay normalisable."""
+    rec = RecordingTarget(EchoingKms(), tmp_path / "c")
+    rec.begin_case("UpdateCustomKeyStore/structural/KeyStorePassword/length-min")
+    rec.call("UpdateCustomKeyStore", {"CustomKeyStoreId": "cks-0000000000000000a", "KeyStorePassword": "0000000"})
+    rec.close()
+    line = json.loads((tmp_path / "c" / INTERACTIONS_FILE).read_text().splitlines()[-1])
+    assert line["request"]["params"] == {"CustomKeyStoreId": "cks-00000000000000001", "KeyStorePassword": REDACTED}
+    assert "<secret-1>" not in json.dumps(line["request"])

@@ -1,4 +1,4 @@
-"""Record a run of the in-process reference target, replay the cassette, compare: no differences.
+"""Record the full default suite on the in-process reference target, replay the cassette, compare: no differences.
 
 Also: no secret of the config reaches the cassette or the reports, a request the
 cassette lacks is an ERROR (not a crash), and a bad cassette is a one-line exit 2.
@@ -12,19 +12,17 @@ import pytest
 import yaml
 
 from conformance import cli
+from redaction_scan import misplaced_markers_in
+
 from conformance.targets.cassette import INTERACTIONS_FILE, META_FILE, load_cassette
+from conformance.targets.replay import MISSING
 from conformance.report.compare import compare_files
 from conformance.report.results import load_results
 from conformance.runner import RunOptions, run_suite
 
-# Scenario, protocol, auth, property, stateful and Schemathesis cases of UpdateCustomKeyStore,
-# and the structural cases that send a KeyStorePassword (secrets in requests).
-KEYWORD = "(UpdateCustomKeyStore and not structural) or (CreateCustomKeyStore and KeyStorePassword)"
 KMSUSER_PASSWORD = "Kmsuser-RoundTrip-7731"
 ACCESS_KEY_ID = "AKIAROUNDTRIPTEST001"
 SECRET_ACCESS_KEY = "RoundTrip/Secret+Key00000000000000000007"
-# Fewer generated examples than a real run: the round trip needs some, not many.
-SMALL = {"property_examples": 8, "schemathesis_examples": 8, "stateful_examples": 3, "stateful_steps": 8}
 
 def _configs(root: Path) -> tuple[Path, Path]:
     from conformance.reference import default_world
@@ -44,27 +42,30 @@ def _configs(root: Path) -> tuple[Path, Path]:
     return live_config, replay_config
 
 
-@pytest.mark.slow  # two runs of ~60 cases (about 10 s together); one test so xdist runs them once
-def test_record_replay_compare_round_trip_has_no_difference_and_no_secret(tmp_path):
+@pytest.mark.slow  # the full default suite, recorded then replayed: two runs of ~10 s CPU per edition
+@pytest.mark.parametrize("edition", ["current", "2019-12"])
+def test_record_replay_of_the_default_suite_round_trips_with_no_difference_and_no_secret(tmp_path, edition):
     live_config, replay_config = _configs(tmp_path)
-    live = run_suite(RunOptions(config=str(live_config), keyword=KEYWORD, report_dir=str(tmp_path / "live"),
-                                record=str(tmp_path / "cassette"), progress=False, extra=dict(SMALL)))
-    replayed = run_suite(RunOptions(config=str(replay_config), keyword=KEYWORD,
-                                    report_dir=str(tmp_path / "replayed"), progress=False, extra=dict(SMALL)))
+    live = run_suite(RunOptions(config=str(live_config), edition=edition, report_dir=str(tmp_path / "live"),
+                                record=str(tmp_path / "cassette"), progress=False))
+    replayed = run_suite(RunOptions(config=str(replay_config), edition=edition,
+                                    report_dir=str(tmp_path / "replayed"), progress=False))
 
-    # the same verdict for every case, and the replay says what it is
+    # the same verdict for every case, none ERROR, and the replay says what it is
     a, b = load_results(tmp_path / "live"), load_results(tmp_path / "replayed")
-    assert a["summary"]["total"] >= 40 and a["summary"]["ERROR"] == 0 and a["summary"]["FAIL"] == 0
-    assert {"scenario", "structural", "property", "stateful"} <= {c["kind"] for c in a["cases"]}
-    assert {c["id"]: c["verdict"] for c in b["cases"]} == {c["id"]: c["verdict"] for c in a["cases"]}
+    verdicts = {c["id"]: c["verdict"] for c in a["cases"]}
+    assert a["summary"]["ERROR"] == b["summary"]["ERROR"] == 0 and a["summary"]["FAIL"] == 0
+    assert {"scenario", "structural", "protocol", "property", "stateful", "schemathesis"} <= {c["kind"] for c in a["cases"]}
+    assert {c["id"]: c["verdict"] for c in b["cases"]} == verdicts
+    assert not [c["id"] for c in b["cases"] if MISSING in str(c)]
     assert live.exit_code == replayed.exit_code == 0
     assert b["target"]["adapter"] == "replay" and b["target"]["version"] == a["target"]["version"]
 
     # compare (at the run's strictness) finds nothing between the live run and its replay
     comparison = compare_files(tmp_path / "live" / "results.json", tmp_path / "replayed" / "results.json", "regex")
-    assert comparison.only_a == [] and comparison.only_b == []
+    assert comparison.only_a == [] and comparison.only_b == [] and comparison.verdict_changes == []
     assert comparison.counting == [], [d.to_dict() for d in comparison.counting[:5]]
-    assert comparison.exit_code == 0
+    assert comparison.exit_code == 0 and "no difference" in comparison.summary_line()
 
     # the cassette holds every case that made a request, and the run scope (capability probing)
     cassette = load_cassette(tmp_path / "cassette")
@@ -72,13 +73,16 @@ def test_record_replay_compare_round_trip_has_no_difference_and_no_secret(tmp_pa
     scenario_ids = {c["id"] for c in a["cases"] if c["kind"] == "scenario" and c["verdict"] == "PASS"}
     assert scenario_ids and scenario_ids <= set(cassette.cases)
 
-    # no secret of the config anywhere in the cassette or the reports
+    # no secret of the config anywhere in the cassette or the reports, and no report shows the
+    # redaction marker inside a value that is not secret
     files = [p for p in tmp_path.rglob("*") if p.is_file() and p.suffix != ".yaml"]
-    assert {INTERACTIONS_FILE, META_FILE, "results.json", "report.html"} <= {p.name for p in files}
+    assert {INTERACTIONS_FILE, META_FILE, "results.json", "report.html", "junit.xml", "report.md"} <= {p.name for p in files}
     for path in files:
         text = path.read_text(encoding="utf-8", errors="replace")
         for secret in (KMSUSER_PASSWORD, SECRET_ACCESS_KEY):
             assert secret not in text, f"{secret!r} leaked into {path.relative_to(tmp_path)}"
+    for folder in ("live", "replayed"):
+        assert misplaced_markers_in(tmp_path / folder) == {}
 
 
 def test_a_case_the_cassette_lacks_is_an_error_and_the_run_goes_on(tmp_path):

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 
 from report_synthetic import META, case, write_run
 from conformance.cli import main
 from conformance.observation import Observation
-from conformance.report.compare import compare_results, json_diff, message_shape, normalise_text
+from conformance.report.compare import compare_results, json_diff, message_shape, normalise_text, normalise_value
+from conformance.report.results import load_results
 
 CID = "DescribeCustomKeyStores/scenario/after-create"
 
@@ -104,12 +106,69 @@ def test_check_steps_compare_what_they_found_not_timing(tmp_path):
     assert compare_results(a, b, "exact").exit_code == 1
 
 
-def test_verdict_differences_are_shown_but_do_not_count(tmp_path):
+def test_a_verdict_change_counts_at_every_strictness_even_with_equal_observations(tmp_path):
     a = _results(tmp_path, "a", _describe())
-    b = copy.deepcopy(a)
-    b["cases"][0]["verdict"] = "NON_STRICT"
+    for verdict in ("ERROR", "NON_STRICT", "FAIL"):
+        b = copy.deepcopy(a)
+        b["cases"][0]["verdict"], b["cases"][0]["detail"] = verdict, f"why {verdict}"
+        for strictness in ("code", "regex", "exact"):
+            cmp = compare_results(a, b, strictness)
+            assert cmp.differences == [] and cmp.exit_code == 1
+            assert [(c.case_id, c.a, c.b, c.detail) for c in cmp.verdict_changes] == [(CID, "PASS", verdict, f"why {verdict}")]
+            assert "1 verdict change," in cmp.summary_line() and "no difference" not in cmp.summary_line()
+    # FAIL -> PASS: the detail shown is the failing side's
+    fail, fixed = copy.deepcopy(a), a
+    fail["cases"][0]["verdict"], fail["cases"][0]["detail"] = "FAIL", "expected 400, observed 200"
+    assert [c.detail for c in compare_results(fail, fixed).verdict_changes] == ["expected 400, observed 200"]
+
+
+def test_a_case_present_in_one_run_only_is_a_verdict_change(tmp_path):
+    extra = case("UpdateCustomKeyStore/structural/x", "PASS")
+    a = _results(tmp_path, "a", _describe())
+    b = _results(tmp_path, "b", _describe(), more=[extra])
     cmp = compare_results(a, b, "exact")
-    assert [d.level for d in cmp.differences] == ["info"] and cmp.exit_code == 0
+    assert cmp.only_b == ["UpdateCustomKeyStore/structural/x"] and cmp.differences == []
+    assert [c.to_dict()["a"] for c in cmp.verdict_changes] == ["(absent)"] and cmp.exit_code == 1
+
+
+def test_verdict_changes_have_their_own_section_in_terminal_and_html(tmp_path, capsys):
+    a = _results(tmp_path, "a", _describe())
+    b = _results(tmp_path, "b", _describe(status=400, code="ValidationException", message="no"))
+    b["cases"][0]["verdict"], b["cases"][0]["detail"] = "ERROR", "replay: no recorded response for it"
+    pa, pb = tmp_path / "a" / "results.json", tmp_path / "b" / "results.json"
+    pb.write_text(json.dumps(b))  # B with the verdict changed
+    assert main(["compare", str(pa), str(pb), "--strictness", "code", "--html", str(tmp_path / "cmp.html")]) == 1
+    out = capsys.readouterr().out
+    changes, observations = out.index("Verdict changes (1):"), out.index("Observation differences")
+    assert changes < observations
+    assert "replay: no recorded response" in out[changes:observations] and "ERROR" in out[changes:observations]
+    assert "error_code" in out[observations:]
+    assert "1 verdict change, 1 differ at strictness code" in out
+    page = (tmp_path / "cmp.html").read_text()
+    section = page[page.index('id="verdict-changes"'):page.index("Observation differences")]
+    assert CID in section and "PASS" in section and "ERROR" in section and "replay: no recorded response" in section
+    # no verdict change: no such section
+    assert main(["compare", str(pa), str(pa), "--html", str(tmp_path / "same.html")]) == 0
+    assert 'id="verdict-changes"' not in (tmp_path / "same.html").read_text()
+    assert "Verdict changes" not in capsys.readouterr().out
+
+
+def test_compare_of_a_clean_run_and_a_seeded_fault_run_lists_the_verdict_changes(tmp_path, capsys):
+    from conformance.runner import RunOptions, run_suite
+
+    keyword = "UpdateCustomKeyStore and scenario and (rename-applied or not-found or state-disconnected)"
+    for name, faults in (("clean", ()), ("fault", ("update-not-applied",))):
+        run_suite(RunOptions(report_dir=str(tmp_path / name), keyword=keyword, progress=False, faults=faults))
+    clean, fault = (load_results(tmp_path / n) for n in ("clean", "fault"))
+    failed = {c["id"] for c in fault["cases"] if c["verdict"] == "FAIL"}
+    assert failed and all(c["verdict"] == "PASS" for c in clean["cases"])
+    assert main(["compare", str(tmp_path / "clean"), str(tmp_path / "fault")]) == 1
+    out = capsys.readouterr().out
+    listed = out[out.index("Verdict changes"):]
+    assert all(cid in listed for cid in failed)
+    cmp = compare_results(clean, fault)
+    assert {c.case_id for c in cmp.verdict_changes} == failed
+    assert {(c.a, c.b) for c in cmp.verdict_changes} == {("PASS", "FAIL")}
 
 
 def test_normalisation_helpers():
@@ -118,6 +177,9 @@ def test_normalisation_helpers():
     assert normalise_text("kmsconf-20261129T141347-ff59-store-37") == "<run>-store-37"
     assert normalise_text("Signature expired: 20151120T200815Z is now earlier than 20151120T201846Z") \
         == "Signature expired: <timestamp> is now earlier than <timestamp>"
+    assert normalise_text("CreationDate 1796211610.885 is a JSON number") == "CreationDate <timestamp> is a JSON number"
+    assert normalise_text("limit 1000, size 4096") == "limit 1000, size 4096"
+    assert normalise_value({"Plaintext": "F7ncWAgT", "KeyId": "x"}) == {"Plaintext": "<random>", "KeyId": "x"}
     assert message_shape("Value 'abc' at 'limit' must be <= 1000") == message_shape("Value 'zz' at 'marker' must be <= 5")
     assert json_diff({"a": [1, {"b": "x"}]}, {"a": [1, {"b": 2}], "c": None}) == [
         ("$.a[1].b", "x", 2, "regex"), ("$.c", "(absent)", None, "regex")]
