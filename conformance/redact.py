@@ -46,8 +46,11 @@ _SECRET_VALUE_IN_MESSAGE_RE = re.compile(
     r"[xX]ksProxyAuthenticationCredential)[^']*')"
 )
 _SECRET_JSON_RE = re.compile(
-    r"(\\?\"(?:" + "|".join(re.escape(k) for k in sorted(SECRET_KEYS)) + r")\\?\"\s*:\s*)(\\?\")(?:[^\"\\]|\\.)*?\\?\""
+    r"(\\?\"(?:" + "|".join(re.escape(k) for k in sorted(SECRET_KEYS)) + r")\\?\"\s*:\s*)(\\?\")((?:[^\"\\]|\\.)*?)\\?\""
 )
+# A reproduce command names a secret by a shell variable of ours ("$KMS_KEYSTORE_PASSWORD"): no
+# secret. Only KMS_/AWS_ upper-case names, so a password that merely starts with "$" is still blanked.
+_SHELL_VARIABLE_RE = re.compile(r'"?\$\{?(?:KMS|AWS)_[A-Z0-9_]+\}?"?')
 
 
 def register_secret(value: str | None) -> None:
@@ -130,10 +133,13 @@ def echoes_secret(text: str, request: Any) -> bool:
 
 def scrub_secret_fragments(text: str) -> str:
     """Blank secret values in CLI arguments and JSON text, whatever their length."""
+    def blank(m: re.Match, value: int, kept: str) -> str:
+        return m.group(0) if _SHELL_VARIABLE_RE.fullmatch(m.group(value)) else kept
+
     for rx in _SECRET_ARG_RES:
-        text = rx.sub(lambda m: m.group(1) + REDACTED, text)
+        text = rx.sub(lambda m: blank(m, 2, m.group(1) + REDACTED), text)
     text = _SECRET_VALUE_IN_MESSAGE_RE.sub(lambda m: f"{m.group(1)}'{REDACTED}'{m.group(2)}", text)
-    return _SECRET_JSON_RE.sub(lambda m: m.group(1) + m.group(2) + REDACTED + m.group(2), text)
+    return _SECRET_JSON_RE.sub(lambda m: blank(m, 3, m.group(1) + m.group(2) + REDACTED + m.group(2)), text)
 
 
 def redact(obj: Any) -> Any:
