@@ -185,3 +185,18 @@ def add_plugin_options(group) -> None:
 def options_from_plugin(getoption: Callable[[str], Any]) -> RunOptions:
     values = {o.field: o.value(getoption(o.plugin_dest)) for o in OPTIONS if o.plugin_flag is not None}
     return RunOptions(**values, progress=False)
+
+
+def options_table_markdown() -> str:
+    """The README's table of `kms-conformance run` options, made from OPTIONS (a test keeps them equal)."""
+    rows = ["| option | pytest plugin | what it does | repeated by reproduce commands |", "|---|---|---|---|"]
+    for option in OPTIONS:
+        flag = " ".join(option.flags)
+        if option.choices:
+            flag += " {" + ",".join(option.choices) + "}"
+        elif option.metavar:
+            flag += f" {option.metavar}"
+        help_text = option.argparse_kwargs(option.field)["help"].replace("|", "\\|")
+        plugin = f"`{option.plugin_flag}`" if option.plugin_flag else "-"
+        rows.append(f"| `{flag}` | {plugin} | {help_text} | {'yes' if option.rerun else 'no'} |")
+    return "\n".join(rows)
