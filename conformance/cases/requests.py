@@ -184,13 +184,14 @@ def _with_placeholder(params: Any, password: str | None) -> Any:
 
 def _serve_hint(ctx: CaseContext, endpoint: str | None) -> str | None:
     """For an in-process reference run: how to serve the same target for the command."""
-    if endpoint != DEFAULT_LOCAL_ENDPOINT:
+    adapter = getattr(getattr(ctx.target, "identity", None), "adapter", None)
+    if endpoint != DEFAULT_LOCAL_ENDPOINT or adapter != "reference":
         return None
     args, flags = list(ctx.rerun_args), ["kms-conformance", "serve", "--edition", ctx.edition]
     for i, arg in enumerate(args[:-1]):
         if arg in ("--fault", "--config"):
             flags += [arg, args[i + 1]]
-    return "the same target: " + shlex.join(flags) + " (or set KMS_ENDPOINT_URL)"
+    return "serve the same target first: " + shlex.join(flags) + " (or set KMS_ENDPOINT_URL)"
 
 
 def _q(part: str) -> str:
