@@ -32,7 +32,6 @@ SELECTED = (
     "UpdateCustomKeyStore/structural/CustomKeyStoreId/length-below-min",  # FAIL, curl (the CLI refuses it)
     "UpdateCustomKeyStore/structural/NewCustomKeyStoreName/type-number",  # NON_STRICT, curl
     "DescribeCustomKeyStores/protocol/target-unknown-operation",  # FAIL, curl (status 500)
-    "UpdateCustomKeyStore/structural/KeyStorePassword/length-above-max",  # FAIL, a generated password
     "UpdateCustomKeyStore/scenario/state-connected-password",  # FAIL, setup and state
     "UpdateCustomKeyStore/scenario/state-connecting-name",  # NOT_TRIGGERABLE on an instant target
     "UpdateCustomKeyStore/scenario/rename-applied",  # PASS: carries a command too, not re-run here
