@@ -68,7 +68,7 @@ _SECRET_VALUE_IN_MESSAGE_RE = re.compile(
     r"[xX]ksProxyAuthenticationCredential)[^']*')"
 )
 _SECRET_JSON_RE = re.compile(
-    r"(\\?\"(?:" + "|".join(re.escape(k) for k in sorted(SECRET_KEYS)) + r")\\?\"\s*:\s*)(\\?\")(?:[^\"\\]|\\.)*?\\?\""
+    r"(\\?\"(?:" + "|".join(re.escape(k) for k in sorted(SECRET_KEYS)) + r")\\?\"\s*:\s*)(\\?\")((?:[^\"\\]|\\.)*?)\\?\""
 )
 # "Secret": "value" pairs in JSON text that does not parse (malformed on purpose).
 _SECRET_IN_JSON_TEXT = re.compile(
@@ -128,6 +128,9 @@ class Redactor:
         if self._inside is not None:
             return self._inside.sub(lambda m: self._replacement(m.group(0)), s)
         return s
+# A reproduce command names a secret by a shell variable of ours ("$KMS_KEYSTORE_PASSWORD"): no
+# secret. Only KMS_/AWS_ upper-case names, so a password that merely starts with "$" is still blanked.
+_SHELL_VARIABLE_RE = re.compile(r'"?\$\{?(?:KMS|AWS)_[A-Z0-9_]+\}?"?')
 
 
 def register_secret(value: str | None) -> None:
@@ -166,11 +169,17 @@ def scrub(text: str) -> str:
 
 
 def scrub_secret_fragments(text: str) -> str:
-    """Blank secret values in CLI arguments, JSON text and validation messages, whatever their length."""
+    """Blank secret values in CLI arguments, JSON text and validation messages, whatever their length.
+
+    A shell variable of ours standing for the secret in a reproduce command is kept.
+    """
+    def blank(m: re.Match, value: int, kept: str) -> str:
+        return m.group(0) if _SHELL_VARIABLE_RE.fullmatch(m.group(value)) else kept
+
     for rx in _SECRET_ARG_RES:
-        text = rx.sub(lambda m: m.group(1) + REDACTED, text)
+        text = rx.sub(lambda m: blank(m, 2, m.group(1) + REDACTED), text)
     text = _SECRET_VALUE_IN_MESSAGE_RE.sub(lambda m: f"{m.group(1)}'{REDACTED}'{m.group(2)}", text)
-    return _SECRET_JSON_RE.sub(lambda m: m.group(1) + m.group(2) + REDACTED + m.group(2), text)
+    return _SECRET_JSON_RE.sub(lambda m: blank(m, 3, m.group(1) + m.group(2) + REDACTED + m.group(2)), text)
 
 
 def secret_values(obj: Any) -> list[str]:

@@ -68,10 +68,19 @@ class CaseContext:
     driver: StoreDriver | None  # None only for cases that create no store (unit tests of single checks)
     model: ServiceModel
     options: CaseOptions = field(default_factory=CaseOptions)
+    # The `kms-conformance run` flags that select this run's target and judge as it does
+    # (conformance.runner.options.rerun_args); empty: the in-process reference, defaults.
+    rerun_args: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.options, CaseOptions):
             self.options = CaseOptions.from_mapping(self.options or {})
+
+    def rerun_command(self, case_id: str) -> str:
+        """The shell command that runs exactly this case again against the same target."""
+        import shlex
+
+        return shlex.join(["kms-conformance", "run", "--case", case_id, *self.rerun_args])
 
 
 @dataclass

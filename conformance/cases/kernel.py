@@ -13,7 +13,7 @@ import time
 from typing import Any, Callable
 
 from conformance.cases.base import Case, CaseContext
-from conformance.cases.requests import boto3_request, reproduce, send, wire_request
+from conformance.cases.requests import boto3_request, reproduce_command, send, wire_request
 from conformance.errors import MissingRole
 from conformance.observation import Observation
 from conformance.redact import redact, scrub
@@ -150,7 +150,8 @@ class Recorder:
             expected=step.expected if step else None,
             observed=step.observed if step else None,
             detail=scrub(detail),
-            reproduce=self.reproduce_command or (reproduce(self.ctx, raw) if raw else None),
+            reproduce=self.reproduce_command or reproduce_command(self.ctx, self.case, raw, steps=len(self.steps),
+                                                                  observed=step.observed if step else None),
             steps=self.steps if keep else [],
         )
 
@@ -174,11 +175,12 @@ def precheck(case: Case, ctx: CaseContext) -> CaseResult | None:
             evidence = caps.unimplemented.get(op, "")
             check = unimplemented(f"target does not implement {op}"
                                   + (f": {scrub(str(evidence))[:200]}" if evidence else ""))
-            return case.result(check.verdict, detail=check.detail)
+            return case.result(check.verdict, detail=check.detail, reproduce=ctx.rerun_command(case.id))
     missing = ctx.target.world.missing(case.needs_roles) if case.needs_roles else []
     if missing:
         check = verdict_for_outcome(MissingRole(missing[0]))
-        return case.result(check.verdict, detail="; ".join(str(MissingRole(r)) for r in missing))
+        return case.result(check.verdict, detail="; ".join(str(MissingRole(r)) for r in missing),
+                           reproduce=ctx.rerun_command(case.id))
     return None
 
 

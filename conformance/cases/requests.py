@@ -9,7 +9,7 @@ from typing import Any
 from conformance import SERVICE_TARGET_PREFIX
 from conformance.cases.base import CaseContext
 from conformance.observation import Observation
-from conformance.redact import redact, scrub
+from conformance.redact import scrub, scrub_secret_fragments
 
 JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
 DEFAULT_LOCAL_ENDPOINT = "${KMS_ENDPOINT_URL:-http://127.0.0.1:4599}"
@@ -101,43 +101,111 @@ def _botocore_kms_model():
     return _KMS_MODEL
 
 
-def reproduce(ctx: CaseContext, request: dict[str, Any]) -> str:
-    """A shell command that replays the request: the AWS CLI when it would send the params
-    unchanged, else curl with its built-in SigV4 signing. Secrets stay in env variables."""
+# Kinds whose cases each send one stateless request: their reproduce command is that request.
+SINGLE_REQUEST_KINDS = ("structural", "protocol", "auth")
+# The shell variable a reproduce command reads the kmsuser password from, and where it comes from.
+PASSWORD_VARIABLE = "KMS_KEYSTORE_PASSWORD"
+PASSWORD_HINT = (f"set {PASSWORD_VARIABLE} to the target's kmsuser password "
+                 "(world.cloudhsm.kmsuser_password of its config)")
+_PLACEHOLDER = "KMSCONFORMANCEPASSWORDPLACEHOLDER"  # stands for the variable until the command is quoted
+# Signings curl cannot imitate: the command would be judged differently.
+_UNREPRODUCIBLE_SIGNING = ("malformed", "expired")
+
+
+def reproduce_command(ctx: CaseContext, case: Any, raw_request: dict[str, Any] | None, *, steps: int,
+                      observed: dict[str, Any] | None = None) -> str:
+    """The command that gives this case's verdict again against the same target.
+
+    A stateless single-request case (one step, nothing set up) is its request, as an AWS CLI
+    or curl line. Anything else (setup, state, driver steps, generated sequences), and any
+    request that cannot be written without a secret value or that curl cannot send as the
+    suite did, is `kms-conformance run --case ID` with the flags of this run.
+    """
+    if case.kind in SINGLE_REQUEST_KINDS and steps == 1 and raw_request is not None:
+        line = reproduce(ctx, raw_request, observed=observed)
+        if line:
+            return line
+    return ctx.rerun_command(case.id)
+
+
+def reproduce(ctx: CaseContext, request: dict[str, Any], *, observed: dict[str, Any] | None = None) -> str | None:
+    """A shell command that replays one request: the AWS CLI when it would send the params
+    unchanged and shows what was observed (it prints no status line: an answer other than
+    200/400 is shown with curl -i), else curl with its built-in SigV4 signing. The kmsuser password is the shell
+    variable $KMS_KEYSTORE_PASSWORD (with a hint); None when the request holds another secret
+    value, or curl cannot send it as the suite did."""
     endpoint, region = _endpoint(ctx)
     if request.get("via") not in ("boto3", "wire"):
-        return ""
+        return None
+    password = getattr(getattr(ctx.target, "world", None), "kmsuser_password", None)
     if request["via"] == "boto3":
-        params = redact(request["params"])
-        if _cli_accepts(request["operation"], request["params"]):
+        params = _with_placeholder(request["params"], password)
+        status = (observed or {}).get("status")
+        if status in (None, 200, 400) and _cli_accepts(request["operation"], request["params"]):
             from botocore import xform_name
 
             parts = ["aws", "kms", xform_name(request["operation"], "-")]
             if endpoint:
                 parts += ["--endpoint-url", endpoint]
             parts += ["--region", region, "--cli-input-json", json.dumps(params, sort_keys=True)]
-            return " ".join(_q(p) for p in parts)
-        body = json.dumps(params, sort_keys=True)
-        return _curl(endpoint, region, f"{SERVICE_TARGET_PREFIX}.{request['operation']}", JSON_CONTENT_TYPE, {}, "valid", "POST", "/", body)
-    return _curl(
-        endpoint,
-        region,
-        request["amz_target"],
-        request["content_type"],
-        request["headers"],
-        request["signing"],
-        request["method"],
-        request["path"],
-        scrub(request["body"]) if isinstance(request["body"], str) else request["body"],
-    )
+            cmd = " ".join(_q(p) for p in parts)
+        else:
+            body = json.dumps(params, sort_keys=True)
+            cmd = _curl(endpoint, region, f"{SERVICE_TARGET_PREFIX}.{request['operation']}", JSON_CONTENT_TYPE, {},
+                        "valid", "POST", "/", body)
+    else:
+        if request["signing"] in _UNREPRODUCIBLE_SIGNING:
+            return None
+        body = request["body"]
+        if isinstance(body, str) and password:
+            body = body.replace(json.dumps(password)[1:-1], _PLACEHOLDER)
+        cmd = _curl(endpoint, region, request["amz_target"], request["content_type"], request["headers"],
+                    request["signing"], request["method"], request["path"], body)
+    if cmd is None:
+        return None
+    hints = [PASSWORD_HINT] if _PLACEHOLDER in cmd else []
+    cmd = cmd.replace(_PLACEHOLDER, "$" + PASSWORD_VARIABLE)
+    if scrub(cmd) != cmd or scrub_secret_fragments(cmd) != cmd:
+        return None  # a secret value (or a signature) is still in it: reports would blank it
+    serve = _serve_hint(ctx, endpoint)
+    if serve:
+        hints.append(serve)
+    return cmd + ("  # " + "; ".join(hints) if hints else "")
+
+
+def _with_placeholder(params: Any, password: str | None) -> Any:
+    """params with the kmsuser password (wherever it is a value) replaced by the placeholder."""
+    if isinstance(params, dict):
+        return {k: _with_placeholder(v, password) for k, v in params.items()}
+    if isinstance(params, list):
+        return [_with_placeholder(v, password) for v in params]
+    return _PLACEHOLDER if password and params == password else params
+
+
+def _serve_hint(ctx: CaseContext, endpoint: str | None) -> str | None:
+    """For an in-process reference run: how to serve the same target for the command."""
+    adapter = getattr(getattr(ctx.target, "identity", None), "adapter", None)
+    if endpoint != DEFAULT_LOCAL_ENDPOINT or adapter != "reference":
+        return None
+    args, flags = list(ctx.rerun_args), ["kms-conformance", "serve", "--edition", ctx.edition]
+    for i, arg in enumerate(args[:-1]):
+        if arg in ("--fault", "--config"):
+            flags += [arg, args[i + 1]]
+    return "serve the same target first: " + shlex.join(flags) + " (or set KMS_ENDPOINT_URL)"
 
 
 def _q(part: str) -> str:
-    # Keep ${VAR:-default} placeholders expandable by the shell.
-    return f'"{part}"' if part.startswith("${") else shlex.quote(part)
+    """Shell-quote one word. ${VAR:-default} stays expandable; a word holding the password
+    placeholder is double-quoted so the shell expands the variable put in its place."""
+    if part.startswith("${"):
+        return f'"{part}"'
+    if _PLACEHOLDER in part:
+        escaped = part.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$").replace("`", "\\`")
+        return '"' + escaped.replace("!", "\"'!'\"") + '"'
+    return shlex.quote(part)
 
 
-def _curl(endpoint, region, amz_target, content_type, headers, signing, method, path, body) -> str:
+def _curl(endpoint, region, amz_target, content_type, headers, signing, method, path, body) -> str | None:
     url = (endpoint or f"https://kms.{region}.amazonaws.com") + path
     parts = ["curl", "-sS", "-i", "-X", method, url]
     secret = {"valid": "$AWS_SECRET_ACCESS_KEY", "wrong-secret": "not-the-secret-key"}.get(signing, "$AWS_SECRET_ACCESS_KEY")
@@ -152,9 +220,6 @@ def _curl(endpoint, region, amz_target, content_type, headers, signing, method, 
         parts += ["-H", f"{k}: {v}"]
     if body is not None:
         parts += ["--data-binary", body]
-    cmd = " ".join(f'"{p}"' if "$AWS_" in p else _q(p) for p in parts)
-    if signing == "malformed":
-        cmd += "  # the suite sent a deliberately malformed Authorization header; curl signs correctly"
-    elif signing == "expired":
-        cmd += "  # the suite signed with an X-Amz-Date far in the past; curl signs with the current time"
-    return cmd
+    if any("\x00" in p for p in parts):
+        return None  # a shell word cannot hold a NUL byte
+    return " ".join(f'"{p}"' if "$AWS_" in p else _q(p) for p in parts)

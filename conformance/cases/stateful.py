@@ -385,7 +385,6 @@ def run_stateful(rec: Recorder) -> None:
         if step.verdict == str(decided.verdict):
             rec.primary = idx
     rec.keep_single_step = True
-    rec.reproduce_command = f"kms-conformance run -k 'stateful' --seed {ctx.seed} --edition {ctx.edition}"
     rec.record(replace(decided, requirements=ids))
 
 

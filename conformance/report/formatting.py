@@ -86,4 +86,6 @@ def summary_line(results: dict[str, Any]) -> str:
     s = results.get("summary") or {}
     parts = [f"{s.get(v, 0)} {v}" for v in VERDICT_NAMES if s.get(v)]
     state = "" if results.get("finished") else " (incomplete run)"
-    return f"{target_label(results)}: {s.get('total', 0)} cases: " + (", ".join(parts) or "none") + state
+    total, selected = s.get("total", 0), results.get("selected")
+    count = f"{total} of {selected}" if isinstance(selected, int) and selected != total else f"{total}"
+    return f"{target_label(results)}: {count} cases: " + (", ".join(parts) or "none") + state

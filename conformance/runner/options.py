@@ -24,6 +24,7 @@ class RunOptions:
     strictness: str = "regex"
     report_dir: str = "./kms-conformance-report"
     keyword: str | None = None  # -k expression (pytest's grammar)
+    cases: tuple[str, ...] = ()  # exact case ids (--case); a reproduce command selects its case with it
     seed: int = 0
     faults: tuple[str, ...] = ()  # seeded faults of the reference target
     expectations: str | None = None
@@ -66,6 +67,9 @@ class Option:
     type: Callable[[str], Any] | None = None
     choices: tuple[str, ...] | None = None
     action: str | None = None  # store_true | store_false | append
+    # Whether a reproduce command repeats this option: it selects the target or changes a verdict.
+    # Options that only say where output goes, or what to select (the command names its case), do not.
+    rerun: bool = False
 
     @property
     def plugin_dest(self) -> str:
@@ -96,37 +100,70 @@ class Option:
 
 OPTIONS: tuple[Option, ...] = (
     Option("target", ("--target",), "--kms-target", "adapter: reference (default), moto, endpoint, aws, replay",
-           metavar="NAME"),
-    Option("config", ("--config",), "--kms-config", "target config file (YAML: target + world)", metavar="FILE"),
+           metavar="NAME", rerun=True),
+    Option("config", ("--config",), "--kms-config", "target config file (YAML: target + world)", metavar="FILE",
+           rerun=True),
     Option("endpoint_url", ("--endpoint-url",), "--kms-endpoint-url",
-           "URL of the target (implies --target endpoint)", metavar="URL"),
-    Option("edition", ("--edition",), "--kms-edition", "contract edition", choices=EDITIONS),
+           "URL of the target (implies --target endpoint)", metavar="URL", rerun=True),
+    Option("edition", ("--edition",), "--kms-edition", "contract edition", choices=EDITIONS, rerun=True),
     Option("strictness", ("--strictness",), "--kms-strictness",
-           "code: error code+status; regex: plus message shape; exact: plus exact message", choices=STRICTNESS),
+           "code: error code+status; regex: plus message shape; exact: plus exact message", choices=STRICTNESS,
+           rerun=True),
     Option("report_dir", ("--report-dir",), "--kms-report-dir", "where results.json and the reports go",
            metavar="DIR"),
     # pytest has its own -k, which the plugin feeds with each case's names (pytest_collection_modifyitems).
     Option("keyword", ("-k",), None, "select cases by id/kind/operation/requirement id (pytest -k grammar)",
            metavar="EXPR"),
-    Option("seed", ("--seed",), "--kms-seed", "seed for generated and Hypothesis cases", metavar="N", type=int),
+    # Under pytest, a node id selects one case exactly.
+    Option("cases", ("--case",), None, "run exactly the case with this id (repeatable; ids: `kms-conformance cases`)",
+           metavar="ID", action="append"),
+    Option("seed", ("--seed",), "--kms-seed", "seed for generated and Hypothesis cases", metavar="N", type=int,
+           rerun=True),
     Option("faults", ("--fault",), "--kms-fault",
            "seed a fault into the reference target (repeatable; `kms-conformance serve --list-faults`)",
-           metavar="NAME", action="append"),
+           metavar="NAME", action="append", rerun=True),
     Option("expectations", ("--expectations",), "--kms-expectations",
            "expected verdicts per case/requirement (YAML): known failures pass, unexpected passes fail",
-           metavar="FILE"),
+           metavar="FILE", rerun=True),
     # Writing the file needs the whole run's results; under pytest each case is judged as it runs.
     Option("update_expectations", ("--update-expectations",), None, "write --expectations FILE from this run",
            action="store_true"),
     Option("record", ("--record",), "--kms-record", "record every observation as a cassette in DIR",
            metavar="DIR"),
     Option("allow_live", ("--allow-live",), "--kms-allow-live", "allow the aws adapter to call real AWS",
-           action="store_true"),
+           action="store_true", rerun=True),
     Option("call_timeout", ("--call-timeout",), "--kms-call-timeout", "per-call timeout in seconds",
-           metavar="S", type=float),
+           metavar="S", type=float, rerun=True),
     # pytest draws its own progress; the plugin always runs without ours.
     Option("progress", ("--no-progress",), None, "no progress bar or summary table", action="store_false"),
 )
+
+
+# A pasted reproduce command must not overwrite the report it was copied from.
+RERUN_REPORT_DIR = "./kms-conformance-rerun"
+
+
+def rerun_args(options: RunOptions) -> tuple[str, ...]:
+    """The flags that make `kms-conformance run` select the same target and judge the same way.
+
+    Every option marked `rerun` in OPTIONS that has a value (edition, strictness and seed
+    always, so a later change of default cannot change what the command does), as the
+    user gave it; paths are kept as given (the command is pasted where the run was started).
+    """
+    args: list[str] = []
+    for option in OPTIONS:
+        value = getattr(options, option.field)
+        if not option.rerun or value is None or value == () or value is False:
+            continue
+        flag = option.flags[0]
+        if option.action == "store_true":
+            args.append(flag)
+        elif option.action == "append":
+            for item in value:
+                args += [flag, str(item)]
+        else:
+            args += [flag, str(value)]
+    return (*args, "--report-dir", RERUN_REPORT_DIR)
 
 
 def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
@@ -148,3 +185,18 @@ def add_plugin_options(group) -> None:
 def options_from_plugin(getoption: Callable[[str], Any]) -> RunOptions:
     values = {o.field: o.value(getoption(o.plugin_dest)) for o in OPTIONS if o.plugin_flag is not None}
     return RunOptions(**values, progress=False)
+
+
+def options_table_markdown() -> str:
+    """The README's table of `kms-conformance run` options, made from OPTIONS (a test keeps them equal)."""
+    rows = ["| option | pytest plugin | what it does | repeated by reproduce commands |", "|---|---|---|---|"]
+    for option in OPTIONS:
+        flag = " ".join(option.flags)
+        if option.choices:
+            flag += " {" + ",".join(option.choices) + "}"
+        elif option.metavar:
+            flag += f" {option.metavar}"
+        help_text = option.argparse_kwargs(option.field)["help"].replace("|", "\\|")
+        plugin = f"`{option.plugin_flag}`" if option.plugin_flag else "-"
+        rows.append(f"| `{flag}` | {plugin} | {help_text} | {'yes' if option.rerun else 'no'} |")
+    return "\n".join(rows)

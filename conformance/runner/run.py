@@ -1,8 +1,9 @@
 """`run_suite(options) -> RunOutcome`: the whole run, as `kms-conformance run` does it.
 
 Exit codes: 0 no unexpected result, 1 unexpected failures, 2 usage/config error
-(raised as UsageError/ConfigError), 3 target unreachable (TargetUnreachable),
-130 interrupted (results so far are kept and stores cleaned up).
+(raised as UsageError/ConfigError; also -k/--case selecting no case), 3 target
+unreachable (TargetUnreachable), 130 interrupted (results so far are kept and
+stores cleaned up).
 """
 
 from __future__ import annotations
@@ -31,9 +32,10 @@ def run_suite(options: RunOptions) -> RunOutcome:
     """Run the selected cases against the target and write the report; see module doc."""
     session = RunSession(options)
     session.load_spec()
-    cases = session.collect()
+    cases = session.collect()  # -k/--case selecting nothing is a UsageError (exit 2) here
     interrupted = False
     notes: list[str] = []
+    done = 0
     try:
         session.open()
         session.start_results()
@@ -43,11 +45,12 @@ def run_suite(options: RunOptions) -> RunOutcome:
                     if bar is not None:
                         bar.start_case(case.id)
                     result = session.run_case(case)
+                    done += 1
                     if bar is not None:
                         bar.advance(result)
             except KeyboardInterrupt:
                 interrupted = True
-                notes.append("interrupted by the user: results cover the cases run so far")
+                notes.append(f"interrupted by the user: results cover {done} of {len(cases)} cases")
         problem = session.cleanup()
         if problem:
             notes.append(problem)
@@ -57,5 +60,6 @@ def run_suite(options: RunOptions) -> RunOutcome:
         session.close()
     _print_summary(outcome, options.progress)
     if interrupted:
-        print("kms-conformance: interrupted; partial results kept", file=sys.stderr)
+        print(f"kms-conformance: interrupted after {done} of {len(cases)} cases; partial results kept in "
+              f"{outcome.report_dir}", file=sys.stderr)
     return outcome

@@ -7,6 +7,7 @@ the grammar is the keyword subset of pytest's, so `run -k` and the plugin's `-k`
 from __future__ import annotations
 
 import re
+import shlex
 from typing import Callable, Iterable
 
 from conformance.cases.base import Case
@@ -98,9 +99,33 @@ def keyword_matches(matcher: Matcher, case: Case) -> bool:
     return matcher(lambda ident: any(ident.lower() in n for n in names))
 
 
-def select_cases(cases: Iterable[Case], keyword: str | None) -> list[Case]:
+def select_cases(cases: Iterable[Case], keyword: str | None, case_ids: Iterable[str] = ()) -> list[Case]:
+    """The cases -k EXPR matches, narrowed to the exact ids given (an unknown id is a usage error)."""
     cases = list(cases)
+    wanted = list(dict.fromkeys(case_ids))
+    if wanted:
+        known = {c.id for c in cases}
+        unknown = [i for i in wanted if i not in known]
+        if unknown:
+            raise UsageError(f"--case {shlex.quote(unknown[0])}: no such case in this run's edition "
+                             f"(list the ids: kms-conformance cases)")
+        cases = [c for c in cases if c.id in set(wanted)]
     if not keyword:
         return cases
     matcher = compile_keyword(keyword)
     return [c for c in cases if keyword_matches(matcher, c)]
+
+
+def select_for_run(cases: Iterable[Case], keyword: str | None, case_ids: Iterable[str] = (),
+                   edition: str | None = None) -> list[Case]:
+    """As select_cases, but a selection that matches nothing is a usage error: a typo in a CI
+    gate's -k must not run zero cases and exit 0."""
+    selected = select_cases(cases, keyword, case_ids)
+    if not selected and (keyword or tuple(case_ids)):
+        asked = " ".join(([f"-k {shlex.quote(keyword)}"] if keyword else [])
+                         + [f"--case {shlex.quote(i)}" for i in case_ids])
+        where = f" of edition {edition}" if edition else ""
+        hint = f"kms-conformance cases -k {shlex.quote(keyword)}" if keyword else "kms-conformance cases"
+        raise UsageError(f"{asked} selected no case{where} (see what it matches: {hint}"
+                         + (f" --edition {edition}" if edition else "") + ")")
+    return selected

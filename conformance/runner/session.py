@@ -22,9 +22,9 @@ from conformance.report import expectations as ex
 from conformance.report.render import render_results
 from conformance.report.results import ResultsWriter
 from conformance.runner.determinism import import_suite_modules
-from conformance.runner.options import RunOptions
+from conformance.runner.options import RunOptions, rerun_args
 from conformance.runner.schedule import order_cases
-from conformance.runner.select import select_cases
+from conformance.runner.select import select_for_run
 from conformance.targets.capabilities import probe_transitions, transitions_note
 from conformance.targets.cassette import RecordingTarget
 from conformance.targets import (
@@ -72,6 +72,7 @@ class RunSession:
         self.prefix = make_run_prefix()  # stores this run creates start with it (cleanup finds them)
         self.started = time.monotonic()
         self._ctx: CaseContext | None = None
+        self.selected: int | None = None  # how many cases collect() selected ("421 of 532 cases")
 
     # -- setup -------------------------------------------------------------------------------
     def load_spec(self) -> None:
@@ -91,7 +92,9 @@ class RunSession:
             options={"strictness": self.options.strictness, **self.options.extra},
             modules=self.options.modules,
         )
-        return order_cases(select_cases(cases, self.options.keyword))
+        selected = select_for_run(cases, self.options.keyword, self.options.cases, self.options.edition)
+        self.selected = len(selected)
+        return order_cases(selected)
 
     def target_config(self):
         o = self.options
@@ -122,6 +125,7 @@ class RunSession:
             driver=self.driver,
             model=self.model,
             options=case_options,
+            rerun_args=rerun_args(o),
         )
 
     def start_results(self) -> None:
@@ -135,6 +139,7 @@ class RunSession:
             "suite_version": __version__,
             "seed": self.options.seed,
             "keyword": self.options.keyword,
+            "selected": self.selected,
             "faults": list(self.options.faults),
             "unimplemented_operations": sorted(self.target.capabilities.unimplemented),
         }

@@ -76,7 +76,7 @@ def test_bad_config_and_bad_options_are_exit_2(in_tmp, capsys):
     assert "Traceback" not in capsys.readouterr().err
 
 
-def test_ctrl_c_keeps_results_and_cleans_up(in_tmp, monkeypatch):
+def test_ctrl_c_keeps_results_and_cleans_up(in_tmp, monkeypatch, capsys):
     done = []
     real = RunSession.run_case
 
@@ -95,6 +95,11 @@ def test_ctrl_c_keeps_results_and_cleans_up(in_tmp, monkeypatch):
     res = results_of(in_tmp / "c")
     assert [c["id"] for c in res["cases"]] == done and res["finished"] and res["interrupted"] is True
     assert cleaned == [1]
+    # the summary says how far the run got: "3 of N cases"
+    from conformance.report.formatting import summary_line
+
+    assert res["selected"] > 3 and f": 3 of {res['selected']} cases: 3 PASS" in summary_line(res)
+    assert f"3 of {res['selected']} cases" in capsys.readouterr().err
 
 
 def test_a_crashing_case_is_error_and_the_run_goes_on(in_tmp, monkeypatch):
