@@ -34,7 +34,7 @@ from conformance.reference import (
 from conformance.targets.base import Capabilities, Identity, Target
 from conformance.targets.config import TargetConfig
 from conformance.targets.credentials import chain_credentials, configured_credentials
-from conformance.targets.live import open_live
+from conformance.targets.live import is_aws_host, live_guard, open_live, require_allow_live
 from conformance.targets.logscrub import install_log_scrubbing
 from conformance.targets.reference_abilities import (
     ControlSurface,
@@ -81,9 +81,7 @@ def open_target(
     faults = tuple(faults or ()) + tuple(settings.faults or ())
     if faults and settings.adapter != "reference":
         raise UsageError(f"--fault works with the reference target only (this target is {settings.adapter})")
-    if settings.adapter == "aws" and not allow_live:
-        raise UsageError("target adapter aws is live AWS (CloudHSM costs money, a connect takes up to 20 "
-                         "minutes): refusing to run without --allow-live")
+    require_allow_live(config, allow_live)  # by destination, before any DNS lookup or connection
     builder = {
         "reference": _open_reference,
         "moto": _open_moto,
@@ -200,19 +198,13 @@ def _open_endpoint(config: TargetConfig, *, edition: str, faults, announce) -> T
     if not url:
         raise ConfigError("target.endpoint_url: the endpoint adapter needs a URL (--endpoint-url, "
                           "target.endpoint_url or AWS_ENDPOINT_URL_KMS)")
+    cloudhsm_url = os.environ.get("AWS_ENDPOINT_URL_CLOUDHSMV2", "").rstrip("/") or url
+    live = is_aws_host(url) or is_aws_host(cloudhsm_url)  # open_target already required --allow-live
+    credentials = _endpoint_credentials(config, url, live=live, announce=announce)
     reason = tcp_reachable(url)
     if reason:
         raise TargetUnreachable(url, reason)
-    credentials = configured_credentials(config) or chain_credentials(s.region)
-    if credentials is None:
-        credentials = Credentials(EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY)
-        if url not in _warned:
-            _warned.add(url)
-            announce(f"kms-conformance: no AWS credentials configured or found; signing requests to {url} with "
-                     f"AWS's documented example credentials ({EXAMPLE_ACCESS_KEY_ID}, the served reference "
-                     "target's defaults)")
     world = _world(config, default_timeouts=EMULATOR_TIMEOUTS, fallback=default_world())
-    cloudhsm_url = os.environ.get("AWS_ENDPOINT_URL_CLOUDHSMV2", "").rstrip("/") or url
     target = WireTarget(
         identity=Identity(name=s.name or urlsplit(url).netloc, adapter="endpoint", endpoint=url, region=s.region),
         world=world,
@@ -222,10 +214,35 @@ def _open_endpoint(config: TargetConfig, *, edition: str, faults, announce) -> T
         endpoint_url=url,
         capabilities=Capabilities(observable_transitions=bool(s.observable_transitions)),
         service_endpoints={"cloudhsmv2": cloudhsm_url},
+        guard=live_guard if live else None,  # an AWS host gets the live allowlist whatever the adapter's name
     )
-    if s.reference_control is not False:  # an unknown X-Amz-Target is harmless to any other target
+    if s.reference_control is not False and not live:  # an unknown X-Amz-Target is harmless to any other target
         _add_reference_control(target)
     return target
+
+
+def _endpoint_credentials(config: TargetConfig, url: str, *, live: bool, announce) -> Credentials:
+    """The config's credentials; else, for a non-AWS endpoint, the example ones (never the default chain).
+
+    The default chain holds the user's real AWS credentials: a local emulator
+    does not need them and must not receive them. Only an AWS host (allowed
+    with --allow-live) may use the chain, and never the example credentials.
+    """
+    configured = configured_credentials(config)
+    if configured is not None:
+        return configured
+    if live:
+        credentials = chain_credentials(config.target.region)
+        if credentials is None:
+            raise ConfigError("target.access_key_id: no AWS credentials configured or found by the standard "
+                              "chain for the AWS endpoint; example credentials are never sent to AWS")
+        return credentials
+    if url not in _warned:
+        _warned.add(url)
+        announce(f"kms-conformance: no credentials in the config; signing requests to {url} with AWS's "
+                 f"documented example credentials ({EXAMPLE_ACCESS_KEY_ID}, the served reference target's "
+                 "defaults; the default AWS credential chain is not used for a non-AWS endpoint)")
+    return Credentials(EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY)
 
 
 def _add_reference_control(target: WireTarget) -> None:
