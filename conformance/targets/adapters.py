@@ -200,10 +200,10 @@ def _open_endpoint(config: TargetConfig, *, edition: str, faults, announce) -> T
                           "target.endpoint_url or AWS_ENDPOINT_URL_KMS)")
     cloudhsm_url = os.environ.get("AWS_ENDPOINT_URL_CLOUDHSMV2", "").rstrip("/") or url
     live = is_aws_host(url) or is_aws_host(cloudhsm_url)  # open_target already required --allow-live
-    credentials = _endpoint_credentials(config, url, live=live, announce=announce)
     reason = tcp_reachable(url)
     if reason:
         raise TargetUnreachable(url, reason)
+    credentials = _endpoint_credentials(config, url, live=live, announce=announce)
     world = _world(config, default_timeouts=EMULATOR_TIMEOUTS, fallback=default_world())
     target = WireTarget(
         identity=Identity(name=s.name or urlsplit(url).netloc, adapter="endpoint", endpoint=url, region=s.region),
