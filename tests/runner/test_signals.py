@@ -49,6 +49,7 @@ def _wait_until(predicate, proc, what: str, limit_s: float = 120.0) -> None:
         time.sleep(0.02)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
 def test_signal_mid_run_cleans_up_and_writes_every_report(served, tmp_path, sig, code):
     url, app = served
@@ -130,3 +131,24 @@ def test_cli_exit_code_for_a_signal_before_the_run_opened(monkeypatch, capsys):
     monkeypatch.setattr(run_module, "run_suite", stopped)
     assert main(["run"]) == 129
     assert capsys.readouterr().err.strip() == "kms-conformance: interrupted (SIGHUP)"
+
+
+@pytest.mark.slow
+def test_pytest_plugin_sigterm_cleans_up_and_reports(served, tmp_path):
+    """The plugin runs cases through the same RunSession: same handlers, same cleanup, same exit code."""
+    url, app = served
+    report = tmp_path / "report"
+    env = {**os.environ, "KMS_CONFORMANCE_STATE_DIR": str(tmp_path / "state")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "--pyargs", "conformance.runner.suite", "-q", "-p", "no:cacheprovider",
+         "-p", "no:randomly", "-k", SELECTION, "--kms-endpoint-url", url, "--kms-report-dir", str(report)],
+        env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    _wait_until(lambda: app.backend.snapshot(), proc, "the run created a store")
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 143, out[-2000:] + err[-2000:]
+    for name in REPORT_FILES:
+        assert (report / name).is_file(), name
+    assert json.loads((report / "results.json").read_text())["interrupted"] is True
+    assert app.backend.snapshot() == []
