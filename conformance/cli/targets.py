@@ -84,11 +84,11 @@ def render_plan(config: Any, cases: Iterable[Any], *, edition: str, brief: bool 
     from conformance.targets.adapters import EMULATOR_TIMEOUTS, REFERENCE_TIMEOUTS
     from conformance.world import Timeouts
 
-    from conformance.targets.live import destinations, is_aws_host
+    from conformance.targets.live import is_live
 
     s = config.target
     world = config.world
-    live = s.adapter == "aws" or any(is_aws_host(url) for url in destinations(config))  # by destination
+    live = is_live(config)  # by destination, not by the adapter's name
     if not config.world_given and s.adapter in ("reference", "moto", "endpoint"):
         world = default_world()
     timeouts = config.world.timeouts if config.timeouts_given else (
@@ -158,11 +158,11 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
     from conformance.targets.config import config_from_options
     from conformance.targets.driving import CleanupOutcome, cleanup_ledger, target_fingerprint
     from conformance.targets.ledger import DEFAULT_LEDGER_DIR, ledger_dir_for
-    from conformance.targets.live import destinations, is_aws_host
+    from conformance.targets.live import is_live
     from conformance.targets.sweep import SweepError, run_prefix_of, suite_stores, sweep_stores
 
     config = config_from_options(target=args.target, config_path=args.config, endpoint_url=args.endpoint_url)
-    live = config.target.adapter == "aws" or any(is_aws_host(url) for url in destinations(config))
+    live = is_live(config)
     target = open_target(config, allow_live=args.allow_live)  # refuses live AWS without --allow-live
     outcome = CleanupOutcome()
     unlisted: list[dict] = []

@@ -34,7 +34,14 @@ from conformance.reference import (
 from conformance.targets.base import Capabilities, Identity, Target
 from conformance.targets.config import TargetConfig
 from conformance.targets.credentials import chain_credentials, configured_credentials
-from conformance.targets.live import is_aws_host, live_guard, open_live, require_allow_live
+from conformance.targets.live import (
+    CLOUDHSM_ENDPOINT_ENV,
+    ENDPOINT_ENV_VARS,
+    is_aws_host,
+    live_guard,
+    open_live,
+    require_allow_live,
+)
 from conformance.targets.logscrub import install_log_scrubbing
 from conformance.targets.reference_abilities import (
     ControlSurface,
@@ -194,11 +201,11 @@ def _endpoint_url(config: TargetConfig, *env_names: str) -> str | None:
 
 def _open_endpoint(config: TargetConfig, *, edition: str, faults, announce) -> Target:
     s = config.target
-    url = _endpoint_url(config, "AWS_ENDPOINT_URL_KMS", "AWS_ENDPOINT_URL")
+    url = _endpoint_url(config, *ENDPOINT_ENV_VARS)  # the same order live.destinations() judged
     if not url:
         raise ConfigError("target.endpoint_url: the endpoint adapter needs a URL (--endpoint-url, "
                           "target.endpoint_url or AWS_ENDPOINT_URL_KMS)")
-    cloudhsm_url = os.environ.get("AWS_ENDPOINT_URL_CLOUDHSMV2", "").rstrip("/") or url
+    cloudhsm_url = os.environ.get(CLOUDHSM_ENDPOINT_ENV, "").rstrip("/") or url
     live = is_aws_host(url) or is_aws_host(cloudhsm_url)  # open_target already required --allow-live
     reason = tcp_reachable(url)
     if reason:

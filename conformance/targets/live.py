@@ -36,8 +36,9 @@ LIVE_ALLOWLIST = {
 
 # Host suffixes of AWS service endpoints when botocore's partition data cannot be read (it normally can).
 _KNOWN_AWS_SUFFIXES = ("amazonaws.com", "amazonaws.com.cn", "api.aws", "api.amazonwebservices.com.cn")
-# Environment variables botocore (and so the endpoint adapter) takes an endpoint URL from.
-ENDPOINT_ENV_VARS = ("AWS_ENDPOINT_URL_KMS", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_CLOUDHSMV2", "AWS_ENDPOINT_URL_STS")
+# Where the endpoint adapter takes its URLs from when the config gives none (in this order), and CloudHSM's.
+ENDPOINT_ENV_VARS = ("AWS_ENDPOINT_URL_KMS", "AWS_ENDPOINT_URL")
+CLOUDHSM_ENDPOINT_ENV = "AWS_ENDPOINT_URL_CLOUDHSMV2"
 
 
 @functools.lru_cache(maxsize=1)
@@ -81,31 +82,36 @@ def is_aws_host(url: str) -> bool:
 
 
 def destinations(config: TargetConfig) -> list[str]:
-    """Every URL a target built from this config could call (config, then the endpoint env variables)."""
-    urls = [config.target.endpoint_url] if config.target.endpoint_url else []
-    if config.target.adapter in ("endpoint", "aws"):
-        urls += [os.environ[name] for name in ENDPOINT_ENV_VARS if os.environ.get(name)]
-    return urls
+    """Every URL an endpoint target built from this config would call: its KMS URL and its CloudHSM URL."""
+    kms = config.target.endpoint_url or next((os.environ[n] for n in ENDPOINT_ENV_VARS if os.environ.get(n)), None)
+    return [url for url in (kms, os.environ.get(CLOUDHSM_ENDPOINT_ENV)) if url]
+
+
+def is_live(config: TargetConfig) -> bool:
+    """True when a target built from this config would call real AWS: the aws adapter, or an AWS host.
+
+    Judged by where the calls would go, not by the adapter's name: an `endpoint`
+    target whose URL is an AWS service host is live AWS too. The other adapters
+    stay in the process (reference, moto) or replay a recording.
+    """
+    if config.target.adapter == "aws":
+        return True
+    return config.target.adapter == "endpoint" and any(is_aws_host(url) for url in destinations(config))
 
 
 def require_allow_live(config: TargetConfig, allow_live: bool) -> None:
-    """Refuse (UsageError, exit 2) a target that is live AWS unless the user said --allow-live.
+    """Refuse (UsageError, exit 2) a live AWS target unless the user said --allow-live.
 
-    Judged by where the calls would go, not by the adapter's name: an `endpoint`
-    target whose URL is an AWS service host is live AWS too. Pure string work on
-    the URLs: it runs before any DNS lookup or connection.
+    Pure string work on the URLs: it runs before any DNS lookup or connection.
     """
-    if allow_live:
+    if allow_live or not is_live(config):
         return
     if config.target.adapter == "aws":
         raise UsageError("target adapter aws is live AWS (CloudHSM costs money, a connect takes up to 20 "
                          "minutes): refusing to run without --allow-live")
-    if config.target.adapter not in ("endpoint",):
-        return  # in-process (reference, moto) or recorded (replay): nothing leaves the process
-    for url in destinations(config):
-        if is_aws_host(url):
-            raise UsageError(f"endpoint {normalised_host(url)} is live AWS (creates and deletes custom key stores "
-                             "in a real account): refusing to run without --allow-live")
+    host = next(normalised_host(url) for url in destinations(config) if is_aws_host(url))
+    raise UsageError(f"endpoint {host} is live AWS (creates and deletes custom key stores in a real account): "
+                     "refusing to run without --allow-live")
 
 
 class LiveSafetyError(ConformanceError):

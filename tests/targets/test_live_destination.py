@@ -137,3 +137,16 @@ def test_aws_endpoint_gets_the_live_allowlist(monkeypatch):
         assert target.abilities.world_control is None  # no control-surface probing of AWS
     finally:
         target.close()
+
+
+def test_only_the_urls_the_target_would_call_count(monkeypatch):
+    """The generic variable is not used when the KMS one is set; in-process adapters call nothing."""
+    from conformance.targets.live import is_live
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "https://kms.us-east-1.amazonaws.com")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_KMS", "http://127.0.0.1:4599")
+    assert not is_live(config_from_options(target="endpoint"))
+    monkeypatch.delenv("AWS_ENDPOINT_URL_KMS")
+    assert is_live(config_from_options(target="endpoint"))
+    assert not is_live(config_from_options(target="reference"))
+    assert not is_live(config_from_options(target="moto"))
