@@ -200,4 +200,4 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
     if not outcome.removed and not outcome.left and not unlisted:
         print("nothing to clean up: no outstanding store for this target in the ledger"
               + ("" if args.no_scan else " or on the target"))
-    return EXIT_OK if outcome.ok else EXIT_UNEXPECTED
+    return EXIT_OK if outcome.ok and not unlisted else EXIT_UNEXPECTED  # stores remain: say so in the exit code

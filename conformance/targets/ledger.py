@@ -128,6 +128,10 @@ class Ledger:
                     self.path.unlink()
                 except OSError:
                     return False
+                try:
+                    self.dir.rmdir()  # a target's folder with no ledger left goes too (only when empty)
+                except OSError:
+                    pass
                 return True
         return False
 

@@ -108,7 +108,7 @@ def test_live_scan_deletes_only_the_run_it_is_told(served_reference, tmp_path, m
     second, _ = _crashed_run(url, tmp_path, load_config(path), other_cluster=True, allow_live=True)
     shutil.rmtree(tmp_path / "state")
     # Live AWS: another run may be going on in the same account; without --run-prefix nothing is deleted.
-    assert main(["cleanup", "--config", str(path), "--allow-live"]) == 0
+    assert main(["cleanup", "--config", str(path), "--allow-live"]) == 1  # stores remain
     out = capsys.readouterr().out
     assert f"FOUND   {first}-store-1" in out and f"--run-prefix {first}" in out
     assert len(_names(app)) == 2
@@ -137,3 +137,17 @@ def test_results_name_the_ledger_and_run_prefix(served_reference, tmp_path, monk
     assert ledger.parent == ledger_dir_for({"adapter": "endpoint", "endpoint": url, "region": "us-east-1"})
     assert ledger.name == f"{results['run_prefix']}.jsonl"
     assert str(ledger).startswith(str(tmp_path / "state"))
+
+
+def test_settled_ledger_leaves_no_folder_behind(served_reference, tmp_path, monkeypatch):
+    url, _ = served_reference
+    monkeypatch.setenv(STATE_DIR_ENV, str(tmp_path / "state"))
+    target = open_target(config_from_options(endpoint_url=url), announce=lambda line: None)
+    try:
+        driver = StoreDriver(target, ledger_dir_for(target_fingerprint(target)))
+        driver.create_store()
+        assert driver.ledger.path.is_file()
+        assert driver.cleanup().ok
+    finally:
+        target.close()
+    assert not driver.ledger.dir.exists()  # one folder per ephemeral port would pile up otherwise
