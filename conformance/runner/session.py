@@ -199,6 +199,8 @@ class RunSession:
             return f"cleanup skipped (second stop signal): run `{self.cleanup_command()}` to remove leftover stores"
         except Exception as exc:  # noqa: BLE001
             return scrub(f"cleanup failed: {type(exc).__name__}: {exc}")
+        finally:
+            self.signals.phase = "reporting"  # from here on a signal must not cost the reports
         left = list(getattr(outcome, "left", None) or [])
         if left:
             return scrub(f"cleanup left {len(left)} store(s): {'; '.join(left)[:300]} "

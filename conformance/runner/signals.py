@@ -5,8 +5,8 @@ SIGHUP; by default both kill Python at once, leaving stores on the target and
 no report. While a run is open they raise `Interrupted` (a KeyboardInterrupt,
 so every path that already handles Ctrl-C handles them too). The first signal
 stops the cases (and lets a cleanup already running finish); a second one stops
-the cleanup; later ones are ignored until the reports are written, which takes
-a moment. The exit code is 128 + the first signal's number, as shells report it.
+the cleanup; once the cleanup is over or stopped, signals are ignored until the
+reports are written, which takes a moment. The exit code is 128 + the first signal's number, as shells report it.
 """
 
 from __future__ import annotations
@@ -70,8 +70,8 @@ class StopSignals:
         self.count += 1
         if self.signum is None:
             self.signum = signum
-        if self.phase == "reporting" or self.count > 2:
+        if self.phase == "reporting":
             return  # the reports are being written: that finishes in a moment
         if self.phase == "cleanup" and self.count == 1:
             return  # already stopping: the first signal lets the cleanup finish
-        raise Interrupted(signum)
+        raise Interrupted(signum)  # cases: stop them (again, if some code swallowed the first); cleanup: stop it
