@@ -1,6 +1,7 @@
 """Project-wide test settings: deterministic Hypothesis, no accidental AWS calls."""
 
 import os
+import tempfile
 
 from hypothesis import HealthCheck, settings
 
@@ -11,6 +12,8 @@ os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEX
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.pop("AWS_PROFILE", None)
 os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+# Cleanup ledgers of self-test runs go to a throwaway folder, never the user's ~/.local/state.
+os.environ.setdefault("KMS_CONFORMANCE_STATE_DIR", tempfile.mkdtemp(prefix="kmsconf-selftest-state-"))
 
 settings.register_profile(
     "selftest",

@@ -49,9 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     except ConformanceError as exc:
         print(f"kms-conformance: {scrub(str(exc))}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("kms-conformance: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM / SIGHUP while a run is open (runner/signals.py)
+        signum = getattr(exc, "signum", None)
+        print(f"kms-conformance: interrupted{f' ({exc})' if signum else ''}", file=sys.stderr)
+        return 128 + signum if signum else EXIT_INTERRUPTED
     except BrokenPipeError:
         # Output piped into `head` and friends: stop quietly, as Unix tools do.
         import os

@@ -4,12 +4,14 @@ plan: what a run would do, without calling the target at all (nothing is
 even opened): the cases in run order, their API calls, the connect /
 disconnect cycles (a live connect can take 20 minutes) and the billable
 resources involved. cleanup: remove the stores a crashed or interrupted run
-left behind, from the cleanup ledger.
+left behind, from the cleanup ledger and, when that is gone, by the run
+prefix in their names on the target itself.
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from collections import Counter
 from typing import Any, Iterable
 
@@ -32,8 +34,16 @@ def register(subparsers) -> None:
     c = subparsers.add_parser("cleanup", help="remove custom key stores a crashed run left (from the ledger)")
     _target_arguments(c)
     c.add_argument("--ledger-dir", metavar="DIR", default=None,
-                   help="cleanup ledger folder (default .kms-conformance/ledger)")
-    c.add_argument("--allow-live", action="store_true", help="required for the live aws adapter")
+                   help="cleanup ledger folder (default: this target's folder in the per-user state directory, "
+                        "$XDG_STATE_HOME/kms-conformance or ~/.local/state/kms-conformance, overridden by "
+                        "$KMS_CONFORMANCE_STATE_DIR; also ./.kms-conformance/ledger when it exists)")
+    c.add_argument("--run-prefix", metavar="PREFIX", default=None,
+                   help="also remove the stores of this run found on the target by name (results.json "
+                        "`run_prefix`); without it, every store the suite named, except on live AWS")
+    c.add_argument("--no-scan", action="store_true",
+                   help="only the ledger: do not look for the suite's stores on the target")
+    c.add_argument("--allow-live", action="store_true",
+                   help="required for live AWS (the aws adapter or any AWS service endpoint)")
     c.set_defaults(func=cmd_cleanup)
 
 
@@ -74,9 +84,11 @@ def render_plan(config: Any, cases: Iterable[Any], *, edition: str, brief: bool 
     from conformance.targets.adapters import EMULATOR_TIMEOUTS, REFERENCE_TIMEOUTS
     from conformance.world import Timeouts
 
+    from conformance.targets.live import is_live
+
     s = config.target
     world = config.world
-    live = s.adapter == "aws"
+    live = is_live(config)  # by destination, not by the adapter's name
     if not config.world_given and s.adapter in ("reference", "moto", "endpoint"):
         world = default_world()
     timeouts = config.world.timeouts if config.timeouts_given else (
@@ -85,7 +97,7 @@ def render_plan(config: Any, cases: Iterable[Any], *, edition: str, brief: bool 
     lines = [f"kms-conformance plan (edition {edition}) - no call is made to the target"]
     where = s.endpoint_url or ("AWS" if live else "in-process" if s.adapter in ("reference", "moto") else "-")
     lines.append(f"target: {s.adapter} at {where}, region {s.region}"
-                 + ("  [LIVE AWS: `run` needs --allow-live]" if live else ""))
+                 + ("  [LIVE AWS: `run` and `cleanup` need --allow-live]" if live else ""))
 
     runnable: list[Any] = []
     skipped: list[tuple[Any, list[str]]] = []
@@ -144,18 +156,48 @@ def render_plan(config: Any, cases: Iterable[Any], *, edition: str, brief: bool 
 def cmd_cleanup(args: argparse.Namespace) -> int:
     from conformance.targets.adapters import open_target
     from conformance.targets.config import config_from_options
-    from conformance.targets.driving import cleanup_ledger
+    from conformance.targets.driving import CleanupOutcome, cleanup_ledger, target_fingerprint
+    from conformance.targets.ledger import DEFAULT_LEDGER_DIR, ledger_dir_for
+    from conformance.targets.live import is_live
+    from conformance.targets.sweep import SweepError, run_prefix_of, suite_stores, sweep_stores
 
     config = config_from_options(target=args.target, config_path=args.config, endpoint_url=args.endpoint_url)
-    target = open_target(config, allow_live=args.allow_live)
+    live = is_live(config)
+    target = open_target(config, allow_live=args.allow_live)  # refuses live AWS without --allow-live
+    outcome = CleanupOutcome()
+    unlisted: list[dict] = []
     try:
-        outcome = cleanup_ledger(target, args.ledger_dir)
+        if args.ledger_dir:
+            dirs = [Path(args.ledger_dir)]
+        else:  # the per-user state folder of this target; also the folder older versions used (cwd)
+            dirs = [ledger_dir_for(target_fingerprint(target))]
+            dirs += [DEFAULT_LEDGER_DIR] if DEFAULT_LEDGER_DIR.is_dir() else []
+        for ledger_dir in dirs:
+            found = cleanup_ledger(target, ledger_dir)
+            outcome.removed += found.removed
+            outcome.left += found.left
+        if not args.no_scan:
+            try:
+                stores = suite_stores(target, args.run_prefix)
+            except SweepError as exc:
+                outcome.left.append(f"(scan of the target) {exc}")
+                stores = []
+            if live and not args.run_prefix:
+                unlisted = stores  # a shared account may hold another run in progress: name the run
+            elif stores:
+                found = sweep_stores(target, dirs[0], stores)
+                outcome.removed += found.removed
+                outcome.left += found.left
     finally:
         target.close()
     for line in outcome.removed:
         print(f"removed {line}")
     for line in outcome.left:
         print(f"LEFT    {line}")
-    if not outcome.removed and not outcome.left:
-        print("nothing to clean up: the ledger has no outstanding store for this target")
-    return EXIT_OK if outcome.ok else EXIT_UNEXPECTED
+    for entry in unlisted:
+        print(f"FOUND   {entry.get('CustomKeyStoreName')} ({entry.get('CustomKeyStoreId')}): not in a ledger; on "
+              f"live AWS remove it with --run-prefix {run_prefix_of(entry.get('CustomKeyStoreName') or '')}")
+    if not outcome.removed and not outcome.left and not unlisted:
+        print("nothing to clean up: no outstanding store for this target in the ledger"
+              + ("" if args.no_scan else " or on the target"))
+    return EXIT_OK if outcome.ok and not unlisted else EXIT_UNEXPECTED  # stores remain: say so in the exit code

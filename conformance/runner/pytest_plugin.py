@@ -80,6 +80,16 @@ def kms_run(request):
     request.config.stash[_OUTCOME_KEY] = outcome
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_sessionfinish(session, exitstatus):
+    """After the fixtures' teardown (cleanup, reports): a run stopped by a signal exits 128+signal, as the CLI does."""
+    result = yield
+    outcome = session.config.stash.get(_OUTCOME_KEY, None)
+    if outcome is not None and outcome.interrupted:
+        session.exitstatus = outcome.exit_code
+    return result
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if _OUTCOME_KEY in config.stash:
         terminalreporter.write_line(config.stash[_OUTCOME_KEY].summary_line())

@@ -7,6 +7,7 @@ cases the same way and write the same results.json.
 from __future__ import annotations
 
 import os
+import shlex
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,10 +26,11 @@ from conformance.runner.determinism import import_suite_modules
 from conformance.runner.options import RunOptions, rerun_args
 from conformance.runner.schedule import order_cases
 from conformance.runner.select import select_for_run
+from conformance.runner.signals import StopSignals
 from conformance.targets.capabilities import probe_transitions, transitions_note
 from conformance.targets.cassette import RecordingTarget
+from conformance.targets.ledger import ledger_dir_for, target_fingerprint
 from conformance.targets import (
-    DEFAULT_LEDGER_DIR,
     StoreDriver,
     config_from_options,
     make_run_prefix,
@@ -73,6 +75,8 @@ class RunSession:
         self.started = time.monotonic()
         self._ctx: CaseContext | None = None
         self.selected: int | None = None  # how many cases collect() selected ("421 of 532 cases")
+        self._config = None  # the target config, read by check_inputs
+        self.signals = StopSignals()  # SIGTERM / SIGHUP stop the run as Ctrl-C does (see signals.py)
 
     # -- setup -------------------------------------------------------------------------------
     def load_spec(self) -> None:
@@ -103,7 +107,9 @@ class RunSession:
     def open(self) -> None:
         """Open and probe the target; raises ConfigError (2) / TargetUnreachable (3)."""
         o = self.options
-        config = self.target_config()
+        self.check_inputs()  # every input the user gave, before the first request
+        config = self._config
+        self.signals.install()
         kwargs: dict[str, Any] = {"edition": o.edition, "allow_live": o.allow_live, "faults": list(o.faults)}
         if o.call_timeout is not None:
             kwargs["call_timeout_s"] = o.call_timeout
@@ -111,7 +117,7 @@ class RunSession:
         if o.record:
             self.target = RecordingTarget(self.target, o.record, run_tokens=[self.prefix])
         probe_capabilities(self.target)  # fills target.capabilities.unimplemented
-        self.driver = StoreDriver(self.target, DEFAULT_LEDGER_DIR, self.prefix)
+        self.driver = StoreDriver(self.target, self.ledger_dir(), self.prefix)
         probe_transitions(self.target, self.driver)  # endpoint targets whose config leaves it open
         try:
             case_options = CaseOptions.from_mapping({"run_prefix": self.prefix, **o.extra})
@@ -142,6 +148,8 @@ class RunSession:
             "selected": self.selected,
             "faults": list(self.options.faults),
             "unimplemented_operations": sorted(self.target.capabilities.unimplemented),
+            "run_prefix": self.prefix,  # the name prefix of every store this run creates
+            "ledger": str(self.driver.ledger.path) if self.driver else None,  # for `kms-conformance cleanup`
         }
         self.writer = ResultsWriter(self.options.report_dir, meta, self.requirements)
 
@@ -152,23 +160,67 @@ class RunSession:
             self.writer.add(result)
         return result
 
+    # -- inputs, checked before the first request ------------------------------------------
+    def check_inputs(self) -> None:
+        """Every file and folder the options name, and the target config: UsageError/ConfigError (exit 2).
+
+        A run can take hours against live AWS; a typo in a path must not wait for its end.
+        (An empty selection is refused where cases are selected.)
+        """
+        o = self.options
+        self._config = self.target_config()
+        if o.expectations:
+            if o.update_expectations:
+                _check_writable_dir(os.path.dirname(os.path.abspath(o.expectations)), "--expectations")
+            elif not os.path.isfile(o.expectations):
+                raise UsageError(f"--expectations: no such file: {o.expectations}")
+            else:
+                ex.load_expectations(o.expectations)  # a bad file: one line naming the entry
+        _check_writable_dir(o.report_dir, "--report-dir")
+        if o.record:
+            _check_writable_dir(o.record, "--record")
+
+    def ledger_dir(self) -> Path:
+        """This target's ledger folder in the per-user state directory (found again from any directory)."""
+        return ledger_dir_for(target_fingerprint(self.target))
+
+    def cleanup_command(self) -> str:
+        """The `kms-conformance cleanup` command line that removes what this run left."""
+        o = self.options
+        parts = ["kms-conformance", "cleanup"]
+        for flag, value in (("--config", o.config), ("--target", o.target), ("--endpoint-url", o.endpoint_url)):
+            if value:
+                parts += [flag, shlex.quote(str(value))]
+        parts += ["--run-prefix", self.prefix]
+        if o.allow_live:
+            parts.append("--allow-live")
+        return " ".join(parts)
+
     # -- teardown ----------------------------------------------------------------------------
     def cleanup(self) -> str | None:
         """Remove every store the run created; a failure is reported, never raised."""
         if self.driver is None:
             return None
+        self.signals.phase = "cleanup"
         try:
             outcome = self.driver.cleanup()
         except KeyboardInterrupt:
-            return "cleanup interrupted: run `kms-conformance cleanup` to remove leftover stores"
+            return f"cleanup skipped (second stop signal): run `{self.cleanup_command()}` to remove leftover stores"
         except Exception as exc:  # noqa: BLE001
             return scrub(f"cleanup failed: {type(exc).__name__}: {exc}")
+        finally:
+            self.signals.phase = "reporting"  # from here on a signal must not cost the reports
         left = list(getattr(outcome, "left", None) or [])
         if left:
-            return scrub(f"cleanup left {len(left)} store(s): {'; '.join(left)[:300]} (run `kms-conformance cleanup`)")
+            return scrub(f"cleanup left {len(left)} store(s): {'; '.join(left)[:300]} "
+                         f"(run `{self.cleanup_command()}`)")
         return None
 
     def finish(self, *, interrupted: bool = False, notes: list[str] | None = None) -> RunOutcome:
+        self.signals.phase = "reporting"
+        interrupted = interrupted or self.signals.received
+        if self.signals.received and self.signals.name != "SIGINT":
+            notes = [*(notes or []), f"stopped by {self.signals.name}"]
         extra = {"interrupted": interrupted}
         if notes:
             extra["notes"] = notes
@@ -179,7 +231,7 @@ class RunSession:
         if self.writer and self.options.expectations:
             results, code = self._apply_expectations(results)
         if interrupted:
-            code = EXIT_INTERRUPTED
+            code = self.signals.exit_code if self.signals.received else EXIT_INTERRUPTED
         return RunOutcome(
             exit_code=code,
             results=results,
@@ -200,12 +252,28 @@ class RunSession:
         return results, ex.exit_code(results)
 
     def close(self) -> None:
+        self.signals.restore()
         if self.target is not None:
             try:
                 self.target.close()
             except Exception:  # noqa: BLE001 - closing must not hide the run's outcome
                 pass
             self.target = None
+
+
+def _check_writable_dir(path: str | os.PathLike, flag: str) -> None:
+    """Create the folder if needed and make sure files can be written in it; else one UsageError line."""
+    p = Path(path)
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise UsageError(f"{flag}: {p} exists and is not a folder") from None
+    except OSError as exc:
+        raise UsageError(f"{flag}: cannot create folder {p}: {exc.strerror or exc}") from None
+    if not p.is_dir():
+        raise UsageError(f"{flag}: {p} is not a folder")
+    if not os.access(p, os.W_OK | os.X_OK):
+        raise UsageError(f"{flag}: folder {p} is not writable")
 
 
 def exit_code_for(results: dict) -> int:

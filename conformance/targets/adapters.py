@@ -35,7 +35,14 @@ from conformance.targets.base import Capabilities, Identity, Target
 from conformance.targets.capabilities import TRANSITIONS_TO_PROBE
 from conformance.targets.config import TargetConfig
 from conformance.targets.credentials import chain_credentials, configured_credentials
-from conformance.targets.live import open_live
+from conformance.targets.live import (
+    CLOUDHSM_ENDPOINT_ENV,
+    ENDPOINT_ENV_VARS,
+    is_aws_host,
+    live_guard,
+    open_live,
+    require_allow_live,
+)
 from conformance.targets.logscrub import install_log_scrubbing
 from conformance.targets.reference_abilities import (
     ControlSurface,
@@ -82,9 +89,7 @@ def open_target(
     faults = tuple(faults or ()) + tuple(settings.faults or ())
     if faults and settings.adapter != "reference":
         raise UsageError(f"--fault works with the reference target only (this target is {settings.adapter})")
-    if settings.adapter == "aws" and not allow_live:
-        raise UsageError("target adapter aws is live AWS (CloudHSM costs money, a connect takes up to 20 "
-                         "minutes): refusing to run without --allow-live")
+    require_allow_live(config, allow_live)  # by destination, before any DNS lookup or connection
     builder = {
         "reference": _open_reference,
         "moto": _open_moto,
@@ -201,23 +206,17 @@ def _endpoint_url(config: TargetConfig, *env_names: str) -> str | None:
 
 def _open_endpoint(config: TargetConfig, *, edition: str, faults, announce) -> Target:
     s = config.target
-    url = _endpoint_url(config, "AWS_ENDPOINT_URL_KMS", "AWS_ENDPOINT_URL")
+    url = _endpoint_url(config, *ENDPOINT_ENV_VARS)  # the same order live.destinations() judged
     if not url:
         raise ConfigError("target.endpoint_url: the endpoint adapter needs a URL (--endpoint-url, "
                           "target.endpoint_url or AWS_ENDPOINT_URL_KMS)")
+    cloudhsm_url = os.environ.get(CLOUDHSM_ENDPOINT_ENV, "").rstrip("/") or url
+    live = is_aws_host(url) or is_aws_host(cloudhsm_url)  # open_target already required --allow-live
     reason = tcp_reachable(url)
     if reason:
         raise TargetUnreachable(url, reason)
-    credentials = configured_credentials(config) or chain_credentials(s.region)
-    if credentials is None:
-        credentials = Credentials(EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY)
-        if url not in _warned:
-            _warned.add(url)
-            announce(f"kms-conformance: no AWS credentials configured or found; signing requests to {url} with "
-                     f"AWS's documented example credentials ({EXAMPLE_ACCESS_KEY_ID}, the served reference "
-                     "target's defaults)")
+    credentials = _endpoint_credentials(config, url, live=live, announce=announce)
     world = _world(config, default_timeouts=EMULATOR_TIMEOUTS, fallback=default_world())
-    cloudhsm_url = os.environ.get("AWS_ENDPOINT_URL_CLOUDHSMV2", "").rstrip("/") or url
     target = WireTarget(
         # The label is the config's name or host:port; the Server header probing finds goes to
         # identity.server (an emulator's framework says nothing about which target this is).
@@ -231,10 +230,35 @@ def _open_endpoint(config: TargetConfig, *, edition: str, faults, announce) -> T
                                   transitions_source=TRANSITIONS_TO_PROBE if s.observable_transitions is None
                                   else "config"),
         service_endpoints={"cloudhsmv2": cloudhsm_url},
+        guard=live_guard if live else None,  # an AWS host gets the live allowlist whatever the adapter's name
     )
-    if s.reference_control is not False:  # an unknown X-Amz-Target is harmless to any other target
+    if s.reference_control is not False and not live:  # an unknown X-Amz-Target is harmless to any other target
         _add_reference_control(target)
     return target
+
+
+def _endpoint_credentials(config: TargetConfig, url: str, *, live: bool, announce) -> Credentials:
+    """The config's credentials; else, for a non-AWS endpoint, the example ones (never the default chain).
+
+    The default chain holds the user's real AWS credentials: a local emulator
+    does not need them and must not receive them. Only an AWS host (allowed
+    with --allow-live) may use the chain, and never the example credentials.
+    """
+    configured = configured_credentials(config)
+    if configured is not None:
+        return configured
+    if live:
+        credentials = chain_credentials(config.target.region)
+        if credentials is None:
+            raise ConfigError("target.access_key_id: no AWS credentials configured or found by the standard "
+                              "chain for the AWS endpoint; example credentials are never sent to AWS")
+        return credentials
+    if url not in _warned:
+        _warned.add(url)
+        announce(f"kms-conformance: no credentials in the config; signing requests to {url} with AWS's "
+                 f"documented example credentials ({EXAMPLE_ACCESS_KEY_ID}, the served reference target's "
+                 "defaults; the default AWS credential chain is not used for a non-AWS endpoint)")
+    return Credentials(EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY)
 
 
 def _add_reference_control(target: WireTarget) -> None:

@@ -1,6 +1,9 @@
 """The cleanup ledger: every store the suite creates is written down before it is used.
 
 One append-only JSON-lines file per run (`<ledger_dir>/<run_prefix>.jsonl`),
+where a run's ledger_dir is the per-user state folder of its target
+(`ledger_dir_for`: the same path from any working directory, so `cleanup`
+finds it wherever it is started),
 flushed and fsynced per line, so a crash, a kill or Ctrl-C leaves a record
 that `kms-conformance cleanup --config FILE` can act on. A name is written
 *before* the create call (an "intent"), the id right after it returns, and a
@@ -11,15 +14,48 @@ another target's stores.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-DEFAULT_LEDGER_DIR = Path(".kms-conformance") / "ledger"
+DEFAULT_LEDGER_DIR = Path(".kms-conformance") / "ledger"  # where runs before the state folder kept it (cwd)
+STATE_DIR_ENV = "KMS_CONFORMANCE_STATE_DIR"  # overrides the per-user state folder (tests, CI sandboxes)
+
+
+def state_dir() -> Path:
+    """The per-user state folder: $KMS_CONFORMANCE_STATE_DIR, else $XDG_STATE_HOME/kms-conformance,
+    else ~/.local/state/kms-conformance (the XDG base directory default)."""
+    override = os.environ.get(STATE_DIR_ENV)
+    if override:
+        return Path(override).expanduser()
+    xdg = os.environ.get("XDG_STATE_HOME")
+    base = Path(xdg).expanduser() if xdg and Path(xdg).is_absolute() else Path.home() / ".local" / "state"
+    return base / "kms-conformance"
+
+
+def target_key(fp: dict[str, Any]) -> str:
+    """A folder name for one target: readable (adapter, host, Region) plus a hash of the exact endpoint.
+
+    The account is left out: it is only known once a live target answered, and
+    `same_target` still tells accounts apart inside the folder.
+    """
+    endpoint = str(fp.get("endpoint") or "")
+    host = re.sub(r"^[a-z]+://", "", endpoint)
+    readable = "-".join(p for p in (fp.get("adapter"), host, fp.get("region")) if p)
+    readable = re.sub(r"[^A-Za-z0-9._-]+", "_", readable)[:80] or "target"
+    exact = json.dumps([fp.get("adapter"), endpoint, fp.get("region")])
+    return f"{readable}-{hashlib.sha256(exact.encode()).hexdigest()[:10]}"
+
+
+def ledger_dir_for(target_fp: dict[str, Any]) -> Path:
+    """Where the ledgers of runs against this target live, whatever the working directory."""
+    return state_dir() / "ledger" / target_key(target_fp)
 
 
 @dataclass
@@ -92,6 +128,10 @@ class Ledger:
                     self.path.unlink()
                 except OSError:
                     return False
+                try:
+                    self.dir.rmdir()  # a target's folder with no ledger left goes too (only when empty)
+                except OSError:
+                    pass
                 return True
         return False
 

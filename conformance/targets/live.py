@@ -12,9 +12,12 @@ clusters: the world's roles name existing ones).
 from __future__ import annotations
 
 import copy
+import functools
+import os
+from urllib.parse import urlsplit
 
 from conformance import CUSTOM_KEY_STORE_OPERATIONS
-from conformance.errors import ConfigError, ConformanceError, TargetUnreachable
+from conformance.errors import ConfigError, ConformanceError, TargetUnreachable, UsageError
 from conformance.targets.base import Capabilities, Identity
 from conformance.world import Timeouts
 from conformance.targets.config import TargetConfig
@@ -29,6 +32,86 @@ LIVE_ALLOWLIST = {
     "cloudhsmv2": frozenset({"DescribeClusters", "DescribeBackups", "ListTags"}),
     "sts": frozenset({"GetCallerIdentity"}),
 }
+
+
+# Host suffixes of AWS service endpoints when botocore's partition data cannot be read (it normally can).
+_KNOWN_AWS_SUFFIXES = ("amazonaws.com", "amazonaws.com.cn", "api.aws", "api.amazonwebservices.com.cn")
+# Where the endpoint adapter takes its URLs from when the config gives none (in this order), and CloudHSM's.
+ENDPOINT_ENV_VARS = ("AWS_ENDPOINT_URL_KMS", "AWS_ENDPOINT_URL")
+CLOUDHSM_ENDPOINT_ENV = "AWS_ENDPOINT_URL_CLOUDHSMV2"
+
+
+@functools.lru_cache(maxsize=1)
+def aws_dns_suffixes() -> frozenset[str]:
+    """Every partition's DNS suffixes (plain and dual-stack), from botocore's own partition data.
+
+    Taken from botocore so a new partition is covered the day botocore knows it.
+    """
+    suffixes = set(_KNOWN_AWS_SUFFIXES)
+    try:
+        import botocore.loaders
+
+        data = botocore.loaders.create_loader().load_data("partitions")
+        for partition in data.get("partitions") or ():
+            outputs = partition.get("outputs") or {}
+            for key in ("dnsSuffix", "dualStackDnsSuffix"):
+                if outputs.get(key):
+                    suffixes.add(str(outputs[key]).lower())
+    except Exception:  # noqa: BLE001 - the fixed list above still covers the commercial partitions
+        pass
+    return frozenset(suffixes)
+
+
+def normalised_host(url: str) -> str:
+    """The host a URL would reach, as DNS sees it: lower case, IDNA-mapped, without trailing dots."""
+    try:
+        host = urlsplit(url.strip()).hostname or ""
+    except ValueError:
+        return ""
+    try:
+        host = host.encode("idna").decode("ascii")  # full-width dots and letters map to ASCII, as a resolver does
+    except UnicodeError:
+        pass
+    return host.lower().rstrip(".")
+
+
+def is_aws_host(url: str) -> bool:
+    """True when the URL's host is an AWS service domain (any partition, FIPS and dual-stack forms included)."""
+    host = normalised_host(url)
+    return bool(host) and any(host == s or host.endswith("." + s) for s in aws_dns_suffixes())
+
+
+def destinations(config: TargetConfig) -> list[str]:
+    """Every URL an endpoint target built from this config would call: its KMS URL and its CloudHSM URL."""
+    kms = config.target.endpoint_url or next((os.environ[n] for n in ENDPOINT_ENV_VARS if os.environ.get(n)), None)
+    return [url for url in (kms, os.environ.get(CLOUDHSM_ENDPOINT_ENV)) if url]
+
+
+def is_live(config: TargetConfig) -> bool:
+    """True when a target built from this config would call real AWS: the aws adapter, or an AWS host.
+
+    Judged by where the calls would go, not by the adapter's name: an `endpoint`
+    target whose URL is an AWS service host is live AWS too. The other adapters
+    stay in the process (reference, moto) or replay a recording.
+    """
+    if config.target.adapter == "aws":
+        return True
+    return config.target.adapter == "endpoint" and any(is_aws_host(url) for url in destinations(config))
+
+
+def require_allow_live(config: TargetConfig, allow_live: bool) -> None:
+    """Refuse (UsageError, exit 2) a live AWS target unless the user said --allow-live.
+
+    Pure string work on the URLs: it runs before any DNS lookup or connection.
+    """
+    if allow_live or not is_live(config):
+        return
+    if config.target.adapter == "aws":
+        raise UsageError("target adapter aws is live AWS (CloudHSM costs money, a connect takes up to 20 "
+                         "minutes): refusing to run without --allow-live")
+    host = next(normalised_host(url) for url in destinations(config) if is_aws_host(url))
+    raise UsageError(f"endpoint {host} is live AWS (creates and deletes custom key stores in a real account): "
+                     "refusing to run without --allow-live")
 
 
 class LiveSafetyError(ConformanceError):
