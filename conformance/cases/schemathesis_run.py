@@ -227,7 +227,7 @@ def _generate_and_check(ctx: CaseContext, operation: str, out: OperationRun) -> 
     url = f"http://kms.invalid/{SERVICE_TARGET_PREFIX}.{operation}"
 
     def one(case) -> None:
-        if time.monotonic() > deadline or out.unimplemented:
+        if time.monotonic() > deadline or out.unimplemented or out.error:
             out.over_budget = out.over_budget or time.monotonic() > deadline
             return
         body = case.body
@@ -240,6 +240,9 @@ def _generate_and_check(ctx: CaseContext, operation: str, out: OperationRun) -> 
         _forget_created_store(ctx, operation, obs)
         if obs.transport_error or obs.status is None:
             out.error = f"no response from target: {obs.transport_error}"
+            return
+        if obs.infrastructure:  # a 503, throttling or an HTML 5xx page outlasted the retries: judge nothing
+            out.error = f"target unavailable: {obs.infrastructure}"
             return
         negative = bool(case.meta and case.meta.generation.mode.is_negative)
         out.negative += negative

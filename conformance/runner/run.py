@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from contextlib import nullcontext
 
+from conformance.errors import EXIT_UNREACHABLE
 from conformance.report.terminal import Progress, print_summary
 from conformance.runner.options import RunOptions
 from conformance.runner.session import RunOutcome, RunSession
@@ -33,6 +34,7 @@ def run_suite(options: RunOptions) -> RunOutcome:
     session.load_spec()
     cases = session.collect()
     interrupted = False
+    stopped: str | None = None
     notes: list[str] = []
     try:
         session.open()
@@ -45,6 +47,10 @@ def run_suite(options: RunOptions) -> RunOutcome:
                     result = session.run_case(case)
                     if bar is not None:
                         bar.advance(result)
+                    stopped = session.health_stop()
+                    if stopped:
+                        notes.append(f"{stopped}; stopped early: results cover the cases run so far")
+                        break
             except KeyboardInterrupt:
                 interrupted = True
                 notes.append("interrupted by the user: results cover the cases run so far")
@@ -53,9 +59,13 @@ def run_suite(options: RunOptions) -> RunOutcome:
             notes.append(problem)
             print(f"kms-conformance: {problem}", file=sys.stderr)
         outcome = session.finish(interrupted=interrupted, notes=notes)
+        if stopped and not interrupted:
+            outcome.exit_code = EXIT_UNREACHABLE
     finally:
         session.close()
     _print_summary(outcome, options.progress)
+    if stopped:
+        print(f"kms-conformance: {stopped}; stopped early, partial results kept", file=sys.stderr)
     if interrupted:
         print("kms-conformance: interrupted; partial results kept", file=sys.stderr)
     return outcome

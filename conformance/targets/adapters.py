@@ -34,6 +34,7 @@ from conformance.reference import (
 from conformance.targets.base import Capabilities, Identity, Target
 from conformance.targets.config import TargetConfig
 from conformance.targets.credentials import chain_credentials, configured_credentials
+from conformance.targets.health import RetryBudget
 from conformance.targets.live import open_live
 from conformance.targets.logscrub import install_log_scrubbing
 from conformance.targets.reference_abilities import (
@@ -67,6 +68,8 @@ def open_target(
     allow_live: bool = False,
     faults: Iterable[str] = (),
     call_timeout_s: float | None = None,
+    retry: RetryBudget | None = None,
+    seed: int = 0,
     announce=None,
 ) -> Target:
     """Build the target the config names. Raises ConfigError / UsageError (exit 2), TargetUnreachable (3).
@@ -98,6 +101,9 @@ def open_target(
     target = builder(config, edition=edition, faults=faults, announce=announce)
     if call_timeout_s is not None:
         target.timeouts.call_s = float(call_timeout_s)
+    health = getattr(target, "health", None)
+    if health is not None and retry is not None:
+        health.configure(retry, seed=seed)
     return target
 
 

@@ -12,7 +12,7 @@ from conformance.targets import config_from_options, open_target, probe_capabili
 @pytest.fixture
 def broken_target(broken_server):
     target = open_target(config_from_options(endpoint_url=broken_server.url), call_timeout_s=0.5)
-    target.throttle_base_s = 0.01  # keep backoff real but short in tests
+    target.health.budget.base_s = 0.01  # keep backoff real but short in tests
     yield target, broken_server
     target.close()
 
@@ -67,6 +67,9 @@ def test_truncated_body_keeps_what_arrived(broken_target):
     assert obs.body is None
     assert obs.raw_body.startswith('{"CustomKeyStores": [{"CustomKeyStoreId": "cks-1234567890abcdef0"')
     assert "[truncated" in obs.raw_body
+    # A read-only call is sent again; still cut off after every try, it is infrastructure, not an answer.
+    assert obs.attempts == target.health.budget.tries
+    assert obs.infrastructure == f"200 reply cut off mid-body after {obs.attempts} tries"
 
 
 def test_throttling_is_retried_with_bounded_backoff(broken_target):
@@ -74,13 +77,15 @@ def test_throttling_is_retried_with_bounded_backoff(broken_target):
     server.mode = "throttle"
     server.throttle_times = 2
     obs = target.call("ListKeys", {})
-    assert obs.status == 200 and obs.attempts == 3
-    assert len(target.throttle_log) == 2 and "ThrottlingException" in target.throttle_log[0]
-    # Bounded: a target that always throttles is answered after 1 + throttle_retries attempts.
+    assert obs.status == 200 and obs.attempts == 3 and obs.infrastructure is None
+    assert len(target.health.log) == 2 and "ThrottlingException" in target.health.log[0]
+    # Bounded: a target that always throttles is answered after the budget's tries, marked unavailable.
     server.hits = 0
     server.throttle_times = 100
     obs = target.send_raw("{}", amz_target="TrentService.ListKeys")
-    assert obs.error_code == "ThrottlingException" and obs.attempts == 1 + target.throttle_retries
+    tries = target.health.budget.tries
+    assert obs.error_code == "ThrottlingException" and obs.attempts == tries
+    assert obs.infrastructure == f"400 ThrottlingException after {tries} tries"
 
 
 def test_server_gone_mid_run_is_an_observation_not_a_crash(broken_server):
@@ -98,8 +103,8 @@ def test_server_gone_mid_run_is_an_observation_not_a_crash(broken_server):
 def test_hung_target_trips_the_breaker_so_the_run_goes_on_quickly(broken_target):
     target, server = broken_target
     server.mode = "hang"
-    target.breaker_threshold = 2
-    target.breaker_retry_s = 60
+    target.health.breaker.threshold = 2
+    target.health.breaker.retry_s = 60
     started = time.monotonic()
     seen = [target.call("DescribeCustomKeyStores", {}) for _ in range(6)]
     assert time.monotonic() - started < 3  # two real timeouts (0.5 s each), then fail-fast
@@ -108,6 +113,6 @@ def test_hung_target_trips_the_breaker_so_the_run_goes_on_quickly(broken_target)
     # Once the retry window passes and the target answers again, calls go through.
     server.mode = "ok"
     server.release.set()
-    target._next_try = 0
+    target.health.breaker.next_try = 0
     assert target.call("DescribeCustomKeyStores", {}).status == 200
     assert target.call("DescribeCustomKeyStores", {}).status == 200
