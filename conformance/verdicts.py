@@ -311,15 +311,18 @@ def check_available(observation: Any, expected: Any = None) -> Check | None:
 
     A 503, throttling, a reset or a reply cut off mid-body that outlasted the
     retry budget says the target was unavailable, not that it breaks a rule:
-    "target unavailable: 503 after 5 tries", never FAIL or NON_STRICT. Not
-    applied when the case expects that very 5xx (`expected` or an alternative
-    names its status). None when the observation is an answer.
+    "target unavailable: 503 after 8 tries", never FAIL or NON_STRICT. Not
+    applied when the failure is the case's subject (`expected` or an
+    alternative names its error code, or its 5xx status): then it is judged.
+    None when the observation is an answer.
     """
     infra = getattr(observation, "infrastructure", None)
     if not infra:
         return None
     if expected is not None:
         for outcome in (expected, *(getattr(expected, "alternatives", None) or ())):
+            if outcome.error_code and outcome.error_code == observation.error_code:
+                return None
             if outcome.status is not None and outcome.status >= 500 and outcome.status == observation.status:
                 return None
     return Check("available", Verdict.ERROR, f"target unavailable: {_short(infra)}")

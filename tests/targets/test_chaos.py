@@ -16,8 +16,8 @@ from conformance.runner import RunOptions, run_suite
 from conformance.runner import session as session_module
 from conformance.targets import RetryBudget, TargetUnusable, config_from_options, open_target, require_kms_endpoint
 
-# Scenarios (create/connect/delete sequences), structural, protocol and auth cases of two operations.
-SELECTION = "ConnectCustomKeyStore or DeleteCustomKeyStore"
+# Scenarios (create/connect/delete sequences), structural, protocol, auth and Schemathesis cases of one operation.
+SELECTION = "DeleteCustomKeyStore and not property"
 
 
 @pytest.fixture
@@ -41,10 +41,10 @@ def test_behind_503s_and_throttling_the_verdicts_are_those_of_a_clean_run(served
     monkeypatch.chdir(tmp_path)
     url, _app = served_reference
     clean, clean_cases = _run(tmp_path, "clean", url)
-    assert clean.exit_code == 0 and len(clean_cases) > 40
+    assert clean.exit_code == 0 and len(clean_cases) > 30
     with ChaosProxy(url, seed=7, unavailable=0.10, throttle=0.30) as proxy:
         chaos, chaos_cases = _run(tmp_path, "chaos", proxy.url)
-    assert proxy.injected["unavailable"] > 20 and proxy.injected["throttle"] > 60  # the faults did happen
+    assert proxy.injected["unavailable"] > 10 and proxy.injected["throttle"] > 30  # the faults did happen
     assert _verdicts(chaos_cases) == _verdicts(clean_cases)
     assert chaos.exit_code == 0
 
@@ -60,8 +60,8 @@ def test_a_target_failing_everything_is_refused_with_exit_3_before_any_case(serv
     assert code == 3
     err = capsys.readouterr().err.strip().splitlines()[-1]
     reason = "503" if fault == "unavailable" else "400 ThrottlingException"
-    assert err == f"kms-conformance: target unavailable: ListKeys got {reason} after 5 tries"
-    assert sum(proxy.injected.values()) == 5 and proxy.forwarded == 0 and not app.requests
+    assert err == f"kms-conformance: target unavailable: ListKeys got {reason} after 8 tries"
+    assert sum(proxy.injected.values()) == 8 and proxy.forwarded == 0 and not app.requests
 
 
 @pytest.mark.parametrize("fault", ["unavailable", "throttle"])
