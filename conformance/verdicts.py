@@ -311,7 +311,7 @@ def check_available(observation: Any, expected: Any = None) -> Check | None:
 
     A 503, throttling, a reset or a reply cut off mid-body that outlasted the
     retry budget says the target was unavailable, not that it breaks a rule:
-    "target unavailable: 503 after 8 tries", never FAIL or NON_STRICT. Not
+    "target unavailable: 503 after 12 tries", never FAIL or NON_STRICT. Not
     applied when the failure is the case's subject (`expected` or an
     alternative names its error code, or its 5xx status): then it is judged.
     None when the observation is an answer.

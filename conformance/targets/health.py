@@ -6,7 +6,7 @@ service's infrastructure. Such answers are retried with jittered exponential
 backoff, within a number of tries per call and a total retry time per run.
 What is still failing after that is marked on the Observation
 (`infrastructure`), and verdicts.check_available makes the case ERROR
-("target unavailable: 503 after 8 tries"), never FAIL.
+("target unavailable: 503 after 12 tries"), never FAIL.
 
 A JSON 500 with an AWS error type (KMSInternalException) is retried too, as
 every AWS SDK does, but when it persists it is the target's answer and is
@@ -40,9 +40,12 @@ TRANSIENT_STATUSES = frozenset({502, 503, 504})
 READ_ONLY_PREFIXES = ("Describe", "List", "Get", "GenerateRandom")
 TRUNCATED_NOTE = "[truncated: the connection closed before the declared body arrived]"
 
-DEFAULT_TRIES = 8  # 40% transient faults per try: 1 call in 1500 still failing
+DEFAULT_TRIES = 12  # at 40% transient faults per try, 1 call in 60,000 still failing
 DEFAULT_RETRY_BUDGET_S = 300.0
-DEFAULT_BASE_S = 0.05  # waits 0.025-0.05, 0.05-0.1, ... s: a target failing every call is refused in ~4 s
+DEFAULT_BASE_S = 0.05  # waits 0.025-0.05, 0.05-0.1, ... s: a target failing every call is refused in ~10 s
+# Once a call failed all its tries, the next calls get this many until the target answers again,
+# so a target that went down mid-run reaches the early stop in seconds, not minutes.
+DEGRADED_TRIES = 2
 DEFAULT_CAP_S = 2.0
 # Early stop: this many calls in a row unavailable after retries, or this share of the last WINDOW.
 DEFAULT_STOP_AFTER = 10
@@ -173,6 +176,7 @@ class HealthMonitor:
         self.window_share = window_share
         self._recent: collections.deque[bool] = collections.deque(maxlen=window)
         self._in_a_row = 0
+        self._degraded = False  # the last call failed every try: retry little until an answer comes
         self._last_failure = ""
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
@@ -187,7 +191,8 @@ class HealthMonitor:
     def delay(self, attempt: int, obs: Observation) -> float | None:
         """Seconds to wait before try `attempt + 1`, or None when the call or the run's budget is spent."""
         with self._lock:
-            if attempt >= self.budget.tries:
+            tries = min(self.budget.tries, DEGRADED_TRIES) if self._degraded else self.budget.tries
+            if attempt >= tries:
                 return None
             step = min(self.budget.cap_s, self.budget.base_s * (2 ** (attempt - 1)))
             delay = step / 2 + self._rng.random() * step / 2  # "equal jitter": never less than half the step
@@ -214,10 +219,12 @@ class HealthMonitor:
             self.breaker.note(obs)
             obs.attempts = attempts
             if reason is None:
+                self._degraded = False
                 self.record(obs)
                 return obs
             delay = self.delay(attempts, obs) if may_repeat(obs) else None
             if delay is None:
+                self._degraded = attempts > 1 or self._degraded
                 if persists_as_infrastructure(obs, reason):
                     obs.infrastructure = f"{reason} after {attempts} {'try' if attempts == 1 else 'tries'}"
                 self.record(obs, failed=True)

@@ -60,8 +60,8 @@ def test_a_target_failing_everything_is_refused_with_exit_3_before_any_case(serv
     assert code == 3
     err = capsys.readouterr().err.strip().splitlines()[-1]
     reason = "503" if fault == "unavailable" else "400 ThrottlingException"
-    assert err == f"kms-conformance: target unavailable: ListKeys got {reason} after 8 tries"
-    assert sum(proxy.injected.values()) == 8 and proxy.forwarded == 0 and not app.requests
+    assert err == f"kms-conformance: target unavailable: ListKeys got {reason} after 12 tries"
+    assert sum(proxy.injected.values()) == 12 and proxy.forwarded == 0 and not app.requests
 
 
 @pytest.mark.parametrize("fault", ["unavailable", "throttle"])

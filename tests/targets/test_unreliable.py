@@ -234,3 +234,17 @@ def test_the_stateful_case_on_a_broken_target(broken_target, tmp_path, mode, ver
                                      stateful_shrink_budget_s=2))
     assert str(result.verdict) == verdict and detail in result.detail, result.detail
     assert "AttributeError" not in result.detail and "harness error" not in result.detail
+
+
+def test_after_a_call_failed_every_try_the_next_ones_retry_little_until_the_target_answers(broken_target):
+    """A target that went down mid-run reaches the early stop in seconds, not tries x calls."""
+    target, server = broken_target
+    server.mode = "throttle"
+    server.throttle_times = 10_000
+    assert target.call("ListKeys", {}).attempts == target.health.budget.tries
+    assert target.call("ListKeys", {}).attempts == 2
+    server.mode = "ok"
+    assert target.call("ListKeys", {}).attempts == 1
+    server.mode = "throttle"
+    assert target.call("ListKeys", {}).attempts == target.health.budget.tries
+    assert target.health.stop_reason() is None  # 3 failed calls in a row: not yet "most calls"
