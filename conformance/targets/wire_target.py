@@ -253,7 +253,7 @@ class WireTarget(Target):
         evidence = classify_unimplemented(obs, operation=classify_as,
                                           speaks_json=self.capabilities.speaks_json)
         obs.unimplemented = bool(evidence)
-        self._local.transient = transient_reason(obs, truncated=raw.truncated)
+        self._local.transient = transient_reason(obs, truncated=raw.truncated and not raw.capped)
         return obs
 
     def _transport_observation(self, operation: str | None, exc: TransportFailure, started: float) -> Observation:

@@ -248,3 +248,11 @@ def test_after_a_call_failed_every_try_the_next_ones_retry_little_until_the_targ
     server.mode = "throttle"
     assert target.call("ListKeys", {}).attempts == target.health.budget.tries
     assert target.health.stop_reason() is None  # 3 failed calls in a row: not yet "most calls"
+
+
+def test_a_reply_we_cut_at_the_size_limit_is_the_targets_answer_not_a_network_fault(broken_target):
+    target, server = broken_target
+    server.mode = "huge"
+    obs = target.call("ListKeys", {})
+    assert obs.status == 200 and "[truncated" in obs.raw_body
+    assert obs.attempts == 1 and obs.infrastructure is None and server.hits == 1
