@@ -216,7 +216,8 @@ class HealthMonitor:
                 self.record(obs)
                 return obs
             obs, reason = once()
-            self.breaker.note(obs)
+            if reason is None:  # the breaker is for silence (timeouts); a reset or refusal is quick and retried
+                self.breaker.note(obs)
             obs.attempts = attempts
             if reason is None:
                 self._degraded = False

@@ -157,3 +157,17 @@ def test_the_served_reference_and_moto_server_pass_the_kms_probe(served_referenc
             assert require_kms_endpoint(target) is None
         finally:
             target.close()
+
+
+def test_resets_are_retried_for_reads_and_never_resent_for_writes(served_reference):
+    url, app = served_reference
+    with ChaosProxy(url, max_burst=None, reset=1.0) as proxy:
+        target = open_target(config_from_options(endpoint_url=proxy.url), retry=RetryBudget(base_s=0.001, cap_s=0.01))
+        try:
+            read = target.call("DescribeCustomKeyStores", {})
+            write = target.call("DeleteCustomKeyStore", {"CustomKeyStoreId": "cks-1234567890abcdef0"})
+        finally:
+            target.close()
+    assert read.infrastructure == "connection reset after 12 tries" and read.transport_error
+    assert write.attempts == 1 and write.infrastructure == "connection reset after 1 try"
+    assert proxy.injected["reset"] == 13 and not app.requests  # nothing reached the target
