@@ -41,6 +41,9 @@ class Observation:
     unimplemented: bool = False
     # How many times the request was sent (>1 when throttling answers were retried with backoff).
     attempts: int = 1
+    # Set when the answer was still the infrastructure's, not the target's, after the retries
+    # (a 503, throttling, a reset, a reply cut off): "503 after 5 tries". See targets/health.py.
+    infrastructure: str | None = None
 
     @property
     def ok(self) -> bool:

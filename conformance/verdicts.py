@@ -306,6 +306,28 @@ def check_answered(observation: Any) -> Check | None:
     return None
 
 
+def check_available(observation: Any, expected: Any = None) -> Check | None:
+    """ERROR when the answer was still the infrastructure's after the retries (targets/health.py).
+
+    A 503, throttling, a reset or a reply cut off mid-body that outlasted the
+    retry budget says the target was unavailable, not that it breaks a rule:
+    "target unavailable: 503 after 12 tries", never FAIL or NON_STRICT. Not
+    applied when the failure is the case's subject (`expected` or an
+    alternative names its error code, or its 5xx status): then it is judged.
+    None when the observation is an answer.
+    """
+    infra = getattr(observation, "infrastructure", None)
+    if not infra:
+        return None
+    if expected is not None:
+        for outcome in (expected, *(getattr(expected, "alternatives", None) or ())):
+            if outcome.error_code and outcome.error_code == observation.error_code:
+                return None
+            if outcome.status is not None and outcome.status >= 500 and outcome.status == observation.status:
+                return None
+    return Check("available", Verdict.ERROR, f"target unavailable: {_short(infra)}")
+
+
 def judge_check(expected: Any, observation: Any, strictness: str = "code", request: Any = None,
                 requirements: Iterable[str] = ()) -> Check:
     """Compare an Expected (conformance.steps) with an Observation at a strictness.
@@ -321,7 +343,7 @@ def judge_check(expected: Any, observation: Any, strictness: str = "code", reque
     if strictness not in STRICTNESS:
         raise ValueError(f"strictness must be one of {STRICTNESS}, not {strictness!r}")
     ids = tuple(requirements)
-    answered = check_answered(observation)
+    answered = check_answered(observation) or check_available(observation, expected)
     if answered is not None:
         return replace(answered, requirements=ids)
     echo = check_secret_echo(observation, request)
@@ -362,7 +384,7 @@ def check_effect(label: str, held: bool, detail: str, *, level: str = "MUST",
 
 def check_not_rejected_by_validation(observation: Any, requirements: Iterable[str] = ()) -> Check:
     """A valid input whose outcome the contract leaves open: anything but a validation rejection or a 5xx."""
-    answered = check_answered(observation)
+    answered = check_answered(observation) or check_available(observation)
     if answered is not None:
         return answered
     obs = observation

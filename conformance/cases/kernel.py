@@ -18,8 +18,8 @@ from conformance.errors import MissingRole
 from conformance.observation import Observation
 from conformance.redact import redact, scrub
 from conformance.steps import CaseResult, Expected, Step
-from conformance.verdicts import Check, Verdict, case_verdict, check_effect, harness_error, judge_check, \
-    unimplemented, verdict_for_outcome, worst
+from conformance.verdicts import Check, Verdict, case_verdict, check_available, check_effect, harness_error, \
+    judge_check, unimplemented, verdict_for_outcome, worst
 
 # How a case's detail reads: "first" names the first check with the case's verdict (one-request
 # cases); "all" joins every check with it, or says how many held (multi-step scenarios).
@@ -45,6 +45,7 @@ class Recorder:
         self._raw: dict[int, dict[str, Any]] = {}  # step index -> unredacted request (for reproduce)
         self._index: dict[int, int] = {}  # id(observation) -> step index
         self._finalizers: list[Callable[[], None]] = []
+        self._unavailable: list[int] = []  # steps whose answer was still the infrastructure's after retries
 
     # -- steps ------------------------------------------------------------------------------
     def pull_driver_steps(self) -> None:
@@ -65,7 +66,9 @@ class Recorder:
     def send(self, request: dict[str, Any], label: str = "request") -> Observation:
         self.pull_driver_steps()
         obs = send(self.ctx, request)
-        self.add(Step(label=label, request=request, observed=obs.to_dict()), request, obs)
+        idx = self.add(Step(label=label, request=request, observed=obs.to_dict()), request, obs)
+        if obs.infrastructure:
+            self._unavailable.append(idx)
         return obs
 
     def call(self, operation: str, params: dict | None = None, label: str | None = None) -> Observation:
@@ -129,7 +132,19 @@ class Recorder:
         self._finalizers.clear()
         self.pull_driver_steps()
 
+    def _check_unavailable_steps(self) -> None:
+        """A step the case did not judge (a Describe behind an effect) that the target never answered
+        properly makes the case ERROR, so what the case concluded from it cannot become a FAIL."""
+        for idx in self._unavailable:
+            step = self.steps[idx]
+            if step.expected is None:
+                check = check_available(Observation.from_dict(step.observed))
+                if check is not None:
+                    self.record(check, idx)
+        self._unavailable.clear()
+
     def result(self) -> CaseResult:
+        self._check_unavailable_steps()
         verdict = case_verdict(self.checks, self.outcome)
         if verdict is None:
             nothing = harness_error("case made no check" if self.style == "first" else "the scenario checked nothing")

@@ -230,7 +230,7 @@ def _generate_and_check(ctx: CaseContext, operation: str, out: OperationRun) -> 
     known = KnownNames.of(ctx)
 
     def one(case) -> None:
-        if time.monotonic() > deadline or out.unimplemented:
+        if time.monotonic() > deadline or out.unimplemented or out.error:
             out.over_budget = out.over_budget or time.monotonic() > deadline
             return
         negative = bool(case.meta and case.meta.generation.mode.is_negative)
@@ -244,6 +244,9 @@ def _generate_and_check(ctx: CaseContext, operation: str, out: OperationRun) -> 
         _forget_created_store(ctx, operation, obs)
         if obs.transport_error or obs.status is None:
             out.error = f"no response from target: {obs.transport_error}"
+            return
+        if obs.infrastructure:  # a 503, throttling or an HTML 5xx page outlasted the retries: judge nothing
+            out.error = f"target unavailable: {obs.infrastructure}"
             return
         out.negative += negative
         out.positive += not negative

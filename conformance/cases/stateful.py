@@ -42,8 +42,8 @@ from conformance.observation import sanitize_error_code
 from conformance.redact import redact, scrub
 from conformance.reference import ReferenceBackend, ReferenceConfig
 from conformance.steps import Step
-from conformance.verdicts import Check, Verdict, check_model_agreement, check_property, check_secret_echo, harness_error, \
-    unimplemented
+from conformance.verdicts import Check, Verdict, check_answered, check_available, check_model_agreement, \
+    check_property, check_secret_echo, harness_error, unimplemented
 from conformance.world import CLUSTER_ROLES
 
 OPERATIONS = CUSTOM_KEY_STORE_OPERATIONS
@@ -61,6 +61,28 @@ class Divergence(AssertionError):
     def __init__(self, check: Check):
         self.check = check
         super().__init__(check.detail)
+
+
+class _TargetUnavailable(BaseException):
+    """The target did not answer a step (or only its infrastructure did, after the retries): ERROR, not a
+    divergence. A BaseException, so Hypothesis neither shrinks nor replays it."""
+
+    def __init__(self, check: Check):
+        self.check = check
+        super().__init__(check.detail)
+
+
+def _stores_of(obs) -> list[dict]:
+    """The store entries of a Describe answer, whatever the target sent (garbage gives none)."""
+    body = obs.body if isinstance(obs.body, dict) else {}
+    entries = body.get("CustomKeyStores")
+    return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
+
+
+def _require_answer(label: str, obs) -> None:
+    unanswered = check_answered(obs) or check_available(obs)
+    if unanswered is not None and unanswered.verdict is Verdict.ERROR:
+        raise _TargetUnavailable(unanswered.restated(f"{label}: {unanswered.detail}"))
 
 
 class _ShrinkBudgetSpent(BaseException):
@@ -158,12 +180,14 @@ class StoreMachine(RuleBasedStateMachine):
         model_params = target_params if model_params is None else model_params
         obs = self.ctx.target.call(operation, target_params)
         self.run.calls += 1
+        _require_answer(label, obs)
         m_status, m_body = self.model.handle("kms", operation, dict(model_params))
         m_code = _model_code(m_body) if m_status >= 300 else None
         t_out, m_out = _outcome(obs.status, obs.error_code), _outcome(m_status, m_code)
         same = (obs.status, obs.error_code) == (m_status, m_code)
-        if obs.transport_error:
-            agreement = check_model_agreement(label, False, f"{label}: no response from the target ({obs.transport_error})")
+        if obs.ok and not isinstance(obs.body, dict):
+            agreement = check_model_agreement(label, False, f"{label}: target answered {obs.status} with a non-JSON "
+                                                            f"body {scrub(obs.raw_body)[:80]!r}, the model {m_out}")
         else:
             agreement = check_model_agreement(label, same, f"{label}: target answered {t_out}, the model {m_out}")
         echo = check_secret_echo(obs, {"params": target_params})
@@ -211,8 +235,9 @@ class StoreMachine(RuleBasedStateMachine):
     def _compare_views(self, label: str = "describe all") -> None:
         obs = self.ctx.target.call("DescribeCustomKeyStores", {"Limit": 1000})
         self.run.calls += 1
+        _require_answer(label, obs)
         m_status, m_body = self.model.handle("kms", "DescribeCustomKeyStores", {"Limit": 1000})
-        t_view = self._normalised((obs.body or {}).get("CustomKeyStores") or [] if obs.ok else [], target_side=True)
+        t_view = self._normalised(_stores_of(obs) if obs.ok else [], target_side=True)
         m_view = self._normalised(m_body.get("CustomKeyStores") or [] if m_status == 200 else [], target_side=False)
         same = obs.ok == (m_status == 200) and t_view == m_view
         diff = sorted(k for k in set(t_view) | set(m_view) if t_view.get(k) != m_view.get(k))
@@ -249,7 +274,7 @@ class StoreMachine(RuleBasedStateMachine):
             ledger.intent(params["CustomKeyStoreName"])
         obs, m_status, m_body = self._both(f"create {name} on {cluster}", "CreateCustomKeyStore", params)
         if obs.ok and m_status == 200:
-            tid, mid = obs.body.get("CustomKeyStoreId"), m_body.get("CustomKeyStoreId")
+            tid, mid = obs.body.get("CustomKeyStoreId"), m_body.get("CustomKeyStoreId")  # a dict: see _both
             if ledger is not None:
                 ledger.created(params["CustomKeyStoreName"], tid)
             self.t2m[tid] = mid
@@ -314,7 +339,7 @@ class StoreMachine(RuleBasedStateMachine):
         obs, m_status, m_body = self._both("describe by id", "DescribeCustomKeyStores", {"CustomKeyStoreId": tid},
                                            {"CustomKeyStoreId": mid})
         if obs.ok and m_status == 200:
-            t_view = self._normalised((obs.body or {}).get("CustomKeyStores") or [], target_side=True)
+            t_view = self._normalised(_stores_of(obs), target_side=True)
             m_view = self._normalised(m_body.get("CustomKeyStores") or [], target_side=False)
             self.run.agree("describe by id", t_view == m_view, f"describe by id: target {t_view} vs model {m_view}")
 
@@ -353,6 +378,12 @@ def run_stateful(rec: Recorder) -> None:
         sequence = "\n".join(line for line in lines if line.strip() and not line.startswith("Falsifying"))
         decided = exc.check.restated(f"target diverged from the model: {exc}\nminimal sequence (shrunk):\n{sequence}")
         run.steps = run.steps if run.steps and run.steps[-1].verdict == str(exc.check.verdict) else run.failing_steps
+    except _TargetUnavailable as exc:
+        decided = replace(exc.check, requirements=ids)
+        if run.failure is not None:  # unavailable while shrinking: the divergence seen before stands
+            run.steps = run.failing_steps
+            decided = run.failure.restated(f"target diverged from the model: {run.failure.detail}\n(shrinking "
+                                           f"stopped: {exc.check.detail})")
     except _ShrinkBudgetSpent:
         run.steps = run.failing_steps
         sequence = "\n".join(f"{i + 1}. {st.label}" for i, st in enumerate(run.steps))

@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 from conformance import EDITIONS
 from conformance.errors import UsageError
+from conformance.targets.health import DEFAULT_RETRY_BUDGET_S, DEFAULT_TRIES
 from conformance.verdicts import STRICTNESS
 
 
@@ -32,6 +33,8 @@ class RunOptions:
     record: str | None = None  # cassette directory
     allow_live: bool = False
     call_timeout: float | None = None
+    retry_tries: int = DEFAULT_TRIES  # tries per call for throttling, 5xx, resets, cut-off replies
+    retry_budget: float = DEFAULT_RETRY_BUDGET_S  # total retry wait per run, in seconds
     progress: bool = True  # live progress bar and summary table on the terminal
     modules: tuple[str, ...] | None = None  # case modules to collect (None = all); tests narrow a run with it
     extra: dict = field(default_factory=dict)  # options passed through to the cases (tests shrink examples)
@@ -45,6 +48,10 @@ class RunOptions:
             raise UsageError("--update-expectations needs --expectations FILE (the file to write)")
         if self.call_timeout is not None and self.call_timeout <= 0:
             raise UsageError("--call-timeout must be a positive number of seconds")
+        if self.retry_tries < 1:
+            raise UsageError("--retry-tries must be at least 1")
+        if self.retry_budget < 0:
+            raise UsageError("--retry-budget must be >= 0 seconds")
         return self
 
 
@@ -130,10 +137,17 @@ OPTIONS: tuple[Option, ...] = (
            action="store_true"),
     Option("record", ("--record",), "--kms-record", "record every observation as a cassette in DIR",
            metavar="DIR"),
-    Option("allow_live", ("--allow-live",), "--kms-allow-live", "allow the aws adapter to call real AWS",
+    Option("allow_live", ("--allow-live",), "--kms-allow-live",
+           "allow calls to real AWS (the aws adapter, or an endpoint whose host is an AWS service domain)",
            action="store_true", rerun=True),
     Option("call_timeout", ("--call-timeout",), "--kms-call-timeout", "per-call timeout in seconds",
            metavar="S", type=float, rerun=True),
+    Option("retry_tries", ("--retry-tries",), "--kms-retry-tries",
+           "tries per call when the target throttles, answers 5xx, resets or cuts a reply short",
+           metavar="N", type=int, rerun=True),
+    Option("retry_budget", ("--retry-budget",), "--kms-retry-budget",
+           "total seconds a run may wait between retries; then failures are ERROR at once", metavar="S",
+           type=float, rerun=True),
     # pytest draws its own progress; the plugin always runs without ours.
     Option("progress", ("--no-progress",), None, "no progress bar or summary table", action="store_false"),
 )

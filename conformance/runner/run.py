@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from contextlib import nullcontext
 
+from conformance.errors import EXIT_UNREACHABLE
 from conformance.report.terminal import Progress, print_summary
 from conformance.runner.options import RunOptions
 from conformance.runner.session import RunOutcome, RunSession
@@ -34,6 +35,7 @@ def run_suite(options: RunOptions) -> RunOutcome:
     session.load_spec()
     cases = session.collect()  # -k/--case selecting nothing is a UsageError (exit 2) here
     interrupted = False
+    stopped: str | None = None
     notes: list[str] = []
     done = 0
     try:
@@ -48,6 +50,10 @@ def run_suite(options: RunOptions) -> RunOutcome:
                     done += 1
                     if bar is not None:
                         bar.advance(result)
+                    stopped = session.health_stop()
+                    if stopped:
+                        notes.append(f"{stopped}; stopped early: results cover the cases run so far")
+                        break
             except KeyboardInterrupt:
                 interrupted = True
                 notes.append(f"interrupted by the user: results cover {done} of {len(cases)} cases")
@@ -56,9 +62,13 @@ def run_suite(options: RunOptions) -> RunOutcome:
             notes.append(problem)
             print(f"kms-conformance: {problem}", file=sys.stderr)
         outcome = session.finish(interrupted=interrupted, notes=notes)
+        if stopped and not interrupted:
+            outcome.exit_code = EXIT_UNREACHABLE
     finally:
         session.close()
     _print_summary(outcome, options.progress)
+    if stopped:
+        print(f"kms-conformance: {stopped}; stopped early, partial results kept", file=sys.stderr)
     if interrupted:
         print(f"kms-conformance: interrupted after {done} of {len(cases)} cases; partial results kept in "
               f"{outcome.report_dir}", file=sys.stderr)

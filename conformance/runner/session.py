@@ -31,11 +31,13 @@ from conformance.targets.capabilities import probe_transitions, transitions_note
 from conformance.targets.cassette import RecordingTarget
 from conformance.targets.ledger import ledger_dir_for, target_fingerprint
 from conformance.targets import (
+    RetryBudget,
     StoreDriver,
     config_from_options,
     make_run_prefix,
     open_target,
     probe_capabilities,
+    require_kms_endpoint,
 )
 from conformance.spec import edition_model
 from conformance.spec.requirements import load_requirements
@@ -110,10 +112,12 @@ class RunSession:
         self.check_inputs()  # every input the user gave, before the first request
         config = self._config
         self.signals.install()
-        kwargs: dict[str, Any] = {"edition": o.edition, "allow_live": o.allow_live, "faults": list(o.faults)}
+        kwargs: dict[str, Any] = {"edition": o.edition, "allow_live": o.allow_live, "faults": list(o.faults),
+                                  "retry": RetryBudget(tries=o.retry_tries, total_s=o.retry_budget), "seed": o.seed}
         if o.call_timeout is not None:
             kwargs["call_timeout_s"] = o.call_timeout
         self.target = open_target(config, **kwargs)
+        require_kms_endpoint(self.target)  # TargetUnusable (3): not KMS, or failing every call
         if o.record:
             self.target = RecordingTarget(self.target, o.record, run_tokens=[self.prefix])
         probe_capabilities(self.target)  # fills target.capabilities.unimplemented
@@ -195,6 +199,14 @@ class RunSession:
         if o.allow_live:
             parts.append("--allow-live")
         return " ".join(parts)
+
+    def health_stop(self) -> str | None:
+        """A one-line diagnosis when the target fails most calls even after retries: stop the run early.
+
+        The run then cleans up, writes every report and exits 3 (run.py).
+        """
+        health = getattr(self.target, "health", None) if self.target is not None else None
+        return health.stop_reason() if health is not None else None
 
     # -- teardown ----------------------------------------------------------------------------
     def cleanup(self) -> str | None:

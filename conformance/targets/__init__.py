@@ -1,14 +1,14 @@
 """Targets: adapters (reference, moto, endpoint, aws, replay), the config file, probing, state driving.
 
 Public entry points (see docs/ARCHITECTURE.md): `load_config`, `config_from_options`,
-`open_target`, `probe_capabilities`, `classify_unimplemented`, `StoreDriver` (+ `DriverError`,
+`open_target`, `probe_capabilities`, `require_kms_endpoint`, `classify_unimplemented`, `StoreDriver` (+ `DriverError`,
 `StateTimeout`, `UnimplementedOperation`), `cleanup_ledger`. A case outcome a target cannot
 help (a missing role, a state it cannot show) is raised as the typed class of conformance.errors.
 """
 
 from conformance.targets.adapters import open_target
 from conformance.targets.base import Capabilities, Identity, Target
-from conformance.targets.capabilities import classify_unimplemented, probe_capabilities
+from conformance.targets.capabilities import classify_unimplemented, probe_capabilities, require_kms_endpoint
 from conformance.targets.config import TargetConfig, TargetSettings, config_from_options, load_config, parse_config
 from conformance.targets.driving import (
     DriverError,
@@ -18,6 +18,7 @@ from conformance.targets.driving import (
     cleanup_ledger,
     make_run_prefix,
 )
+from conformance.targets.health import RetryBudget, TargetUnusable
 from conformance.targets.ledger import DEFAULT_LEDGER_DIR
 
 __all__ = [
@@ -37,6 +38,9 @@ __all__ = [
     "load_config",
     "make_run_prefix",
     "open_target",
+    "RetryBudget",
+    "TargetUnusable",
     "parse_config",
     "probe_capabilities",
+    "require_kms_endpoint",
 ]

@@ -43,6 +43,7 @@ from conformance.targets.live import (
     open_live,
     require_allow_live,
 )
+from conformance.targets.health import RetryBudget
 from conformance.targets.logscrub import install_log_scrubbing
 from conformance.targets.reference_abilities import (
     ControlSurface,
@@ -75,6 +76,8 @@ def open_target(
     allow_live: bool = False,
     faults: Iterable[str] = (),
     call_timeout_s: float | None = None,
+    retry: RetryBudget | None = None,
+    seed: int = 0,
     announce=None,
 ) -> Target:
     """Build the target the config names. Raises ConfigError / UsageError (exit 2), TargetUnreachable (3).
@@ -104,6 +107,9 @@ def open_target(
     target = builder(config, edition=edition, faults=faults, announce=announce)
     if call_timeout_s is not None:
         target.timeouts.call_s = float(call_timeout_s)
+    health = getattr(target, "health", None)
+    if health is not None and retry is not None:
+        health.configure(retry, seed=seed)
     return target
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from conformance import CUSTOM_KEY_STORE_OPERATIONS, SERVICE_TARGET_PREFIX
 from conformance.observation import Observation
+from conformance.targets.health import TargetUnusable
 
 if TYPE_CHECKING:  # pragma: no cover
     from conformance.targets.base import Target
@@ -210,3 +211,41 @@ def transitions_note(capabilities) -> str:
     """`observable_transitions: true (probed: saw CONNECTING)`: what the report meta shows."""
     return (f"observable_transitions: {str(bool(capabilities.observable_transitions)).lower()} "
             f"({getattr(capabilities, 'transitions_source', 'adapter')})")
+
+
+# --------------------------------------------------------------------------------------------
+# Is it KMS at all?
+# --------------------------------------------------------------------------------------------
+
+REQUEST_ID_HEADER = "x-amzn-requestid"
+
+
+def require_kms_endpoint(target: "Target") -> Observation | None:
+    """Refuse (TargetUnusable, exit 3) a network endpoint that is not an AWS JSON 1.1 KMS service.
+
+    A KMS endpoint answers ListKeys, whatever the credentials, with a JSON object
+    and an `x-amzn-RequestId` header (success, or an error with `__type`); moto
+    server and every emulator we know do too, even those lacking the custom key
+    store operations. A web server that answers HTML, a 404 page or JSON without
+    a request id is not graded case by case: it is refused with what it answered.
+    A target still failing after the retries (503s, throttling) is refused as
+    unavailable. In-process and replayed targets are not probed (None).
+    """
+    if not getattr(target, "reached_over_http", False):
+        return None
+    obs = target.call(CONTROL_OPERATION, {"Limit": 1})
+    if obs.infrastructure:
+        raise TargetUnusable(f"target unavailable: {CONTROL_OPERATION} got {obs.infrastructure}")
+    if obs.status is None:
+        raise TargetUnusable(f"target unavailable: {CONTROL_OPERATION} got no response ({obs.transport_error})")
+    problems = []
+    if not isinstance(obs.body, dict):
+        problems.append("a non-JSON body" if obs.body is None else f"a JSON {type(obs.body).__name__}")
+    if not obs.headers.get(REQUEST_ID_HEADER):
+        problems.append("no x-amzn-RequestId header")
+    if problems:
+        ctype = obs.headers.get("content-type", "no content type")
+        head = " ".join((obs.raw_body or "<empty>").split())[:80]
+        raise TargetUnusable(f"not a KMS endpoint: {CONTROL_OPERATION} got HTTP {obs.status} ({ctype}) with "
+                             f"{' and '.join(problems)}: {head!r}")
+    return obs

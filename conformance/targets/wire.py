@@ -49,6 +49,7 @@ class RawResponse:
     body: bytes
     latency_s: float = 0.0
     truncated: bool = False  # the connection closed before Content-Length bytes arrived
+    capped: bool = False  # we stopped reading at MAX_BODY_KEPT: the target's answer, not a network fault
 
 
 @dataclass
@@ -119,7 +120,7 @@ class HttpTransport:
         headers = {k.lower(): v for k, v in resp.headers.items()}
         chunks: list[bytes] = []
         size = 0
-        truncated = False
+        truncated = capped = False
         try:
             # Read raw chunks ourselves: on a short body we keep what arrived.
             while True:
@@ -129,7 +130,7 @@ class HttpTransport:
                 chunks.append(chunk)
                 size += len(chunk)
                 if size > MAX_BODY_KEPT:
-                    truncated = True
+                    truncated = capped = True
                     break
         except urllib3.exceptions.ReadTimeoutError:
             partial = RawResponse(resp.status, headers, b"".join(chunks), time.monotonic() - started, True)
@@ -143,7 +144,7 @@ class HttpTransport:
         declared = headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > len(body):
             truncated = True
-        return RawResponse(resp.status, headers, body, time.monotonic() - started, truncated)
+        return RawResponse(resp.status, headers, body, time.monotonic() - started, truncated, capped)
 
     def close(self) -> None:
         self._pool.clear()

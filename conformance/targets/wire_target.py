@@ -5,8 +5,9 @@ An adapter only chooses a transport, an endpoint, credentials and a world.
 whose `before-send` hook hands the signed request to the transport, so the
 bytes the target returned are what the Observation is built from, exactly as
 received (garbage and truncated bodies included). `send_raw` signs with
-botocore's SigV4 and uses the same transport. Throttling answers are retried
-a few times with backoff and the count is kept on the Observation.
+botocore's SigV4 and uses the same transport. Throttling, 5xx, resets and
+cut-off replies are retried by the run's health policy (targets/health.py);
+the number of tries is kept on the Observation.
 """
 
 from __future__ import annotations
@@ -27,6 +28,13 @@ from conformance.abilities import Abilities
 from conformance.targets.base import Capabilities, Identity, Target
 from conformance.world import Timeouts, World
 from conformance.targets.capabilities import classify_unimplemented, operation_of_target_header
+from conformance.targets.health import (
+    TRUNCATED_NOTE,
+    CircuitBreaker,
+    HealthMonitor,
+    RetryBudget,
+    transient_reason,
+)
 from conformance.targets.wire import (
     RawResponse,
     RawRequest,
@@ -37,14 +45,8 @@ from conformance.targets.wire import (
     to_aws_response,
 )
 
-THROTTLE_CODES = frozenset({"ThrottlingException", "Throttling", "ThrottledException", "TooManyRequestsException",
-                            "RequestLimitExceeded", "SlowDown", "RequestThrottled"})
 # Services a target may be asked about, and the botocore client behind each.
 CLIENT_SERVICES = {"kms": "kms", "cloudhsmv2": "cloudhsmv2", "cloudhsm": "cloudhsmv2", "sts": "sts"}
-
-
-def is_throttled(obs: Observation) -> bool:
-    return obs.status == 429 or (obs.error_code in THROTTLE_CODES)
 
 
 class WireTarget(Target):
@@ -64,9 +66,8 @@ class WireTarget(Target):
         abilities: Abilities | None = None,
         service_endpoints: dict[str, str | None] | None = None,
         guard: Callable[[str, str], None] | None = None,
-        throttle_retries: int = 3,
-        throttle_base_s: float = 0.5,
-        throttle_cap_s: float = 5.0,
+        retry: RetryBudget | None = None,
+        seed: int = 0,
         sleep: Callable[[float], None] = time.sleep,
         breaker_threshold: int = 5,
         breaker_retry_s: float = 30.0,
@@ -78,21 +79,13 @@ class WireTarget(Target):
         self.abilities = abilities or Abilities()
         self.region = region
         self.endpoint_url = endpoint_url
-        self.throttle_retries = throttle_retries
-        self.throttle_base_s = throttle_base_s
-        self.throttle_cap_s = throttle_cap_s
-        self.throttle_log: list[str] = []  # one line per retried throttling answer (for the report)
+        # Retries, the circuit breaker for a hung target, and the early-stop diagnosis: one policy.
+        self.health = HealthMonitor(retry, seed=seed, sleep=sleep,
+                                    breaker=CircuitBreaker(breaker_threshold, breaker_retry_s))
         self._transport = transport
         self._credentials = credentials
         self._service_endpoints = service_endpoints or {}
         self._guard = guard
-        # Circuit breaker: after `breaker_threshold` requests in a row got no answer, fail fast
-        # (one real attempt per `breaker_retry_s`), so a hung target costs minutes, not hours.
-        self.breaker_threshold = breaker_threshold
-        self.breaker_retry_s = breaker_retry_s
-        self._silent = 0
-        self._next_try = 0.0
-        self._sleep = sleep
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._local = threading.local()
@@ -165,7 +158,7 @@ class WireTarget(Target):
         if unknown:  # botocore's serializer would crash on them; the wire path can send anything
             raise ValueError(f"{operation} has no member(s) {', '.join(unknown)}: send unknown members with send_raw")
         method = getattr(client, method_name)
-        obs = self._with_backoff(lambda: self._call_once(method, operation, params, service), operation)
+        obs = self._with_retries(lambda: self._call_once(method, operation, params, service), operation)
         if operation == "CreateKey" and obs.ok and isinstance(obs.body, dict):
             meta = obs.body.get("KeyMetadata") or {}
             if meta.get("CustomKeyStoreId") and meta.get("KeyId"):
@@ -183,6 +176,7 @@ class WireTarget(Target):
             obs = Observation(operation=operation, error_code="NotImplementedError", message=scrub(str(exc)),
                               raw_body=scrub(str(exc)), latency_s=time.monotonic() - started)
             obs.unimplemented = bool(classify_unimplemented(obs, operation=operation, exception=exc))
+            self._local.transient = None
             return obs
         except Exception:  # noqa: BLE001 - botocore could not parse or raised for the status
             if self._local.raw is None:
@@ -225,10 +219,11 @@ class WireTarget(Target):
                 obs = Observation(operation=operation, error_code="NotImplementedError", message=str(exc),
                                   raw_body=str(exc), latency_s=time.monotonic() - started)
                 obs.unimplemented = bool(classify_unimplemented(obs, operation=operation, exception=exc))
+                self._local.transient = None
                 return obs
             return self._observation(operation, raw, classify_as=operation)
 
-        return self._with_backoff(once, operation)
+        return self._with_retries(once, operation)
 
     def _raw_endpoint(self) -> str:
         if self.endpoint_url:
@@ -254,58 +249,36 @@ class WireTarget(Target):
                                     latency_s=raw.latency_s)
         if raw.truncated:
             obs.body = None if not _complete_json(raw.body) else obs.body
-            obs.raw_body = obs.raw_body + "\n[truncated: the connection closed before the declared body arrived]"
+            obs.raw_body = obs.raw_body + "\n" + TRUNCATED_NOTE
         evidence = classify_unimplemented(obs, operation=classify_as,
                                           speaks_json=self.capabilities.speaks_json)
         obs.unimplemented = bool(evidence)
+        self._local.transient = transient_reason(obs, truncated=raw.truncated and not raw.capped)
         return obs
 
-    @staticmethod
-    def _transport_observation(operation: str | None, exc: TransportFailure, started: float) -> Observation:
+    def _transport_observation(self, operation: str | None, exc: TransportFailure, started: float) -> Observation:
         obs = Observation(operation=operation, transport_error=str(exc), latency_s=time.monotonic() - started)
         if exc.partial is not None:
             obs.status = exc.partial.status
             obs.headers = dict(exc.partial.headers)
             obs.raw_body = exc.partial.body.decode("utf-8", errors="replace")[:4000]
+        self._local.transient = transient_reason(obs, transport_kind=exc.kind)
         return obs
 
-    def _breaker_open(self) -> str | None:
-        if self.breaker_threshold <= 0 or self._silent < self.breaker_threshold:
-            return None
-        now = time.monotonic()
-        if now >= self._next_try:
-            self._next_try = now + self.breaker_retry_s
-            return None  # let one request through: the target may be back
-        return (f"not sent: the target did not answer the last {self._silent} requests; "
-                f"retrying it every {self.breaker_retry_s:g} s")
+    def _with_retries(self, once: Callable[[], Observation], operation: str | None = None) -> Observation:
+        """`once()` under the health policy: transient answers retried, the last one marked."""
 
-    def _note_answer(self, obs: Observation) -> None:
-        if obs.status is None and obs.transport_error:
-            self._silent += 1
-            if self._silent == self.breaker_threshold:
-                self._next_try = time.monotonic() + self.breaker_retry_s
-        else:
-            self._silent = 0
-
-    def _with_backoff(self, once: Callable[[], Observation], operation: str | None = None) -> Observation:
-        attempts = 0
-        while True:
-            attempts += 1
-            skipped = self._breaker_open()
-            if skipped:
-                return Observation(operation=operation, transport_error=skipped, attempts=attempts)
+        def attempt() -> tuple[Observation, str | None]:
+            self._local.transient = None
             obs = once()
-            self._note_answer(obs)
-            if not is_throttled(obs) or attempts > self.throttle_retries:
-                obs.attempts = attempts
-                return obs
-            delay = min(self.throttle_cap_s, self.throttle_base_s * (2 ** (attempts - 1)))
-            retry_after = obs.headers.get("retry-after", "")
-            if retry_after.replace(".", "", 1).isdigit():
-                delay = min(self.throttle_cap_s, max(delay, float(retry_after)))
-            self.throttle_log.append(f"{obs.operation}: {obs.status} {obs.error_code}, retry {attempts} "
-                                     f"after {delay:g} s")
-            self._sleep(delay)
+            return obs, self._local.transient
+
+        return self.health.run(attempt, operation)
+
+    @property
+    def reached_over_http(self) -> bool:
+        """A network endpoint (whose identity as KMS must be checked), not an in-process target."""
+        return getattr(self._transport, "description", "") == "http"
 
 
 def _complete_json(data: bytes) -> bool:

@@ -114,6 +114,8 @@ class BrokenHandler(http.server.BaseHTTPRequestHandler):
         elif mode == "html500":
             self._send(500, b"<!doctype html><html><body><h1>500 Internal Server Error</h1></body></html>",
                        "text/html")
+        elif mode == "huge":  # more than the transport keeps (wire.MAX_BODY_KEPT)
+            self._send(200, b'{"Keys": [], "Padding": "' + b"x" * (3 << 19) + b'"}', "application/x-amz-json-1.1")
         elif mode == "json500":
             self._send(500, b'{"__type":"KMSInternalException","message":"boom"}', "application/x-amz-json-1.1")
         elif mode == "truncated":
