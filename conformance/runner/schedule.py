@@ -5,6 +5,10 @@ back and groups that connect nothing come first. Groups that need no store holdi
 the active cluster's lineage (`lineage-free`: Create errors that a store in the
 lineage would turn into CloudHsmClusterInUseException) run before anything creates one.
 Inside a group the collection order is kept (it is stable and meaningful).
+
+Cases whose wrong success can leave a KMS key in a store (tag MAY_LEAVE_KEY) run after
+everything else: such a store cannot be deleted for the key's 7-30 day waiting period and
+holds its cluster lineage meanwhile, so only cases after it could suffer from it.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from conformance.cases.base import Case
+from conformance.cases.scenarios.kit import MAY_LEAVE_KEY
 
 # Known groups, earliest first; unknown groups follow, alphabetically, then connecting ones.
 GROUP_ORDER = (
@@ -37,9 +42,9 @@ def _rank(group: str) -> tuple[int, str]:
 
 
 def order_cases(cases: Iterable[Case]) -> list[Case]:
-    """Cases grouped by schedule group (stable inside a group)."""
+    """Cases grouped by schedule group (stable inside a group); those that may leave a key last."""
     indexed = list(enumerate(cases))
-    indexed.sort(key=lambda ic: (_rank(ic[1].schedule_group or "stateless"), ic[0]))
+    indexed.sort(key=lambda ic: (MAY_LEAVE_KEY in ic[1].tags, _rank(ic[1].schedule_group or "stateless"), ic[0]))
     return [c for _, c in indexed]
 
 
