@@ -60,7 +60,7 @@ def delete_ok(s: Scenario) -> None:
 def delete_refused(state: str):
     def body(s: Scenario) -> None:
         sid = s.store()
-        held = request_in_state(s, sid, state, f"delete while {state}", DEL, {"CustomKeyStoreId": sid},
+        held = request_in_state(s, sid, state, f"delete while {state}", DEL, lambda sid: {"CustomKeyStoreId": sid},
                                 expect=err("CustomKeyStoreInvalidStateException"), same_in=NOT_DELETABLE)
         listed = held.after is not None
         s.check("the store still exists", listed, "listed" if listed else "gone")
@@ -112,7 +112,9 @@ def delete_after_keys(s: Scenario) -> None:
 def key_refused(op: str, state: str):
     def body(s: Scenario) -> None:
         sid = s.store()
-        params = create_key_params(sid) if op == "CreateKey" else {"NumberOfBytes": 32, "CustomKeyStoreId": sid}
+
+        def params(sid: str) -> dict:
+            return create_key_params(sid) if op == "CreateKey" else {"NumberOfBytes": 32, "CustomKeyStoreId": sid}
 
         def retire(obs) -> None:  # a key made (rightly, or wrongly) would keep the store: delete it
             key_id = _key_id(obs) if op == "CreateKey" else None

@@ -237,6 +237,7 @@ class Held:
     """A request that landed while its store was (shown to be) in the intended state."""
 
     obs: Observation
+    store_id: str  # the store it was sent to (a new one when an earlier attempt's request removed the store)
     params: dict
     before: dict | None  # the Describe entry right before the request (when asked for)
     after: dict | None  # the Describe entry right after it
@@ -260,7 +261,7 @@ def landing_states(state: str, after: str | None, clock_held: bool) -> set[str]:
 
 
 def request_in_state(s: Scenario, store_id: str, state: str, label: str, operation: str,
-                     params: dict | Callable[[], dict], *, expect: Expected, same_in: Iterable[str] = (),
+                     params: Callable[[str], dict], *, expect: Expected, same_in: Iterable[str] = (),
                      describe_before: bool = False, after_label: str = "describe after",
                      on_missed: Callable[[Observation], None] | None = None,
                      attempts: int = STATE_ATTEMPTS) -> Held:
@@ -270,7 +271,9 @@ def request_in_state(s: Scenario, store_id: str, state: str, label: str, operati
     CONNECTED store would give too): an answer from any of them may be judged. An answer
     that may come from another state is not judged: the state is set up again and the request
     repeated, up to `attempts` times; then the case is NOT_TRIGGERABLE saying the state could
-    not be held. `on_missed` gets each unjudged observation (to undo what it made).
+    not be held. `params(store_id)` gives the request's parameters; `on_missed` gets each
+    unjudged observation (to undo what it made). A store an unjudged request removed (a delete
+    that landed after DISCONNECTING ended) is replaced by a new one for the next attempt.
     """
     allowed = {state, *same_in}
     clock_held = s.target.abilities.clock is not None
@@ -282,20 +285,23 @@ def request_in_state(s: Scenario, store_id: str, state: str, label: str, operati
             missed.append(str(exc))
             continue
         before = s.entry(store_id, label="describe before") if describe_before else None
-        request = params() if callable(params) else dict(params)
+        request = params(store_id)
         started = time.monotonic()
         obs = s.call(label, operation, request)
         after = s.entry(store_id, label=after_label)
         seen = (after or {}).get("ConnectionState") if after is not None else "(not listed)"
         if landing_states(state, seen, clock_held) <= allowed:
             s.judge(obs, expect, request, main=True)
-            return Held(obs, request, before, after)
+            return Held(obs, store_id, request, before, after)
         within = time.monotonic() - started  # for the reader only: no verdict depends on it
         missed.append(f"the store left {state} within {within:.3g} s (Describe after the request showed {seen}); "
                       f"the answer ({obs.status} {obs.error_code or 'OK'}) was not judged")
         s.note(missed[-1])
         if on_missed is not None:
             on_missed(obs)
+        if after is None:
+            s.forget(store_id)
+            store_id = s.store()
     raise StateWindowMissed(f"{state} could not be held long enough for the request to land in it "
                             f"({len(missed)} attempt(s); last: {missed[-1]})")
 

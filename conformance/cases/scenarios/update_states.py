@@ -66,7 +66,7 @@ def body_for(state: str, member: str):
         # States in which the same answer is right: an answer from any of them may be judged.
         same_in = [other for other in CONNECTION_STATES if allowed(s.edition, other, member) == accepted]
         held = request_in_state(s, sid, state, f"update the {member} while {state}", OP,
-                                lambda: _params(s, sid, member), expect=expect, same_in=same_in,
+                                lambda sid: _params(s, sid, member), expect=expect, same_in=same_in,
                                 describe_before=True)
         before, after, params = held.before, held.after, held.params
         if accepted:
