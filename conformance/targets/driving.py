@@ -32,6 +32,7 @@ from conformance.steps import Step
 from conformance.observation import Observation
 from conformance.redact import redact, scrub
 from conformance.targets.base import Target
+from conformance.world import CLUSTER_ROLES
 from conformance.targets.ledger import (
     DEFAULT_LEDGER_DIR,
     Ledger,
@@ -436,10 +437,11 @@ class StoreDriver:
     def lineage(self, cluster_id: str) -> set[str]:
         """Clusters that share `cluster_id`'s lineage, as far as the world's roles tell.
 
-        The active and the related cluster are one lineage by definition of the roles; any
-        other cluster is taken as its own (CloudHSM's API does not name lineages).
+        Every cluster role but the unrelated one names the active cluster's lineage (that is
+        what the roles mean); any other cluster is taken as its own (CloudHSM's API does not
+        name lineages).
         """
-        family = {getattr(self.target.world, role, None) for role in ("active_cluster_id", "related_cluster_id")}
+        family = {getattr(self.target.world, role, None) for role in CLUSTER_ROLES if role != "unrelated_cluster_id"}
         family.discard(None)
         return family if cluster_id in family else {cluster_id}
 
