@@ -18,6 +18,8 @@ from typing import Iterable
 from conformance.cases.base import Case
 from conformance.cases.scenarios.kit import MAY_LEAVE_KEY
 
+# How `plan` names a group of the tail that runs last because it may leave a key in a store.
+LAST_SUFFIX = " (last: may leave a key)"
 # Known groups, earliest first; unknown groups follow, alphabetically, then connecting ones.
 GROUP_ORDER = (
     "lineage-free",  # no store may hold the active lineage yet
@@ -49,10 +51,12 @@ def order_cases(cases: Iterable[Case]) -> list[Case]:
 
 
 def schedule_groups(cases: Iterable[Case]) -> list[tuple[str, list[Case]]]:
-    """The ordered groups with their cases (for `plan`)."""
+    """The ordered groups with their cases (for `plan`); the tail of MAY_LEAVE_KEY cases says why it is last."""
     out: list[tuple[str, list[Case]]] = []
     for case in order_cases(cases):
         group = case.schedule_group or "stateless"
+        if MAY_LEAVE_KEY in case.tags:
+            group += LAST_SUFFIX
         if not out or out[-1][0] != group:
             out.append((group, []))
         out[-1][1].append(case)
