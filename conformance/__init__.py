@@ -23,6 +23,8 @@ EDITIONS = ("current", "2019-12")
 # ConnectionStateType, and the states a store rests in (no transition under way).
 CONNECTION_STATES = ("DISCONNECTED", "CONNECTING", "CONNECTED", "DISCONNECTING", "FAILED")
 SETTLED_STATES = ("DISCONNECTED", "CONNECTED", "FAILED")
+# Where a store in a transitional state goes by itself, with no request (no other state can follow).
+SETTLES_TO = {"CONNECTING": ("CONNECTED", "FAILED"), "DISCONNECTING": ("DISCONNECTED",)}
 
 # Error codes that mean "rejected by input validation or parsing", not by service logic.
 VALIDATION_CODES = ("ValidationException", "SerializationException")

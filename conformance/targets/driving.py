@@ -7,6 +7,12 @@ clock instead of sleeping, so CONNECTING / DISCONNECTING are observable and
 cost no wall time. Every store is written to the cleanup ledger before it is
 used and removed (disconnect -> wait -> delete) at the end, on failure and on
 Ctrl-C. Every call the driver makes is kept as a Step for the case's report.
+
+A store that could not be removed is quarantined instead of poisoning the run:
+it keeps its cluster lineage in use (CloudHsmClusterInUseException), so cases
+that need that lineage first retry the quarantine (bounded), then end
+NOT_TRIGGERABLE naming the stuck store; the end-of-run cleanup retries it once
+more and the ledger keeps it for `kms-conformance cleanup`.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from conformance.steps import Step
 from conformance.observation import Observation
 from conformance.redact import redact, scrub
 from conformance.targets.base import Target
+from conformance.world import CLUSTER_ROLES
 from conformance.targets.ledger import (
     DEFAULT_LEDGER_DIR,
     Ledger,
@@ -38,6 +45,11 @@ from conformance.targets.ledger import (
 
 RUN_PREFIX_ROOT = "kmsconf"
 NAME_MAX = 256  # CustomKeyStoreNameType max length
+# A quarantined store is retried at most this often during the run (each retry is a few calls;
+# a store whose keys wait 7-30 days would otherwise cost every later case), then once at the end.
+QUARANTINE_RETRIES = 3
+# Pause between two retries of a quarantine a case waits for (throttling eases within seconds).
+QUARANTINE_PAUSE_S = 1.0
 
 
 class DriverError(SetupFailed):
@@ -58,6 +70,29 @@ class UnimplementedOperation(Unimplemented):
 
 class StateTimeout(DriverError):
     """A store did not reach the wanted state within the world's timeout."""
+
+
+class StateWindowMissed(NotTriggerable):
+    """A transitional state (CONNECTING, DISCONNECTING) was over before it could be used.
+
+    Not a fault of the target: its transition is faster than our requests. Callers that
+    can re-establish the state retry; otherwise the case is NOT_TRIGGERABLE with this text.
+    """
+
+
+@dataclass
+class Quarantined:
+    """A store the driver could not remove: it holds `cluster_id` (and its lineage) until it is gone."""
+
+    store_id: str
+    name: str | None
+    cluster_id: str | None  # None: unknown, so it may hold any cluster
+    why: str
+    retries: int = 0
+
+    def holding(self) -> str:
+        return (f"cluster {self.cluster_id or '(unknown)'} is held by store {self.name or '?'} ({self.store_id}) "
+                f"which could not be deleted: {self.why}")
 
 
 def make_run_prefix(now: datetime | None = None) -> str:
@@ -94,6 +129,8 @@ class StoreDriver:
         self.steps: list[Step] = []
         self._counter = itertools.count(1)
         self._names: dict[str, str] = {}  # store id -> name
+        self._clusters: dict[str, str] = {}  # store id -> the cluster it was created on
+        self.quarantine: dict[str, Quarantined] = {}  # store id -> why it could not be removed
         self._wrong_password: set[str] = set()  # stores bring_to_state(FAILED) gave a wrong password
         self._lock = threading.Lock()
 
@@ -153,6 +190,8 @@ class StoreDriver:
             if value is not None:
                 params[member] = value
         name = params.get("CustomKeyStoreName") or ""
+        if params.get("CloudHsmClusterId"):
+            self.require_lineage([params["CloudHsmClusterId"]])
         self.ledger.intent(name)
         obs = self._call("setup: create store", "CreateCustomKeyStore", params)
         store_id = obs.body.get("CustomKeyStoreId") if obs.ok and isinstance(obs.body, dict) else None
@@ -161,8 +200,15 @@ class StoreDriver:
                 self.ledger.deleted(name, None, note="create refused")
             raise self._fail("setup: CreateCustomKeyStore failed", obs)
         self.ledger.created(name, store_id)
-        self._names[store_id] = name
+        self.adopt(store_id, name, params.get("CloudHsmClusterId"))
         return store_id
+
+    def adopt(self, store_id: str, name: str | None, cluster_id: str | None) -> None:
+        """Know a store made outside create_store (a case's own CreateCustomKeyStore) by name and cluster."""
+        if name:
+            self._names[store_id] = name
+        if cluster_id:
+            self._clusters[store_id] = cluster_id
 
     def describe(self, store_id: str, *, record: bool = True) -> dict | None:
         """The store's Describe entry, or None when the target says it does not exist."""
@@ -273,14 +319,14 @@ class StoreDriver:
             self._to_disconnected(store_id, current)
             seen = self.connect(store_id, wait=False)
             if seen != "CONNECTING":
-                raise NotTriggerable(f"CONNECTING was not observable: right after ConnectCustomKeyStore the "
-                                     f"store was already {seen}")
+                raise StateWindowMissed(f"CONNECTING was not observable: right after ConnectCustomKeyStore the "
+                                        f"store was already {seen}")
         elif state == "DISCONNECTING":
             self._to_connected(store_id, current)
             seen = self.disconnect(store_id, wait=False)
             if seen != "DISCONNECTING":
-                raise NotTriggerable(f"DISCONNECTING was not observable: right after DisconnectCustomKeyStore "
-                                     f"the store was already {seen}")
+                raise StateWindowMissed(f"DISCONNECTING was not observable: right after DisconnectCustomKeyStore "
+                                        f"the store was already {seen}")
         elif state == "FAILED":
             self._to_failed(store_id, current)
 
@@ -340,13 +386,27 @@ class StoreDriver:
 
     # ------------------------------------------------------------------ removal
     def delete_store(self, store_id: str) -> None:
-        """Disconnect -> wait -> delete; recorded in the ledger. DriverError if the store stays."""
+        """Disconnect -> wait -> delete; recorded in the ledger. DriverError if the store stays.
+
+        A store that stays is quarantined (see `require_lineage`); one removed later leaves it.
+        """
+        try:
+            self._delete_store(store_id)
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:
+            self._quarantine(store_id, exc)
+            raise
+        self.quarantine.pop(store_id, None)
+
+    def _delete_store(self, store_id: str) -> None:
         name = self._names.get(store_id)
         entry = self.describe(store_id, record=False)
         if entry is None:
             self.ledger.deleted(name, store_id, note="already gone")
             return
         name = name or entry.get("CustomKeyStoreName")
+        self.adopt(store_id, name, entry.get("CloudHsmClusterId"))
         self._to_disconnected(store_id, entry.get("ConnectionState") or "")
         obs = self._call("cleanup: delete store", "DeleteCustomKeyStore", {"CustomKeyStoreId": store_id})
         if obs.error_code == "CustomKeyStoreHasCMKsException":
@@ -363,6 +423,74 @@ class StoreDriver:
         self.ledger.left(name, store_id, note)
         raise self._fail(f"cleanup: DeleteCustomKeyStore({store_id})", obs) if obs.unimplemented else \
             DriverError(f"cleanup: store {store_id} left behind: {note}", obs)
+
+    # ------------------------------------------------------------------ quarantine
+    def _quarantine(self, store_id: str, exc: Exception) -> None:
+        why = scrub(str(exc)) or type(exc).__name__
+        held = self.quarantine.get(store_id)
+        if held is not None:
+            held.why = why
+            return
+        name = self._names.get(store_id)
+        self.quarantine[store_id] = Quarantined(store_id, name, self._clusters.get(store_id), why)
+        self.ledger.left(name, store_id, f"quarantined: {why}")  # kept for `kms-conformance cleanup`
+
+    def lineage(self, cluster_id: str) -> set[str]:
+        """Clusters that share `cluster_id`'s lineage, as far as the world's roles tell.
+
+        Every cluster role but the unrelated one names the active cluster's lineage (that is
+        what the roles mean); any other cluster is taken as its own (CloudHSM's API does not
+        name lineages).
+        """
+        family = {getattr(self.target.world, role, None) for role in CLUSTER_ROLES if role != "unrelated_cluster_id"}
+        family.discard(None)
+        return family if cluster_id in family else {cluster_id}
+
+    def holder(self, cluster_ids: Iterable[str]) -> Quarantined | None:
+        """The quarantined store holding the lineage of any of `cluster_ids`, if one does."""
+        wanted = {c for c in cluster_ids if c}
+        for held in self.quarantine.values():
+            if held.cluster_id is None or self.lineage(held.cluster_id) & wanted:
+                return held
+        return None
+
+    def retry_quarantine(self, *, final: bool = False) -> None:
+        """Try again to remove quarantined stores (each at most QUARANTINE_RETRIES times, unless final)."""
+        for held in list(self.quarantine.values()):
+            if not final and held.retries >= QUARANTINE_RETRIES:
+                continue
+            held.retries += 1
+            try:
+                self.delete_store(held.store_id)
+            except KeyboardInterrupt:
+                raise
+            except Exception:  # noqa: BLE001 - it stays quarantined with the new reason
+                pass
+
+    def require_lineage(self, cluster_ids: Iterable[str]) -> None:
+        """Wait (bounded) for a quarantined store that holds these clusters' lineage to go.
+
+        NotTriggerable naming the stuck store when it stays: every store on that lineage
+        would be refused with CloudHsmClusterInUseException, which is not the case's subject.
+        """
+        cluster_ids = list(cluster_ids)
+        held = self.holder(cluster_ids)
+        first = True
+        while held is not None and held.retries < QUARANTINE_RETRIES:
+            if not first:
+                self._pause(min(self._timeouts.poll_interval_s, QUARANTINE_PAUSE_S))
+            first = False
+            self.retry_quarantine()
+            held = self.holder(cluster_ids)
+        if held is not None:
+            raise NotTriggerable(held.holding())
+
+    def _pause(self, seconds: float) -> None:
+        clock = self.target.abilities.clock
+        if clock is not None:
+            clock.advance(seconds)
+        else:
+            time.sleep(seconds)
 
     def _retire_keys(self, store_id: str) -> None:
         """Schedule deletion of the store's keys; on the reference target, let the waiting period pass."""
@@ -402,6 +530,7 @@ class StoreDriver:
         """Remove every store of this run still in the ledger. Never raises (Ctrl-C aside).
 
         A ledger with nothing outstanding afterwards is deleted (nothing left to record).
+        Quarantined stores are among the outstanding ones (tried once more here).
         """
         outcome = remove_entries(self, self.ledger.outstanding())
         self.ledger.discard_if_settled()

@@ -80,3 +80,17 @@ def test_keyword_precedence_and_parentheses_follow_pytest():
 def test_malformed_keywords_are_usage_errors(expr):
     with pytest.raises(UsageError, match="-k: invalid expression"):
         select_cases(CASES, expr)
+
+
+
+def test_cases_that_may_leave_a_key_run_after_everything_else():
+    """A key left in a store holds the store's cluster lineage for days: only what runs after it can suffer."""
+    from conformance.cases.scenarios.kit import MAY_LEAVE_KEY
+
+    key = mk("CreateKey/scenario/refused-while-disconnected", group="disconnected")
+    key.tags = (MAY_LEAVE_KEY,)
+    late = mk("UpdateCustomKeyStore/scenario/state-failed-name", group="state-failed", cycles=1)
+    ordered = [c.id for c in order_cases([key, *CASES, late])]
+    assert ordered[-1] == key.id  # although its group runs early
+    assert ordered.index(late.id) < ordered.index(key.id)
+    assert [c for c in ordered if c != key.id] == [c.id for c in order_cases([*CASES, late])]

@@ -96,7 +96,11 @@ def test_plan_calls_nothing_and_orders_connect_cycles_last(tmp_path, served_refe
     assert app.requests == []  # not even STS
     assert "LIVE AWS" in out and "connect/disconnect cycles:" in out and "HSM-hours" in out
     groups = [line.strip() for line in out.splitlines() if line.startswith("  [")]
-    cycles = [int(g.split(",")[2].split()[0]) for g in groups]
+    # Cases that may leave a key in a store run after everything else, whatever their cost (schedule.py).
+    tail = [g for g in groups if "may leave a key" in g]
+    assert tail and groups[-len(tail):] == tail, groups
+    groups = groups[:-len(tail)]
+    cycles = [int(g.split("]")[-1].split(",")[2].split()[0]) for g in groups]
     first_connecting = next(i for i, c in enumerate(cycles) if c)
     assert all(c for c in cycles[first_connecting:]), groups  # no stateless group after connecting ones
     assert "UpdateCustomKeyStore" in out

@@ -14,6 +14,7 @@ from conformance.cases.scenarios.kit import (
     Scenario,
     err,
     ok,
+    request_in_state,
     restore,
     scenario,
     world_control,
@@ -47,12 +48,22 @@ def wrong_password(s: Scenario) -> None:
     s.check("ConnectionErrorCode is INVALID_CREDENTIALS", code == "INVALID_CREDENTIALS", f"ConnectionErrorCode {code!r}")
 
 
+# The states in which each operation is refused / accepted (an answer from any of them may be judged).
+REFUSED_IN = {CON: ("DISCONNECTING", "FAILED"), DIS: ("DISCONNECTED", "DISCONNECTING")}
+CONNECT_ACCEPTED_IN = ("CONNECTED", "CONNECTING")
+DISCONNECT_ACCEPTED_IN = ("CONNECTED", "CONNECTING", "FAILED")
+
+
+def by_id(store_id: str) -> dict:
+    return {"CustomKeyStoreId": store_id}
+
+
 def refused(op: str, state: str):
     def body(s: Scenario) -> None:
-        sid = s.store(state=state)
-        s.call(f"{op.replace('CustomKeyStore', '').lower()} while {state}", op, {"CustomKeyStoreId": sid},
-               expect=err("CustomKeyStoreInvalidStateException"), main=True)
-        after = (s.entry(sid, label="describe after") or {}).get("ConnectionState")
+        sid = s.store()
+        held = request_in_state(s, sid, state, f"{op.replace('CustomKeyStore', '').lower()} while {state}", op,
+                                by_id, expect=err("CustomKeyStoreInvalidStateException"), same_in=REFUSED_IN[op])
+        after = (held.after or {}).get("ConnectionState")
         if state in ("DISCONNECTED", "FAILED"):  # stable states: the refusal must leave them as they were
             s.check(f"the store is still {state}", after == state, f"state {after}")
 
@@ -61,9 +72,10 @@ def refused(op: str, state: str):
 
 def connect_noop(state: str):
     def body(s: Scenario) -> None:
-        sid = s.store(state=state)
-        s.call(f"connect while {state}", CON, {"CustomKeyStoreId": sid}, expect=ok(level="SHOULD"), main=True)
-        final = s.wait(sid)
+        sid = s.store()
+        held = request_in_state(s, sid, state, f"connect while {state}", CON, by_id,
+                                expect=ok(level="SHOULD"), same_in=CONNECT_ACCEPTED_IN)
+        final = s.wait(held.store_id)
         s.check("the store is (still) CONNECTED", final == "CONNECTED", f"state {final}", level="SHOULD")
 
     return body
@@ -71,8 +83,10 @@ def connect_noop(state: str):
 
 def disconnect_ok(state: str):
     def body(s: Scenario) -> None:
-        sid = s.store(state=state)
-        obs = s.call(f"disconnect while {state}", DIS, {"CustomKeyStoreId": sid}, expect=ok(), main=True)
+        sid = s.store()
+        held = request_in_state(s, sid, state, f"disconnect while {state}", DIS, by_id, expect=ok(),
+                                same_in=DISCONNECT_ACCEPTED_IN, after_label="describe right after the disconnect")
+        obs, sid = held.obs, held.store_id
         raw = (obs.raw_body or "").strip()
         s.check("disconnect answers {} or an empty body", obs.ok and raw in ("", "{}"), f"body {raw!r}")
         final = s.wait(sid, ("DISCONNECTED",))

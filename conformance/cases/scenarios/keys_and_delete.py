@@ -13,10 +13,12 @@ import base64
 
 from conformance.cases.base import Case, CollectContext
 from conformance.cases.scenarios.kit import (
+    MAY_LEAVE_KEY,
     UNKNOWN_STORE_ID,
     Scenario,
     err,
     ok,
+    request_in_state,
     require_key_cleanup,
     restore,
     scenario,
@@ -33,6 +35,7 @@ KEY_OPS = OPS + ("CreateKey", "ScheduleKeyDeletion")
 # lacks them (moto ignores CustomKeyStoreId) the KEY cases are UNIMPLEMENTED, not FAIL.
 STORE_AWARE = ("DescribeCustomKeyStores",)
 NOT_CONNECTED = ("DISCONNECTED", "CONNECTING", "DISCONNECTING", "FAILED")
+NOT_DELETABLE = ("CONNECTED", "CONNECTING", "DISCONNECTING", "FAILED")
 
 
 def create_key_params(store_id: str) -> dict:
@@ -56,10 +59,10 @@ def delete_ok(s: Scenario) -> None:
 
 def delete_refused(state: str):
     def body(s: Scenario) -> None:
-        sid = s.store(state=state)
-        s.call(f"delete while {state}", DEL, {"CustomKeyStoreId": sid},
-               expect=err("CustomKeyStoreInvalidStateException"), main=True)
-        listed = s.entry(sid, label="describe after") is not None
+        sid = s.store()
+        held = request_in_state(s, sid, state, f"delete while {state}", DEL, lambda sid: {"CustomKeyStoreId": sid},
+                                expect=err("CustomKeyStoreInvalidStateException"), same_in=NOT_DELETABLE)
+        listed = held.after is not None
         s.check("the store still exists", listed, "listed" if listed else "gone")
 
     return body
@@ -108,13 +111,20 @@ def delete_after_keys(s: Scenario) -> None:
 
 def key_refused(op: str, state: str):
     def body(s: Scenario) -> None:
-        sid = s.store(state=state)
-        params = create_key_params(sid) if op == "CreateKey" else {"NumberOfBytes": 32, "CustomKeyStoreId": sid}
-        obs = s.call(f"{op} while the store is {state}", op, params,
-                     expect=err("CustomKeyStoreInvalidStateException"), main=True)
-        key_id = _key_id(obs) if op == "CreateKey" else None
-        if key_id:  # the target wrongly made a key: clean it up
-            schedule_key_deletion(s, [key_id])
+        sid = s.store()
+
+        def params(sid: str) -> dict:
+            return create_key_params(sid) if op == "CreateKey" else {"NumberOfBytes": 32, "CustomKeyStoreId": sid}
+
+        def retire(obs) -> None:  # a key made (rightly, or wrongly) would keep the store: delete it
+            key_id = _key_id(obs) if op == "CreateKey" else None
+            if key_id:
+                schedule_key_deletion(s, [key_id])
+
+        held = request_in_state(s, sid, state, f"{op} while the store is {state}", op, params,
+                                expect=err("CustomKeyStoreInvalidStateException"), same_in=NOT_CONNECTED,
+                                on_missed=retire)
+        retire(held.obs)
 
     return body
 
@@ -184,17 +194,21 @@ def collect(cc: CollectContext) -> list[Case]:
                  needs_roles=(), schedule_group="stateless"),
         scenario(f"{DEL}/scenario/has-keys", DEL, ["DEL-003"],
                  "Deleting a store that holds a key gives CustomKeyStoreHasCMKsException", has_keys,
-                 needs_operations=KEY_OPS, schedule_group="with-keys", connect_cycles=1),
+                 needs_operations=KEY_OPS, schedule_group="with-keys", connect_cycles=1,
+                 tags=(MAY_LEAVE_KEY,)),
         scenario(f"{DEL}/scenario/deletable-after-key-deletion", DEL, ["KEY-006"],
                  "Once its keys are deleted (ScheduleKeyDeletion, waiting period) the store can be deleted",
-                 delete_after_keys, needs_operations=KEY_OPS, schedule_group="with-keys", connect_cycles=1),
+                 delete_after_keys, needs_operations=KEY_OPS, schedule_group="with-keys", connect_cycles=1,
+                 tags=(MAY_LEAVE_KEY,)),
         scenario("CreateKey/scenario/connected-store", "CreateKey", ["KEY-002"],
                  "CreateKey with Origin AWS_CLOUDHSM in a CONNECTED store makes a key of that store",
-                 create_key_connected, needs_operations=KEY_OPS, schedule_group="with-keys", connect_cycles=1),
+                 create_key_connected, needs_operations=KEY_OPS, schedule_group="with-keys", connect_cycles=1,
+                 tags=(MAY_LEAVE_KEY,)),
         scenario("CreateKey/scenario/cluster-invalid-configuration", "CreateKey", ["KEY-007"],
                  "CreateKey in a store whose cluster has one active HSM gives "
                  "CloudHsmClusterInvalidConfigurationException", create_key_invalid_cluster,
-                 needs_operations=KEY_OPS, schedule_group="with-keys", connect_cycles=1),
+                 needs_operations=KEY_OPS, schedule_group="with-keys", connect_cycles=1,
+                 tags=(MAY_LEAVE_KEY,)),
         scenario("GenerateRandom/scenario/connected-store", "GenerateRandom", ["KEY-004"],
                  "GenerateRandom with a CONNECTED store's id returns the requested bytes", random_connected,
                  needs_operations=OPS + ("GenerateRandom",), schedule_group="state-connected", connect_cycles=1),
@@ -217,7 +231,7 @@ def collect(cc: CollectContext) -> list[Case]:
         cases.append(scenario(f"CreateKey/scenario/refused-while-{state.lower()}", "CreateKey", ["KEY-001"],
                               f"CreateKey in a {state} store gives CustomKeyStoreInvalidStateException",
                               key_refused("CreateKey", state), needs_operations=KEY_OPS, schedule_group=group,
-                              connect_cycles=cycles))
+                              connect_cycles=cycles, tags=(MAY_LEAVE_KEY,)))
         cases.append(scenario(f"GenerateRandom/scenario/refused-while-{state.lower()}", "GenerateRandom", ["KEY-003"],
                               f"GenerateRandom with a {state} store gives CustomKeyStoreInvalidStateException",
                               key_refused("GenerateRandom", state), needs_operations=OPS + ("GenerateRandom",),

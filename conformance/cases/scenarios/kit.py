@@ -6,13 +6,21 @@ request becomes a Step, requests that carry an `Expected` are judged by
 `conformance.verdicts`, and effect checks ("the name changed", "nothing changed")
 become steps with their own verdict, decided there too. The case's verdict is the
 worst check (`verdicts.case_verdict`).
+
+A request meant for a store in a transitional state (CONNECTING, DISCONNECTING) goes
+through `request_in_state`: its answer is judged only once a Describe right after
+shows the state held (or the answer would be the same in every state the store may
+have reached by itself meanwhile); otherwise the state is set up again, and after a
+few misses the case is NOT_TRIGGERABLE. No verdict rests on how fast a target moves.
 """
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
-from conformance import EDITIONS, SETTLED_STATES
+from conformance import EDITIONS, SETTLED_STATES, SETTLES_TO
 from conformance.abilities import ClusterSnapshot, WorldControl
 from conformance.cases.base import Case, CaseContext
 from conformance.cases.common import UNKNOWN_CLUSTER_ID, UNKNOWN_STORE_ID  # noqa: F401 (re-exported)
@@ -22,8 +30,16 @@ from conformance.errors import MissingRole, NotTriggerable, SetupFailed, Unimple
 from conformance.redact import redact, scrub
 from conformance.steps import Expected, Step
 from conformance.targets.base import Target
-from conformance.targets.driving import StoreDriver
+from conformance.observation import Observation
+from conformance.targets.driving import StateWindowMissed, StoreDriver
 from conformance.verdicts import check_answered
+from conformance.world import CLUSTER_ROLES
+
+# How often a state-dependent request is tried before the state is declared impossible to hold.
+STATE_ATTEMPTS = 3
+# Tag of cases whose wrong success can leave a KMS key in a store (the store, and so its cluster
+# lineage, then stays in use for the key's waiting period): the schedule runs them last.
+MAY_LEAVE_KEY = "may-leave-key"
 
 def ok(status: int = 200, **kw: Any) -> Expected:
     """Expected success."""
@@ -63,6 +79,7 @@ class Scenario:
         self.case: Case = rec.case
         self.stores: list[str] = []
         self._main_set = False
+        self._step_of: dict[int, int] = {}  # id(observation) -> its step
         rec.on_exit(self.cleanup)
 
     # -- context ------------------------------------------------------------------------
@@ -103,6 +120,7 @@ class Scenario:
         request = boto3_request(operation, params)
         idx = self.rec.add(Step(label=label, request=redact(request), observed=summarize(obs),
                                 expected=expect.to_dict() if expect is not None else None), request, obs)
+        self._step_of[id(obs)] = idx
         answered = check_answered(obs)
         if answered is not None:
             self.steps[idx].verdict = str(answered.verdict)
@@ -110,10 +128,16 @@ class Scenario:
                 raise Unimplemented(operation, label)
             raise SetupFailed(f"{label}: no response from target: {obs.transport_error}")
         if expect is not None:
-            self.rec.judge(expect, obs, request={"params": params or {}})
-        if main or (not self._main_set and expect is not None):
+            self.judge(obs, expect, params, main=main)
+        elif main:
             self.rec.primary, self._main_set = idx, True
         return obs
+
+    def judge(self, obs: Observation, expect: Expected, params: dict | None, *, main: bool = False) -> None:
+        """Judge a recorded observation against `expect` (the request's `params` explain the verdict)."""
+        self.rec.judge(expect, obs, request={"params": params or {}})
+        if main or not self._main_set:
+            self.rec.primary, self._main_set = self._step_of[id(obs)], True
 
     def setup(self, label: str, operation: str, params: dict | None = None, *, service: str = "kms"):
         """A request the scenario needs to succeed before it can check anything."""
@@ -153,6 +177,8 @@ class Scenario:
         self.sync_driver_steps()
         entry = self.entry(store_id, label=f"setup: store is {state}")
         seen = (entry or {}).get("ConnectionState")
+        if seen in SETTLES_TO.get(state, ()):
+            raise StateWindowMissed(f"the store left {state} before it could be used (Describe shows {seen})")
         if seen != state:
             raise SetupFailed(f"setup: could not bring the store to {state} (Describe shows {seen})")
 
@@ -179,6 +205,18 @@ class Scenario:
                 return e
         return None
 
+    def require_lineage(self, roles: Iterable[str]) -> None:
+        """Before anything else: the clusters these roles name must not be held by a store the
+        run could not delete (NOT_TRIGGERABLE naming it, after a bounded retry, if they are)."""
+        if not getattr(self.driver, "quarantine", None):
+            return
+        world = self.target.world
+        clusters = [getattr(world, role, None) for role in roles if role in CLUSTER_ROLES]
+        try:
+            self.driver.require_lineage([c for c in clusters if c])
+        finally:
+            self.sync_driver_steps()
+
     def forget(self, store_id: str) -> None:
         """The scenario deleted this store itself."""
         if store_id in self.stores:
@@ -192,6 +230,80 @@ class Scenario:
                 self.note(f"cleanup of {store_id} failed: {scrub(str(exc))}")
         self.stores.clear()
         self.sync_driver_steps()
+
+
+@dataclass
+class Held:
+    """A request that landed while its store was (shown to be) in the intended state."""
+
+    obs: Observation
+    store_id: str  # the store it was sent to (a new one when an earlier attempt's request removed the store)
+    params: dict
+    before: dict | None  # the Describe entry right before the request (when asked for)
+    after: dict | None  # the Describe entry right after it
+
+
+def landing_states(state: str, after: str | None, clock_held: bool) -> set[str]:
+    """The states the store may have been in when a request sent in `state` reached the target.
+
+    A settled state stays put; a transitional one may have moved on by itself (SETTLES_TO)
+    before the request landed. Describe right after showing `state` means it had not; showing a
+    state it settles to means it was one of the two; anything else (the request moved the
+    store) leaves every state it could have reached. A target whose clock only we move
+    (`abilities.clock`) cannot have moved on between our last Describe and the request.
+    """
+    ahead = SETTLES_TO.get(state, ())
+    if clock_held or not ahead or after == state:
+        return {state}
+    if after in ahead:
+        return {state, after}
+    return {state, *ahead}
+
+
+def request_in_state(s: Scenario, store_id: str, state: str, label: str, operation: str,
+                     params: Callable[[str], dict], *, expect: Expected, same_in: Iterable[str] = (),
+                     describe_before: bool = False, after_label: str = "describe after",
+                     on_missed: Callable[[Observation], None] | None = None,
+                     attempts: int = STATE_ATTEMPTS) -> Held:
+    """Send `operation` to a store in `state` and judge it only if the state held when it landed.
+
+    `same_in` names the other states in which `expect` is just as right (a refusal that a
+    CONNECTED store would give too): an answer from any of them may be judged. An answer
+    that may come from another state is not judged: the state is set up again and the request
+    repeated, up to `attempts` times; then the case is NOT_TRIGGERABLE saying the state could
+    not be held. `params(store_id)` gives the request's parameters; `on_missed` gets each
+    unjudged observation (to undo what it made). A store an unjudged request removed (a delete
+    that landed after DISCONNECTING ended) is replaced by a new one for the next attempt.
+    """
+    allowed = {state, *same_in}
+    clock_held = s.target.abilities.clock is not None
+    missed: list[str] = []
+    for _ in range(max(1, attempts)):
+        try:
+            s.bring(store_id, state)
+        except StateWindowMissed as exc:
+            missed.append(str(exc))
+            continue
+        before = s.entry(store_id, label="describe before") if describe_before else None
+        request = params(store_id)
+        started = time.monotonic()
+        obs = s.call(label, operation, request)
+        after = s.entry(store_id, label=after_label)
+        seen = (after or {}).get("ConnectionState") if after is not None else "(not listed)"
+        if landing_states(state, seen, clock_held) <= allowed:
+            s.judge(obs, expect, request, main=True)
+            return Held(obs, store_id, request, before, after)
+        within = time.monotonic() - started  # for the reader only: no verdict depends on it
+        missed.append(f"the store left {state} within {within:.3g} s (Describe after the request showed {seen}); "
+                      f"the answer ({obs.status} {obs.error_code or 'OK'}) was not judged")
+        s.note(missed[-1])
+        if on_missed is not None:
+            on_missed(obs)
+        if after is None:
+            s.forget(store_id)
+            store_id = s.store()
+    raise StateWindowMissed(f"{state} could not be held long enough for the request to land in it "
+                            f"({len(missed)} attempt(s); last: {missed[-1]})")
 
 
 def scenario(
@@ -211,15 +323,22 @@ def scenario(
 ) -> Case:
     """Build a scenario Case; the body runs with a Scenario over the kernel's Recorder."""
     ops = tuple(dict.fromkeys((operation, *needs_operations)))
+    needs_roles = tuple(needs_roles)
+
+    def run(rec: Recorder) -> None:
+        s = Scenario(rec)
+        s.require_lineage(needs_roles)
+        body(s)
+
     return Case(
         id=case_id,
         operation=operation,
         kind="scenario",
         requirements=tuple(requirements),
         title=title,
-        run=lambda rec: body(Scenario(rec)),
+        run=run,
         editions=tuple(editions),
-        needs_roles=tuple(needs_roles),
+        needs_roles=needs_roles,
         needs_operations=ops,
         schedule_group=schedule_group,
         tags=tuple(tags),
@@ -309,6 +428,9 @@ def create_raw(s: Scenario, label: str, params: dict, *, expect: Expected | None
     if store_id:
         if ledger is not None:
             ledger.created(name, store_id)
+        adopt = getattr(s.driver, "adopt", None)
+        if adopt is not None:
+            adopt(store_id, name, params.get("CloudHsmClusterId"))
         s.stores.append(store_id)
     elif ledger is not None and name and not obs.transport_error:
         ledger.deleted(name, None, note="create refused")
