@@ -337,7 +337,7 @@ class _Gen:
         return self._predict(op, params, model=self.model, edition=self.cc.edition)
 
     # -- case builders ------------------------------------------------------------------
-    def add(self, *, op, detail, title, request, expected, requirements, cleanup=None):
+    def add(self, *, op, detail, title, request, expected, requirements, cleanup=None, failing=None):
         cid = f"{op}/{KIND}/{detail}"
         if cid in self._ids:
             return
@@ -352,6 +352,7 @@ class _Gen:
                 request=request,
                 expected=expected,
                 cleanup=cleanup,
+                failing=_dedupe(failing) if failing else None,
                 editions=(self.cc.edition,),
                 tags=("generated",),
             )
@@ -375,6 +376,7 @@ class _Gen:
             request=request,
             expected=validation_error(pred, level=self.cite.level(ids)),
             requirements=all_ids,
+            failing=tuple(ids) or None,  # a constraint not enforced: the member's own requirement
         )
 
     def valid(self, op, member: MemberRef | None, detail, title, params, *, ids, value=None, via="boto3"):

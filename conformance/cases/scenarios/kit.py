@@ -96,8 +96,10 @@ class Scenario:
         expect: Expected | None = None,
         service: str = "kms",
         main: bool = False,
+        requirements: Iterable[str] | None = None,
     ):
-        """Send one request, record it as a step, judge it when `expect` is given."""
+        """Send one request, record it as a step, judge it when `expect` is given (citing `requirements`,
+        default the case's)."""
         self.sync_driver_steps()
         obs = self.target.call(operation, params or {}, service=service)
         request = boto3_request(operation, params)
@@ -110,7 +112,7 @@ class Scenario:
                 raise Unimplemented(operation, label)
             raise SetupFailed(f"{label}: no response from target: {obs.transport_error}")
         if expect is not None:
-            self.rec.judge(expect, obs, request={"params": params or {}})
+            self.rec.judge(expect, obs, request={"params": params or {}}, requirements=requirements)
         if main or (not self._main_set and expect is not None):
             self.rec.primary, self._main_set = idx, True
         return obs
@@ -124,9 +126,11 @@ class Scenario:
                 f"{scrub(obs.message or '')}".strip())
         return obs
 
-    def check(self, label: str, passed: bool, detail: str, *, level: str = "MUST") -> bool:
-        """An effect check (state seen through Describe etc.) with its own verdict."""
-        return self.rec.effect(label, passed, detail, level=level)
+    def check(self, label: str, passed: bool, detail: str, *, level: str = "MUST",
+              requirements: Iterable[str] | None = None) -> bool:
+        """An effect check (state seen through Describe etc.) with its own verdict, citing `requirements`
+        (default: every id the case cites)."""
+        return self.rec.effect(label, passed, detail, level=level, requirements=requirements)
 
     def sync_driver_steps(self) -> None:
         """Move the steps the StoreDriver recorded (setup, waits, cleanup) into this case's steps."""
@@ -279,10 +283,11 @@ def config_of(entry: dict | None) -> dict | None:
     return {k: entry.get(k) for k in CONFIG_KEYS if k in entry}
 
 
-def expect_unchanged(s: Scenario, label: str, before: dict | None, after: dict | None) -> bool:
+def expect_unchanged(s: Scenario, label: str, before: dict | None, after: dict | None,
+                     requirements: Iterable[str] | None = None) -> bool:
     """Check a rejected request changed none of the store's configuration."""
     same, detail = same_entry(config_of(before), config_of(after))
-    return s.check(label, same, detail)
+    return s.check(label, same, detail, requirements=requirements)
 
 
 def create_params(s: Scenario, **overrides: Any) -> dict[str, Any]:
@@ -297,14 +302,15 @@ def create_params(s: Scenario, **overrides: Any) -> dict[str, Any]:
     return {k: v for k, v in params.items() if v is not None}
 
 
-def create_raw(s: Scenario, label: str, params: dict, *, expect: Expected | None = None, main: bool = False):
+def create_raw(s: Scenario, label: str, params: dict, *, expect: Expected | None = None, main: bool = False,
+               requirements: Iterable[str] | None = None):
     """Call CreateCustomKeyStore directly (to judge its answer). The name goes into the driver's
     cleanup ledger before the call, so a store the target makes, rightly or wrongly, is removed."""
     ledger = getattr(s.driver, "ledger", None)
     name = params.get("CustomKeyStoreName")
     if ledger is not None and name:
         ledger.intent(name)
-    obs = s.call(label, "CreateCustomKeyStore", params, expect=expect, main=main)
+    obs = s.call(label, "CreateCustomKeyStore", params, expect=expect, main=main, requirements=requirements)
     store_id = obs.body.get("CustomKeyStoreId") if obs.ok and isinstance(obs.body, dict) else None
     if store_id:
         if ledger is not None:
@@ -418,12 +424,12 @@ def require_key_cleanup(s: Scenario) -> None:
                          "(opt in with the run option create_keys)")
 
 
-def schedule_key_deletion(s: Scenario, key_ids: list[str], *, expect=None) -> bool:
+def schedule_key_deletion(s: Scenario, key_ids: list[str], *, expect=None, requirements=None) -> bool:
     """Schedule the keys' deletion and let the waiting period pass where the target allows it.
 
     Returns True when the waiting period could be passed (the store may then be deleted).
     """
     for key_id in key_ids:
         s.call(f"schedule deletion of key {key_id}", "ScheduleKeyDeletion",
-               {"KeyId": key_id, "PendingWindowInDays": 7}, expect=expect)
+               {"KeyId": key_id, "PendingWindowInDays": 7}, expect=expect, requirements=requirements)
     return pass_waiting_period(s)

@@ -56,6 +56,16 @@ def _params(s: Scenario, sid: str, member: str) -> dict:
     return {"CustomKeyStoreId": sid, "CloudHsmClusterId": s.role("related_cluster_id")}
 
 
+def refusal_requirements(edition: str, state: str, member: str) -> list[str]:
+    """What the refusal itself is checked against (everything the case cites but the "nothing changed" rule)."""
+    return [r for r in requirements(edition, state, member) if r != "UPD-006"]
+
+
+def unchanged_rule(obs, refusal: list[str]) -> list[str]:
+    """UPD-006 when the update was refused; a wrongly accepted update's change is blamed on the refusal rule."""
+    return ["UPD-006"] if not obs.ok else list(refusal)
+
+
 def body_for(state: str, member: str):
     def body(s: Scenario) -> None:
         sid = s.store(state=state)
@@ -66,19 +76,24 @@ def body_for(state: str, member: str):
             after = s.entry(sid, label="describe after")
             if member == "name":
                 s.check("Describe shows the new name", (after or {}).get("CustomKeyStoreName") == params["NewCustomKeyStoreName"],
-                        f"name {(after or {}).get('CustomKeyStoreName')!r}")
+                        f"name {(after or {}).get('CustomKeyStoreName')!r}",
+                        requirements=["UPD-002"] if state == "DISCONNECTED" else None)
             elif member == "cluster":
                 s.check("Describe shows the new cluster", (after or {}).get("CloudHsmClusterId") == params["CloudHsmClusterId"],
-                        f"cluster {(after or {}).get('CloudHsmClusterId')!r}")
+                        f"cluster {(after or {}).get('CloudHsmClusterId')!r}",
+                        requirements=["UPD-005"] if state == "DISCONNECTED" else None)
             else:
                 s.check("Describe shows the same configuration", config_of(after) == config_of(before),
                         "configuration changed" if config_of(after) != config_of(before) else "unchanged")
         else:
             level = "SHOULD" if (s.edition == "current" and member == "name") else "MUST"
-            s.call(f"update the {member} while {state}", OP, params,
-                   expect=err("CustomKeyStoreInvalidStateException", level=level), main=True)
+            refusal = refusal_requirements(s.edition, state, member)
+            obs = s.call(f"update the {member} while {state}", OP, params,
+                         expect=err("CustomKeyStoreInvalidStateException", level=level), main=True,
+                         requirements=refusal)
             after = s.entry(sid, label="describe after")
-            expect_unchanged(s, "the refused update changed nothing", before, after)
+            expect_unchanged(s, "the refused update changed nothing", before, after,
+                             requirements=unchanged_rule(obs, refusal))
 
     return body
 
@@ -87,12 +102,13 @@ def mixed_connected(s: Scenario) -> None:
     """UPD-015: in CONNECTED, a rename plus a password change is refused whole."""
     sid = s.store(state="CONNECTED")
     before = s.entry(sid, label="describe before")
-    s.call("rename and change the password while CONNECTED", OP,
-           {"CustomKeyStoreId": sid, "NewCustomKeyStoreName": s.driver.name("mixed"),
-            "KeyStorePassword": s.role("kmsuser_password")},
-           expect=err("CustomKeyStoreInvalidStateException"), main=True)
+    obs = s.call("rename and change the password while CONNECTED", OP,
+                 {"CustomKeyStoreId": sid, "NewCustomKeyStoreName": s.driver.name("mixed"),
+                  "KeyStorePassword": s.role("kmsuser_password")},
+                 expect=err("CustomKeyStoreInvalidStateException"), main=True, requirements=["UPD-015"])
     after = s.entry(sid, label="describe after")
-    expect_unchanged(s, "the refused update changed nothing (not even the name)", before, after)
+    expect_unchanged(s, "the refused update changed nothing (not even the name)", before, after,
+                     requirements=unchanged_rule(obs, ["UPD-015"]))
 
 
 def collect(cc: CollectContext) -> list[Case]:
