@@ -202,7 +202,7 @@ NOT_FOUND_RULES = {"UpdateCustomKeyStore": "UPD-030", "ConnectCustomKeyStore": "
 VALID_ACCEPTED_RULE = "VAL-008"
 
 
-def check_valid(ctx: CaseContext, operation: str, params: dict, obs) -> Check:
+def check_valid(ctx: CaseContext, operation: str, params: dict, obs, requirements: tuple[str, ...] = ()) -> Check:
     """VAL-008 when validation rejects valid input; the not-found rule when the answer to unknown ids differs."""
     rejected = check_valid_input_accepted(obs, scrub(obs.message or ""), requirements=(VALID_ACCEPTED_RULE,))
     if rejected is not None:
@@ -214,20 +214,22 @@ def check_valid(ctx: CaseContext, operation: str, params: dict, obs) -> Check:
     return check_not_rejected_by_validation(obs, requirements=(VALID_ACCEPTED_RULE,))
 
 
-def check_invalid(ctx: CaseContext, operation: str, params: dict, obs) -> Check:
+def check_invalid(ctx: CaseContext, operation: str, params: dict, obs, requirements: tuple[str, ...] = ()) -> Check:
+    """The predicted ValidationException; a wrong code blames `requirements` (the broken member's)."""
     from conformance.spec import predict_validation
 
     prediction = predict_validation(operation, params, model=ctx.model, edition=ctx.edition)
     if prediction is None:  # cannot happen for generated input; judged as valid then
         return check_valid(ctx, operation, params, obs)
-    return judge_check(validation_error(prediction), obs, ctx.strictness, request={"params": params})
+    return judge_check(validation_error(prediction), obs, ctx.strictness, request={"params": params},
+                       requirements=requirements)
 
 
 # ------------------------------------------------------------------------------ running
 def run_property(
     rec: Recorder,
     strategies: list[tuple[str, st.SearchStrategy]],
-    check: Callable[[CaseContext, str, dict, Any], Check],
+    check: Callable[..., Check],
     cites: dict[str, tuple[str, ...]] | None = None,
 ) -> None:
     """Run a property with Hypothesis (one run per part); the shrunk failing example becomes the case's check.
@@ -264,7 +266,7 @@ def run_property(
                 state["over"] = True
                 return
             obs = ctx.target.call(op, params)
-            decided = check(ctx, op, params, obs)
+            decided = check(ctx, op, params, obs, requirements=tuple(cites.get(current["part"] or "", ())))
             state["n"] += 1
             cleanup_created_store(ctx, op, obs)
             if decided.verdict == Verdict.UNIMPLEMENTED:
