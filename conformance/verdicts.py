@@ -289,6 +289,10 @@ _REFUSAL_NOTE = (
     "; the request must be refused with a client error (4xx), never answered with success or a "
     "server error (PROTO-005), so this is a FAIL even though the expected error code is a SHOULD"
 )
+_REFUSAL_NOTE_SUCCESS = (
+    "; the request must be refused, never answered with success, so this is a FAIL even though the "
+    "expected error code is a SHOULD"
+)
 
 
 def check_refusal(expected: Any, obs: Any, differs: Check) -> Check | None:
@@ -306,7 +310,10 @@ def check_refusal(expected: Any, obs: Any, differs: Check) -> Check | None:
     broken = obs.status >= 500 or (200 <= obs.status < 300 and not obs.error_code)
     if not broken:
         return None
-    return conclude("refusal", False, differs.detail + _REFUSAL_NOTE, requirements=("PROTO-005",))
+    if obs.status >= 500:  # a server error for a client's mistake: the status rule
+        return conclude("refusal", False, differs.detail + _REFUSAL_NOTE, requirements=(STATUS_RULE,))
+    # Accepted: the case's own rule that the request is refused (judge_checks cites the case's ids).
+    return conclude("refusal", False, differs.detail + _REFUSAL_NOTE_SUCCESS)
 
 
 def check_secret_echo(observation: Any, request: Any) -> Check | None:

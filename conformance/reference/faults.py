@@ -295,13 +295,13 @@ class _SignatureAgeNotChecked:
 _FAULTS = [
     # --- connection state rules
     Fault("update-skips-state-check", "UpdateCustomKeyStore never checks the connection state.",
-          ["UPD-010", "UPD-011", "UPD-012", "UPD-014", "UPD-036"], hooks=_NoUpdateStateCheck),
+          ["UPD-010", "UPD-011", "UPD-012", "UPD-014", "UPD-015", "UPD-036"], hooks=_NoUpdateStateCheck),
     Fault("update-name-connected-rejected",
           "Current edition: a name-only update of a CONNECTED store is refused (the pre-2026 rule kept).",
           ["UPD-013"], hooks=_UpdateAlwaysNeedsDisconnected),
     Fault("update-password-while-connected",
           "Current edition: password and cluster changes are accepted while CONNECTED (name rule applied to all).",
-          ["UPD-011", "UPD-012", "UPD-015"], hooks=_UpdateNameRuleForAll),
+          ["UPD-011", "UPD-012", "UPD-015", "UPD-036"], hooks=_UpdateNameRuleForAll),
     Fault("connect-failed-allowed", "ConnectCustomKeyStore accepts a FAILED store instead of requiring a disconnect.",
           ["CON-004"], hooks=_ConnectFromFailed),
     Fault("disconnect-idempotent", "DisconnectCustomKeyStore on a DISCONNECTED/DISCONNECTING store answers 200.",
