@@ -342,7 +342,7 @@ _FAULTS = [
           "A refused UpdateCustomKeyStore (e.g. unrelated cluster) still applies the new name given with it.",
           ["UPD-006"], hooks=_NameAppliedBeforeClusterChecks),
     Fault("update-not-applied", "UpdateCustomKeyStore answers 200 but changes nothing.",
-          ["UPD-002", "UPD-003", "UPD-005"], hooks=_UpdateNotApplied),
+          ["UPD-002", "UPD-003", "UPD-005", "UPD-008"], hooks=_UpdateNotApplied),
     Fault("password-echoed", "DescribeCustomKeyStores entries include the stored KeyStorePassword.",
           ["UPD-007", "DES-011"], hooks=_PasswordEchoed),
     # --- Describe

@@ -77,11 +77,11 @@ def body_for(state: str, member: str):
             if member == "name":
                 s.check("Describe shows the new name", (after or {}).get("CustomKeyStoreName") == params["NewCustomKeyStoreName"],
                         f"name {(after or {}).get('CustomKeyStoreName')!r}",
-                        requirements=["UPD-002"] if state == "DISCONNECTED" else None)
+                        requirements=["UPD-002"])  # applied and shown: the effect rule, in any state
             elif member == "cluster":
                 s.check("Describe shows the new cluster", (after or {}).get("CloudHsmClusterId") == params["CloudHsmClusterId"],
                         f"cluster {(after or {}).get('CloudHsmClusterId')!r}",
-                        requirements=["UPD-005"] if state == "DISCONNECTED" else None)
+                        requirements=["UPD-005"])
             else:
                 s.check("Describe shows the same configuration", config_of(after) == config_of(before),
                         "configuration changed" if config_of(after) != config_of(before) else "unchanged")
