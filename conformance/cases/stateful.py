@@ -99,6 +99,8 @@ _ANSWER_RULES: dict[str, dict[str | None, tuple[str, ...]]] = {
         "CustomKeyStoreHasCMKsException": ("DEL-003",), "CustomKeyStoreNotFoundException": ("DEL-004",)},
 }
 INVALID_STATE = "CustomKeyStoreInvalidStateException"
+# Describe-view fields with a rule of their own, whatever step came before.
+ENTRY_RULES = {"has_password": "DES-011", "ConnectionErrorCode": "DES-010"}
 
 
 def answer_rules(operation: str, params: dict, code: str | None, state: str | None, edition: str) -> tuple[str, ...]:
@@ -305,7 +307,14 @@ class StoreMachine(RuleBasedStateMachine):
         detail = "; ".join(f"{k}: target {t_view.get(k)} vs model {m_view.get(k)}" for k in diff[:2])
         operation, params, code, before = self.last or ("", {}, None, None)
         after = self._model_state(params)
-        rules = view_rules(operation, params, code, before, after) if obs.ok else ("DES-001",)
+        fields = {f for k in diff for f in set(t_view.get(k) or {}) | set(m_view.get(k) or {})
+                  if (t_view.get(k) or {}).get(f) != (m_view.get(k) or {}).get(f)}
+        if not obs.ok:
+            rules: tuple[str, ...] = ("DES-001",)
+        elif fields and fields <= set(ENTRY_RULES):  # only what Describe must never / only sometimes show
+            rules = tuple(dict.fromkeys(ENTRY_RULES[f] for f in sorted(fields)))
+        else:
+            rules = view_rules(operation, params, code, before, after)
         decided = check_model_agreement(
             label, same, f"{label}: Describe views differ ({detail or _outcome(obs.status, obs.error_code)})",
             requirements=rules)

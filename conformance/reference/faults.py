@@ -312,7 +312,7 @@ _FAULTS = [
           "CreateKey / GenerateRandom use a custom key store that is not CONNECTED.", ["KEY-001", "KEY-003"],
           hooks=_CryptoInAnyState),
     Fault("wrong-password-connects", "Connect never checks the stored kmsuser password (no INVALID_CREDENTIALS).",
-          ["CON-002", "UPD-008"], hooks=_AnyPasswordConnects),
+          ["CON-002", "UPD-003", "UPD-008"], hooks=_AnyPasswordConnects),
     Fault("stale-connection-error-code",
           "ConnectionErrorCode is kept after the store left FAILED and shown in any state.", ["DES-010", "DIS-005"],
           hooks=_StaleConnectionError),
