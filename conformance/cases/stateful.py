@@ -246,6 +246,9 @@ class StoreMachine(RuleBasedStateMachine):
         m_code = _model_code(m_body) if m_status >= 300 else None
         self.last = (operation, model_params, m_code, before)
         rules = answer_rules(operation, model_params, m_code, before, self.ctx.edition)
+        if (operation == "UpdateCustomKeyStore" and m_code == INVALID_STATE and obs.status is not None
+                and 400 <= obs.status < 500):
+            rules = ("UPD-036",)  # refused as it must be, under another code: only the code rule
         t_out, m_out = _outcome(obs.status, obs.error_code), _outcome(m_status, m_code)
         same = (obs.status, obs.error_code) == (m_status, m_code)
         if obs.transport_error:
