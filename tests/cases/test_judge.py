@@ -320,3 +320,16 @@ def test_each_check_cites_what_it_checks():
     checks = judge_checks(invalid, err("CustomKeyStoreNotFoundException"), "code",
                           requirements=("UPD-021", "VAL-001", "VAL-009"), failing=("UPD-021",))
     assert checks[-1].requirements == ("UPD-021", "VAL-009")
+
+
+def test_a_validation_message_quoting_a_sensitive_value_blames_val_004():
+    from conformance.verdicts import judge_checks
+
+    exp = Expected(status=400, error_code="ValidationException",
+                   message="1 validation error detected: Value at 'keyStorePassword' failed to satisfy constraint: "
+                           "Member must have length greater than or equal to 7")
+    leaked = err("ValidationException", "1 validation error detected: Value 'abc' at 'keyStorePassword' failed to "
+                 "satisfy constraint: Member must have length greater than or equal to 7")
+    assert judge_checks(exp, leaked, "regex", requirements=("UPD-023",))[-1].requirements == ("VAL-004",)
+    other = err("ValidationException", "1 validation error detected: Value at 'KeyStorePassword' failed")
+    assert judge_checks(exp, other, "regex", requirements=("UPD-023",))[-1].requirements == ("VAL-001",)
