@@ -9,7 +9,12 @@ mixins of the configured faults in front of the clean classes; the clean
 classes never mention a fault. A fault changes only the target, never what
 the suite expects. `breaks` lists the requirement ids (specs/requirements.yaml)
 a run with the fault should report as failing (or NON_STRICT, for
-message-only faults).
+message-only faults): every requirement whose observable behaviour the fault
+changes, and nothing else (tests/reference/test_reference_faults.py runs the
+suite with each fault and checks the requirements shown failing are these).
+A constraint the emulator stops enforcing also lets invalid input reach the
+existence checks (VAL-009: invalid input never gets an existence answer) and,
+where it was one of several violations, drops it from the message (VAL-001).
 """
 
 from __future__ import annotations
@@ -353,9 +358,9 @@ _FAULTS = [
           hooks=_UnknownMarkerRestarts),
     # --- validation (perturbs the emulator's private copy of the model, or the message)
     Fault("password-max-off-by-one", "KeyStorePassword accepts one character more than the model allows.",
-          ["UPD-023", "CRE-026"], "model", hooks=_PasswordMaxOffByOne),
+          ["UPD-023", "CRE-026", "VAL-009"], "model", hooks=_PasswordMaxOffByOne),
     Fault("cluster-id-pattern-ignored", "CloudHsmClusterId pattern not enforced (only its length).",
-          ["UPD-025", "CRE-024"], "model", hooks=_ClusterIdPatternIgnored),
+          ["UPD-025", "CRE-024", "VAL-001", "VAL-009"], "model", hooks=_ClusterIdPatternIgnored),
     Fault("store-name-min-zero", "An empty custom key store name is accepted.", ["CRE-022", "UPD-022"], "model",
           hooks=_StoreNameMinZero),
     Fault("notfound-before-validation",
