@@ -11,7 +11,7 @@ import re
 import traceback
 from dataclasses import dataclass, replace
 from enum import Enum
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 
 class Verdict(str, Enum):
@@ -360,7 +360,8 @@ def check_answered(observation: Any) -> Check | None:
 
 
 def judge_checks(expected: Any, observation: Any, strictness: str = "code", request: Any = None,
-                 requirements: Iterable[str] = (), failing: Iterable[str] | None = None) -> list[Check]:
+                 requirements: Iterable[str] = (),
+                 failing: Iterable[str] | Mapping[str, Iterable[str]] | None = None) -> list[Check]:
     """`judge_check`, with what else the comparison showed: the deciding check comes last.
 
     When the deciding check cites a rule of its own (a status, header, message grammar,
@@ -369,7 +370,8 @@ def judge_checks(expected: Any, observation: Any, strictness: str = "code", requ
     `requirements`, so each requirement is blamed only for what was checked against it.
     `failing` (default `requirements`) is what a wrong status or code cites: a case that
     cites generic rules beside its own (a member's bound and the message grammar) blames
-    its own rule for a wrong code. Invalid input answered with an existence or state
+    its own rule for a wrong code; a mapping picks by the observed error code ("*": any
+    other answer). Invalid input answered with an existence or state
     error breaks the validation order rule (VAL-009) too.
     """
     if strictness not in STRICTNESS:
@@ -405,6 +407,8 @@ def judge_checks(expected: Any, observation: Any, strictness: str = "code", requ
                             f"{got}: the answer the case is about, as expected", level=expected.level,
                             requirements=ids)]
     own = chosen.requirements
+    if isinstance(failing, Mapping):
+        failing = failing.get(observation.error_code or "", failing.get("*"))
     if not own and not chosen.held and chosen.verdict in (Verdict.FAIL, Verdict.NON_STRICT):
         own = tuple(failing) if failing is not None else ids
         if expected.error_code == "ValidationException" and observation.error_code in EXISTENCE_AND_STATE_ERRORS:

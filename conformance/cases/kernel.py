@@ -89,7 +89,7 @@ class Recorder:
 
     def judge(self, expected: Expected, obs: Observation | None = None, *, primary: bool = True,
               request: Any = None, requirements: Iterable[str] | None = None,
-              failing: Iterable[str] | None = None) -> Verdict:
+              failing: Iterable[str] | dict[str, Iterable[str]] | None = None) -> Verdict:
         """Judge the last step (or the step whose observation is `obs`) against `expected`.
 
         The check cites `requirements` (default: the case's), or the protocol rule it found

@@ -352,7 +352,7 @@ class _Gen:
                 request=request,
                 expected=expected,
                 cleanup=cleanup,
-                failing=_dedupe(failing) if failing else None,
+                failing=failing or None,
                 editions=(self.cc.edition,),
                 tags=("generated",),
             )
@@ -398,6 +398,8 @@ class _Gen:
             expected=expected,
             requirements=tuple(ids) + tuple(outcome_ids),
             cleanup=_cleanup_created if op == "CreateCustomKeyStore" else None,
+            # Rejected by validation: the bound; any other wrong answer: the not-found rule it was sent to show.
+            failing=_valid_input_blame(ids, outcome_ids),
         )
 
     # -- per member -----------------------------------------------------------------------
@@ -548,6 +550,7 @@ class _Gen:
                 expected=expected,
                 requirements=self.cite.generic("PROTO-015") + outcome_ids,
                 cleanup=_cleanup_created if op == "CreateCustomKeyStore" else None,
+                failing=_valid_input_blame(self.cite.generic("PROTO-015"), outcome_ids),
             )
         # Empty object.
         pred = self.predict(op, {})
@@ -577,6 +580,15 @@ def _cleanup_created(ctx, obs) -> None:
                 driver.delete_store(obs.body["CustomKeyStoreId"])
             except Exception:  # noqa: BLE001 - the ledger / cleanup command is the fallback
                 pass
+
+
+def _valid_input_blame(own: Iterable[str], outcome_ids: Iterable[str]) -> dict[str, tuple[str, ...]] | None:
+    """Whom a valid case's wrong answer blames: a validation rejection its own rule, anything else the
+    outcome's (the not-found answer the unknown id was sent to get)."""
+    own, outcome_ids = _dedupe(own), _dedupe(outcome_ids)
+    if not own or not outcome_ids:
+        return None
+    return {"ValidationException": own, "SerializationException": own, "*": outcome_ids}
 
 
 def _dedupe(ids: Iterable[str]) -> tuple[str, ...]:
