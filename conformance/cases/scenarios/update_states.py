@@ -65,7 +65,8 @@ def judge_refusal(s: Scenario, label: str, params: dict, refusal: list[str], *, 
     """Send the update that must be refused and judge it: accepted, it breaks the state rules in `refusal`;
     refused with another client error, only the rule that names the error code (UPD-036)."""
     obs = s.call(label, OP, params, main=True)
-    refused_otherwise = obs.status is not None and 400 <= obs.status < 500
+    refused_otherwise = (obs.status is not None and 400 <= obs.status < 500
+                         and obs.error_code != "CustomKeyStoreInvalidStateException")
     s.rec.judge(err("CustomKeyStoreInvalidStateException", level=level), obs, request={"params": params},
                 requirements=["UPD-036"] if refused_otherwise else refusal)
     return obs
