@@ -380,6 +380,9 @@ def judge_checks(expected: Any, observation: Any, strictness: str = "code", requ
     answered = check_answered(observation)
     if answered is not None:
         return [replace(answered, requirements=ids)]
+    if isinstance(failing, Mapping):
+        failing = failing.get(observation.error_code or "", failing.get("*"))
+    wrong = tuple(failing) if failing is not None else ids  # what a wrong status or code cites
     echo = check_secret_echo(observation, request)
     if echo is not None and not echo.held:
         return [*judge_checks(expected, observation, strictness, None, ids, failing), echo]
@@ -393,7 +396,7 @@ def judge_checks(expected: Any, observation: Any, strictness: str = "code", requ
         if chosen is not None:
             refused = check_refusal(expected, observation, chosen)
             if refused is not None:
-                context = [replace(chosen, requirements=chosen.requirements or ids)]
+                context = [replace(chosen, requirements=chosen.requirements or wrong)]
                 chosen = refused
     if chosen is None:
         chosen = results[0]
@@ -407,10 +410,8 @@ def judge_checks(expected: Any, observation: Any, strictness: str = "code", requ
                             f"{got}: the answer the case is about, as expected", level=expected.level,
                             requirements=ids)]
     own = chosen.requirements
-    if isinstance(failing, Mapping):
-        failing = failing.get(observation.error_code or "", failing.get("*"))
     if not own and not chosen.held and chosen.verdict in (Verdict.FAIL, Verdict.NON_STRICT):
-        own = tuple(failing) if failing is not None else ids
+        own = wrong
         if expected.error_code == "ValidationException" and observation.error_code in EXISTENCE_AND_STATE_ERRORS:
             own = tuple(dict.fromkeys((*own, VALIDATION_ORDER_RULE)))
     return [*context, replace(chosen, requirements=own or ids)]

@@ -83,16 +83,18 @@ def body_for(state: str, member: str):
         before = s.entry(sid, label="describe before")
         params = _params(s, sid, member)
         if allowed(s.edition, state, member):
-            s.call(f"update the {member} while {state}", OP, params, expect=ok(), main=True)
+            obs = s.call(f"update the {member} while {state}", OP, params, expect=ok(), main=True)
             after = s.entry(sid, label="describe after")
+            # Applied and shown is the effect rule; an update that was refused is blamed on the refusal alone.
+            effect = None if not obs.ok else ["UPD-002"] if member == "name" else ["UPD-005"]
             if member == "name":
                 s.check("Describe shows the new name", (after or {}).get("CustomKeyStoreName") == params["NewCustomKeyStoreName"],
                         f"name {(after or {}).get('CustomKeyStoreName')!r}",
-                        requirements=["UPD-002"])  # applied and shown: the effect rule, in any state
+                        requirements=effect)
             elif member == "cluster":
                 s.check("Describe shows the new cluster", (after or {}).get("CloudHsmClusterId") == params["CloudHsmClusterId"],
                         f"cluster {(after or {}).get('CloudHsmClusterId')!r}",
-                        requirements=["UPD-005"])
+                        requirements=effect)
             else:
                 s.check("Describe shows the same configuration", config_of(after) == config_of(before),
                         "configuration changed" if config_of(after) != config_of(before) else "unchanged")
