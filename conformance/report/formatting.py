@@ -84,7 +84,8 @@ def none_implemented(results: dict[str, Any]) -> str | None:
 
 
 def failing_checks_line(checks: list[dict[str, Any]], limit: int = 3) -> str:
-    """'FAIL case: check: detail; ...' for a requirement's failing checks (the blame), at most `limit`."""
+    """'FAIL case: check: detail; ...' for a requirement's failing checks (the blame), worst first, at most `limit`."""
+    checks = sorted(checks, key=lambda c: WORST_FIRST.index(c["verdict"]) if c.get("verdict") in WORST_FIRST else 99)
     parts = [f"{c.get('verdict')} {c.get('case', '')}: {c.get('name', '')}: {c.get('detail', '')}".strip()
              for c in checks[:limit]]
     if len(checks) > limit:
