@@ -66,6 +66,10 @@ class CaseResult:
     reproduce: str | None = None
     steps: list[Step] = field(default_factory=list)
     duration_s: float = 0.0
+    # Per requirement the case cites (and any protocol rule a check found broken): its verdict within
+    # this case and the checks that cited it, {id: {"verdict", "checks": [{"name", "verdict", "detail"}]}}
+    # (verdicts.requirement_blame). The case verdict stays the worst of all its checks.
+    blame: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

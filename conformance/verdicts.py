@@ -1,4 +1,8 @@
-"""Verdict names and their order of severity (a requirement takes its worst case's)."""
+"""Verdict names, their order of severity, and every decision made with them.
+
+A case's verdict is the worst of its checks; a requirement's verdict within a case
+(its blame) is the worst of the checks that cite it (`requirement_blame`).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import re
 import traceback
 from dataclasses import dataclass, replace
 from enum import Enum
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 
 class Verdict(str, Enum):
@@ -25,7 +29,8 @@ class Verdict(str, Enum):
         return self.value
 
 
-# Worst last. A requirement's verdict is max(case verdicts) under this order.
+# Worst last. A case's verdict is the worst of its checks' under this order; a requirement's the worst
+# of the checks citing it (requirement_blame).
 SEVERITY = [
     Verdict.PASS,
     Verdict.NOT_TRIGGERABLE,
@@ -163,9 +168,30 @@ def conclude(name: str, held: bool, detail: str, *, level: str = "MUST",
     return Check(name, verdict, detail, tuple(requirements), level)
 
 
+# Requirements a part of the answer is checked against whatever the case is about: the wire
+# protocol's own rules (status of client errors, error envelope, headers) and the validation
+# message grammar. A check that finds only such a difference cites these, not the case's ids.
+STATUS_RULE = "PROTO-005"
+ERROR_ENVELOPE_RULE = "PROTO-004"
+HEADER_RULES = {"content-type": "PROTO-003", "x-amzn-requestid": "PROTO-009"}
+VALIDATION_MESSAGE_RULE = "VAL-001"
+_SENSITIVE_VIOLATION_RE = re.compile(r"Value at '([^']+)'")
+_QUOTED_VIOLATION_RE = re.compile(r"Value '.*?' at '([^']+)'", re.S)
+SENSITIVE_IN_VALIDATION_RULE = "VAL-004"
+SECRET_NEVER_RETURNED_RULE = "UPD-007"
+# Input validation comes before any existence or state check: one of these answers to invalid input breaks it.
+VALIDATION_ORDER_RULE = "VAL-009"
+EXISTENCE_AND_STATE_ERRORS = frozenset({
+    "CustomKeyStoreNotFoundException", "CloudHsmClusterNotFoundException", "NotFoundException",
+    "CustomKeyStoreInvalidStateException", "KMSInvalidStateException", "InvalidMarkerException"})
+
+
 def _status_or_code(exp: Any, obs: Any, want: str, got: str) -> Check:
-    return conclude("status" if exp.error_code in (None, "*") else "code", False,
-                    f"expected {want}, observed {got}", level=exp.level)
+    # The right error code under another status breaks only the rule that client errors are 400.
+    status_only = exp.error_code not in (None, "*") and obs.error_code == exp.error_code
+    return conclude("status" if exp.error_code in (None, "*") or status_only else "code", False,
+                    f"expected {want}, observed {got}", level=exp.level,
+                    requirements=(STATUS_RULE,) if status_only else ())
 
 
 def check_headers(exp: Any, obs: Any) -> Check | None:
@@ -174,7 +200,12 @@ def check_headers(exp: Any, obs: Any) -> Check | None:
         return None
     missing = _header_differences(exp.headers, obs)
     got = _describe_observed(obs)
-    return conclude("headers", not missing, f"{got} as expected but {'; '.join(missing)}", level=exp.level)
+    differing = [name.lower() for name in exp.headers if any(m.startswith(f"header {name} ") for m in missing)]
+    rules = tuple(dict.fromkeys(HEADER_RULES[n] for n in differing if n in HEADER_RULES))
+    if len(rules) != len(differing):
+        rules = ()  # a header no protocol rule names: the case's own requirements
+    return conclude("headers", not missing, f"{got} as expected but {'; '.join(missing)}", level=exp.level,
+                    requirements=rules)
 
 
 def check_body(exp: Any, obs: Any, want: str) -> Check | None:
@@ -188,6 +219,7 @@ def check_body(exp: Any, obs: Any, want: str) -> Check | None:
         missing = _body_differences(exp.body, obs.body if isinstance(obs.body, dict) else {})
         detail = (f"{_describe_observed(obs)} as expected but the error body lacks {_short(missing)} "
                   f"(body {_short(obs.raw_body, 100)!r})")
+        return conclude("body", not missing, detail, level=exp.level, requirements=(ERROR_ENVELOPE_RULE,))
     return conclude("body", not missing, detail, level=exp.level)
 
 
@@ -200,7 +232,14 @@ def check_message(exp: Any, obs: Any, strictness: str) -> Check | None:
     detail = (f"{_describe_observed(obs)} as expected but message differs: expected {_short(expected_text)!r}, "
               f"observed {_short(obs.message or '')!r}")
     level = "MUST" if strictness == "exact" and exp.level != "SHOULD" else "SHOULD"
-    return conclude("message", matches, detail, level=level)
+    grammar: tuple[str, ...] = ()
+    if exp.error_code == "ValidationException":
+        # Coral names a sensitive member's violation without its value ("Value at 'keyStorePassword'"):
+        # a message quoting a value there breaks the sensitive-value rule, any other difference the grammar.
+        hidden = set(_SENSITIVE_VIOLATION_RE.findall(expected_text))
+        quoted = {m for m in _QUOTED_VIOLATION_RE.findall(obs.message or "") if m in hidden}
+        grammar = (SENSITIVE_IN_VALIDATION_RULE,) if quoted else (VALIDATION_MESSAGE_RULE,)
+    return conclude("message", matches, detail, level=level, requirements=grammar)
 
 
 def _judge_one(exp: Any, obs: Any, strictness: str) -> Check:
@@ -258,6 +297,10 @@ _REFUSAL_NOTE = (
     "; the request must be refused with a client error (4xx), never answered with success or a "
     "server error (PROTO-005), so this is a FAIL even though the expected error code is a SHOULD"
 )
+_REFUSAL_NOTE_SUCCESS = (
+    "; the request must be refused, never answered with success, so this is a FAIL even though the "
+    "expected error code is a SHOULD"
+)
 
 
 def check_refusal(expected: Any, obs: Any, differs: Check) -> Check | None:
@@ -275,7 +318,10 @@ def check_refusal(expected: Any, obs: Any, differs: Check) -> Check | None:
     broken = obs.status >= 500 or (200 <= obs.status < 300 and not obs.error_code)
     if not broken:
         return None
-    return conclude("refusal", False, differs.detail + _REFUSAL_NOTE, requirements=("PROTO-005",))
+    if obs.status >= 500:  # a server error for a client's mistake: the status rule
+        return conclude("refusal", False, differs.detail + _REFUSAL_NOTE, requirements=(STATUS_RULE,))
+    # Accepted: the case's own rule that the request is refused (judge_checks cites the case's ids).
+    return conclude("refusal", False, differs.detail + _REFUSAL_NOTE_SUCCESS)
 
 
 def check_secret_echo(observation: Any, request: Any) -> Check | None:
@@ -289,10 +335,17 @@ def check_secret_echo(observation: Any, request: Any) -> Check | None:
         return None
     headers = " ".join(str(v) for v in (observation.headers or {}).values())
     echoed = echoes_secret(f"{observation.raw_body or ''} {headers}", request)
+    # A validation message breaks the validation rule; any other answer the rule that secrets never come back.
+    if observation.error_code == "ValidationException":
+        rules: tuple[str, ...] = (SENSITIVE_IN_VALIDATION_RULE,)
+    elif isinstance(request, dict) and request.get("operation") not in (None, "UpdateCustomKeyStore"):
+        rules = (SENSITIVE_IN_VALIDATION_RULE, SECRET_NEVER_RETURNED_RULE)
+    else:
+        rules = (SECRET_NEVER_RETURNED_RULE,)
     return conclude("secret echo", not echoed,
                     f"observed {_describe_observed(observation)} whose response quotes a secret value "
-                    "the request sent (a password or secret key); sensitive values are never echoed "
-                    "(VAL-004, UPD-007)", requirements=("VAL-004", "UPD-007"))
+                    f"the request sent (a password or secret key); sensitive values are never echoed "
+                    f"({', '.join(rules)})", requirements=rules)
 
 
 def check_answered(observation: Any) -> Check | None:
@@ -328,6 +381,64 @@ def check_available(observation: Any, expected: Any = None) -> Check | None:
     return Check("available", Verdict.ERROR, f"target unavailable: {_short(infra)}")
 
 
+def judge_checks(expected: Any, observation: Any, strictness: str = "code", request: Any = None,
+                 requirements: Iterable[str] = (),
+                 failing: Iterable[str] | Mapping[str, Iterable[str]] | None = None) -> list[Check]:
+    """`judge_check`, with what else the comparison showed: the deciding check comes last.
+
+    When the deciding check cites a rule of its own (a status, header, message grammar,
+    secret echo or refusal rule) and not the case's `requirements`, the part of the
+    answer the case is about was judged too: that judgement comes first, citing
+    `requirements`, so each requirement is blamed only for what was checked against it.
+    `failing` (default `requirements`) is what a wrong status or code cites: a case that
+    cites generic rules beside its own (a member's bound and the message grammar) blames
+    its own rule for a wrong code; a mapping picks by the observed error code ("*": any
+    other answer). Invalid input answered with an existence or state
+    error breaks the validation order rule (VAL-009) too.
+    """
+    if strictness not in STRICTNESS:
+        raise ValueError(f"strictness must be one of {STRICTNESS}, not {strictness!r}")
+    ids = tuple(requirements)
+    answered = check_answered(observation) or check_available(observation, expected)
+    if answered is not None:
+        return [replace(answered, requirements=ids)]
+    if isinstance(failing, Mapping):
+        failing = failing.get(observation.error_code or "", failing.get("*"))
+    wrong = tuple(failing) if failing is not None else ids  # what a wrong status or code cites
+    echo = check_secret_echo(observation, request)
+    if echo is not None and not echo.held:
+        return [*judge_checks(expected, observation, strictness, None, ids, failing), echo]
+    results = [_judge_one(expected, observation, strictness)]
+    for alt in expected.alternatives or ():
+        results.append(_judge_one(alt, observation, strictness))
+    chosen = next((c for c in results if c.verdict is Verdict.PASS), None)
+    context: list[Check] = []
+    if chosen is None:
+        chosen = next((c for c in results if c.verdict is Verdict.NON_STRICT), None)
+        if chosen is not None:
+            refused = check_refusal(expected, observation, chosen)
+            if refused is not None:
+                context = [replace(chosen, requirements=chosen.requirements or wrong)]
+                chosen = refused
+    if chosen is None:
+        chosen = results[0]
+        if len(results) > 1:
+            alts = ", ".join(_describe_expected(a) for a in expected.alternatives)
+            chosen = chosen.restated(chosen.detail + f" (also acceptable: {alts})")
+    if not context and chosen.requirements and not chosen.held and ids and not set(chosen.requirements) & set(ids):
+        # The status and code the case is about were as expected: only the own rule's part differed.
+        got = _describe_observed(observation)
+        context = [conclude("status" if expected.error_code in (None, "*") else "code", True,
+                            f"{got}: the answer the case is about, as expected", level=expected.level,
+                            requirements=ids)]
+    own = chosen.requirements
+    if not own and not chosen.held and chosen.verdict in (Verdict.FAIL, Verdict.NON_STRICT):
+        own = wrong
+        if expected.error_code == "ValidationException" and observation.error_code in EXISTENCE_AND_STATE_ERRORS:
+            own = tuple(dict.fromkeys((*own, VALIDATION_ORDER_RULE)))
+    return [*context, replace(chosen, requirements=own or ids)]
+
+
 def judge_check(expected: Any, observation: Any, strictness: str = "code", request: Any = None,
                 requirements: Iterable[str] = ()) -> Check:
     """Compare an Expected (conformance.steps) with an Observation at a strictness.
@@ -339,30 +450,9 @@ def judge_check(expected: Any, observation: Any, strictness: str = "code", reque
     success or a 5xx (FAIL). Alternatives the contract also allows are accepted.
     Given the `request`, a response that quotes one of its secret values (a password, a
     secret key) is a FAIL at any strictness: sensitive values are never echoed.
+    The check cites `requirements`, or the protocol rule it found broken (judge_checks).
     """
-    if strictness not in STRICTNESS:
-        raise ValueError(f"strictness must be one of {STRICTNESS}, not {strictness!r}")
-    ids = tuple(requirements)
-    answered = check_answered(observation) or check_available(observation, expected)
-    if answered is not None:
-        return replace(answered, requirements=ids)
-    echo = check_secret_echo(observation, request)
-    if echo is not None and not echo.held:
-        return echo
-    results = [_judge_one(expected, observation, strictness)]
-    for alt in expected.alternatives or ():
-        results.append(_judge_one(alt, observation, strictness))
-    chosen = next((c for c in results if c.verdict is Verdict.PASS), None)
-    if chosen is None:
-        chosen = next((c for c in results if c.verdict is Verdict.NON_STRICT), None)
-        if chosen is not None:
-            chosen = check_refusal(expected, observation, chosen) or chosen
-    if chosen is None:
-        chosen = results[0]
-        if len(results) > 1:
-            alts = ", ".join(_describe_expected(a) for a in expected.alternatives)
-            chosen = chosen.restated(chosen.detail + f" (also acceptable: {alts})")
-    return replace(chosen, requirements=chosen.requirements or ids)
+    return judge_checks(expected, observation, strictness, request, requirements)[-1]
 
 
 def judge(expected: Any, observation: Any, strictness: str = "code", request: Any = None) -> tuple[Verdict, str]:
@@ -487,3 +577,48 @@ def case_verdict(checks: Sequence[Check], outcome: Check | None = None) -> Verdi
         return outcome.verdict
     verdicts = [c.verdict for c in checks] + ([outcome.verdict] if outcome is not None else [])
     return worst(verdicts) if verdicts else None
+
+
+# --------------------------------------------------------------------------------------------
+# Blame: a requirement's verdict within one case, from the checks that cite it.
+# --------------------------------------------------------------------------------------------
+
+BLAME_DETAIL_LIMIT = 300
+
+
+def requirement_blame(requirements: Sequence[str], checks: Sequence[Check],
+                      outcome: Check | None = None) -> dict[str, dict[str, Any]]:
+    """Per requirement: its verdict within the case and the checks that cited it.
+
+    A check cites its own requirement ids (a check citing none stands for all of the
+    case's). A requirement is FAIL only when a check citing it failed; the others keep
+    their own checks' verdicts. Outcomes that end a case early are no check of any
+    single requirement, so they count for every requirement the case cites:
+    UNIMPLEMENTED and SKIPPED replace what was checked (as for the case verdict);
+    NOT_TRIGGERABLE and ERROR (a failed setup, a harness crash) join the checks, so a
+    requirement the case could not get to shows why, and a setup ERROR is never a FAIL.
+    A requirement the case cites that no check reached (the case stopped at another
+    requirement's failure first) has verdict None: this case did not decide it.
+    Ids a check cites beyond the case's (a protocol rule found broken) are listed too.
+    Case verdict == worst of these verdicts (`case_verdict`).
+    """
+    case_ids = tuple(dict.fromkeys(requirements))
+    cited: dict[str, list[Check]] = {rid: [] for rid in case_ids}
+    if outcome is not None and outcome.verdict in _OVERRIDING:
+        for rid in case_ids:
+            cited[rid].append(outcome)
+    else:
+        for check in checks:
+            for rid in check.requirements or case_ids:
+                cited.setdefault(rid, []).append(check)
+        if outcome is not None:
+            for rid in case_ids:
+                cited[rid].append(outcome)
+    out: dict[str, dict[str, Any]] = {}
+    for rid, found in cited.items():
+        out[rid] = {
+            "verdict": worst(c.verdict for c in found).value if found else None,
+            "checks": [{"name": c.name, "verdict": c.verdict.value, "detail": _short(c.detail, BLAME_DETAIL_LIMIT)}
+                       for c in found],
+        }
+    return out

@@ -56,6 +56,7 @@ def collect(cc: CollectContext) -> list[Case]:
                     title=f"{title}: refused before the request is looked at",
                     request=wire_request(body, amz_target=f"{SERVICE_TARGET_PREFIX}.{op}", signing=signing),
                     expected=make(cite.level(ids)),
+                    failing=ids or None,  # served or answered otherwise: the authentication rule, not PROTO-005
                     editions=(cc.edition,),
                     tags=("generated",),
                 )

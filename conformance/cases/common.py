@@ -89,9 +89,14 @@ def single_request_case(
     request: dict[str, Any] | Callable[[CaseContext], dict[str, Any]],
     expected: Expected | Callable[[CaseContext, Observation], Expected],
     cleanup: Callable[[CaseContext, Observation], None] | None = None,
+    failing: Iterable[str] | dict[str, Iterable[str]] | None = None,
     **case_fields: Any,
 ) -> Case:
-    """A case that sends one request and judges it."""
+    """A case that sends one request and judges it; a wrong status or code blames `failing` (default: every
+    requirement the case cites), e.g. a member's own bound and not the generic rules cited beside it; a
+    mapping picks them by the observed error code ("*": any other answer)."""
+    if failing is not None and not isinstance(failing, dict):
+        failing = tuple(failing)
 
     def run(rec: Recorder) -> None:
         ctx = rec.ctx
@@ -99,7 +104,7 @@ def single_request_case(
         obs = rec.send(req)
         try:
             exp = expected(ctx, obs) if callable(expected) else expected
-            rec.judge(exp, obs)
+            rec.judge(exp, obs, failing=failing)
         finally:
             if cleanup is not None:
                 cleanup(ctx, obs)

@@ -10,7 +10,7 @@ the outcome); only the detail text and which step is shown are composed here.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from conformance.cases.base import Case, CaseContext
 from conformance.cases.requests import boto3_request, reproduce_command, send, wire_request
@@ -19,7 +19,7 @@ from conformance.observation import Observation
 from conformance.redact import redact, scrub
 from conformance.steps import CaseResult, Expected, Step
 from conformance.verdicts import Check, Verdict, case_verdict, check_available, check_effect, harness_error, \
-    judge_check, unimplemented, verdict_for_outcome, worst
+    judge_checks, requirement_blame, unimplemented, verdict_for_outcome, worst
 
 # How a case's detail reads: "first" names the first check with the case's verdict (one-request
 # cases); "all" joins every check with it, or says how many held (multi-step scenarios).
@@ -85,17 +85,32 @@ class Recorder:
         self.checks.append(check)
         return check
 
+    def cites(self, requirements: Iterable[str] | None) -> tuple[str, ...]:
+        """The requirement ids a check cites: those given, else every id the case cites."""
+        ids = tuple(requirements) if requirements is not None else ()
+        return ids or tuple(self.case.requirements)
+
     def judge(self, expected: Expected, obs: Observation | None = None, *, primary: bool = True,
-              request: Any = None) -> Verdict:
-        """Judge the last step (or the step whose observation is `obs`) against `expected`."""
+              request: Any = None, requirements: Iterable[str] | None = None,
+              failing: Iterable[str] | dict[str, Iterable[str]] | None = None) -> Verdict:
+        """Judge the last step (or the step whose observation is `obs`) against `expected`.
+
+        The check cites `requirements` (default: the case's), or the protocol rule it found
+        broken while the rest of the answer held; a wrong status or code cites `failing`
+        when given (verdicts.judge_checks).
+        """
         if obs is not None and id(obs) not in self._index:
             self.add(Step(label="observation", request={"via": "unknown"}, observed=obs.to_dict()), None, obs)
         idx = self._index[id(obs)] if obs is not None else len(self.steps) - 1
         step = self.steps[idx]
         observation = obs or Observation.from_dict(step.observed)
-        check = judge_check(expected, observation, self.ctx.strictness,
-                            request=step.request if request is None else request, requirements=self.case.requirements)
-        if self.style == "first" and len(self.steps) > 1 or self.style == "all":
+        *context, check = judge_checks(expected, observation, self.ctx.strictness,
+                                       request=step.request if request is None else request,
+                                       requirements=self.cites(requirements), failing=failing)
+        labelled = self.style == "first" and len(self.steps) > 1 or self.style == "all"
+        for part in context:  # what else the comparison decided: blame only, the step shows the deciding check
+            self.checks.append(part.restated(f"{step.label}: {part.detail}") if labelled else part)
+        if labelled:
             check = check.restated(f"{step.label}: {check.detail}")
         step.expected = expected.to_dict()
         self.record(check, idx)
@@ -104,9 +119,12 @@ class Recorder:
             self.primary = idx
         return check.verdict
 
-    def effect(self, label: str, held: bool, detail: str, *, level: str = "MUST") -> bool:
-        """An effect check (state seen through Describe etc.), recorded as a step with its own verdict."""
-        check = check_effect(label, held, detail, level=level, requirements=self.case.requirements)
+    def effect(self, label: str, held: bool, detail: str, *, level: str = "MUST",
+               requirements: Iterable[str] | None = None) -> bool:
+        """An effect check (state seen through Describe etc.), recorded as a step with its own verdict.
+
+        It cites `requirements` (default: every id the case cites)."""
+        check = check_effect(label, held, detail, level=level, requirements=self.cites(requirements))
         idx = self.add(Step(label=label, request={"check": label}, observed={"detail": scrub(detail)}))
         self.record(check, idx)
         return check.held
@@ -146,9 +164,10 @@ class Recorder:
     def result(self) -> CaseResult:
         self._check_unavailable_steps()
         verdict = case_verdict(self.checks, self.outcome)
+        outcome = self.outcome
         if verdict is None:
-            nothing = harness_error("case made no check" if self.style == "first" else "the scenario checked nothing")
-            verdict, detail = nothing.verdict, nothing.detail
+            outcome = harness_error("case made no check" if self.style == "first" else "the scenario checked nothing")
+            verdict, detail = outcome.verdict, outcome.detail
         elif self.outcome is not None and verdict == self.outcome.verdict:
             detail = self.outcome.detail
         else:
@@ -168,6 +187,7 @@ class Recorder:
             reproduce=self.reproduce_command or reproduce_command(self.ctx, self.case, raw, steps=len(self.steps),
                                                                   observed=step.observed if step else None),
             steps=self.steps if keep else [],
+            blame=requirement_blame(self.case.requirements, self.checks, outcome),
         )
 
     def _detail(self, verdict: Verdict) -> str:
@@ -190,12 +210,14 @@ def precheck(case: Case, ctx: CaseContext) -> CaseResult | None:
             evidence = caps.unimplemented.get(op, "")
             check = unimplemented(f"target does not implement {op}"
                                   + (f": {scrub(str(evidence))[:200]}" if evidence else ""))
-            return case.result(check.verdict, detail=check.detail, reproduce=ctx.rerun_command(case.id))
+            return case.result(check.verdict, detail=check.detail, reproduce=ctx.rerun_command(case.id),
+                               blame=requirement_blame(case.requirements, [], check))
     missing = ctx.target.world.missing(case.needs_roles) if case.needs_roles else []
     if missing:
         check = verdict_for_outcome(MissingRole(missing[0]))
         return case.result(check.verdict, detail="; ".join(str(MissingRole(r)) for r in missing),
-                           reproduce=ctx.rerun_command(case.id))
+                           reproduce=ctx.rerun_command(case.id),
+                           blame=requirement_blame(case.requirements, [], check))
     return None
 
 

@@ -198,33 +198,55 @@ def expected_for_valid(operation: str, params: dict, edition: str) -> Expected |
     return None  # order of other checks unknown: only "not rejected by validation" is certain
 
 
-def check_valid(ctx: CaseContext, operation: str, params: dict, obs) -> Check:
-    rejected = check_valid_input_accepted(obs, scrub(obs.message or ""))
+# What a valid input with unknown ids checks besides VAL-008: the operation's not-found answer.
+NOT_FOUND_RULES = {"UpdateCustomKeyStore": "UPD-030", "ConnectCustomKeyStore": "CON-007",
+                   "DisconnectCustomKeyStore": "DIS-006", "DeleteCustomKeyStore": "DEL-004",
+                   "CreateCustomKeyStore": "CRE-033", "DescribeCustomKeyStores": "DES-004"}
+VALID_ACCEPTED_RULE = "VAL-008"
+
+
+def check_valid(ctx: CaseContext, operation: str, params: dict, obs, requirements: tuple[str, ...] = ()) -> Check:
+    """VAL-008 when validation rejects valid input; the not-found rule when the answer to unknown ids differs."""
+    rejected = check_valid_input_accepted(obs, scrub(obs.message or ""), requirements=(VALID_ACCEPTED_RULE,))
     if rejected is not None:
         return rejected
     expected = expected_for_valid(operation, params, ctx.edition)
     if expected is not None:
-        return judge_check(expected, obs, ctx.strictness, request={"params": params})
-    return check_not_rejected_by_validation(obs)
+        return judge_check(expected, obs, ctx.strictness, request={"params": params},
+                           requirements=(NOT_FOUND_RULES[operation],))
+    return check_not_rejected_by_validation(obs, requirements=(VALID_ACCEPTED_RULE,))
 
 
-def check_invalid(ctx: CaseContext, operation: str, params: dict, obs) -> Check:
+def check_invalid(ctx: CaseContext, operation: str, params: dict, obs, requirements: tuple[str, ...] = ()) -> Check:
+    """The predicted ValidationException; a wrong code blames `requirements` (the broken member's)."""
     from conformance.spec import predict_validation
 
     prediction = predict_validation(operation, params, model=ctx.model, edition=ctx.edition)
     if prediction is None:  # cannot happen for generated input; judged as valid then
         return check_valid(ctx, operation, params, obs)
-    return judge_check(validation_error(prediction), obs, ctx.strictness, request={"params": params})
+    return judge_check(validation_error(prediction), obs, ctx.strictness, request={"params": params},
+                       requirements=requirements)
 
 
 # ------------------------------------------------------------------------------ running
 def run_property(
     rec: Recorder,
     strategies: list[tuple[str, st.SearchStrategy]],
-    check: Callable[[CaseContext, str, dict, Any], Check],
+    check: Callable[..., Check],
+    cites: dict[str, tuple[str, ...]] | None = None,
 ) -> None:
-    """Run a property with Hypothesis (one run per part); the shrunk failing example becomes the case's check."""
+    """Run a property with Hypothesis (one run per part); the shrunk failing example becomes the case's check.
+
+    Blame: a part that held is recorded as a check citing the part's requirements (`cites`,
+    by part label; default the case's); a counterexample cites what its own check found
+    broken (a protocol or message rule, the not-found rule), else its part's requirements.
+    """
     ctx, case = rec.ctx, rec.case
+    cites = cites or {}
+
+    def part_ids(label: str | None) -> tuple[str, ...]:
+        return tuple(cites.get(label or "", ())) or tuple(case.requirements)
+
     op = case.operation
     total = ctx.options.property_examples
     max_examples = max(2, -(-total // max(1, len(strategies))))
@@ -232,6 +254,8 @@ def run_property(
     deadline = time.monotonic() + budget
     known = KnownNames.of(ctx)
     state: dict[str, Any] = {"n": 0, "failing": None, "last_fail": None, "weak": None, "unimpl": None, "over": False}
+
+    current: dict[str, str | None] = {"part": None}
 
     class Falsified(Exception):
         pass
@@ -247,7 +271,7 @@ def run_property(
                 return
             params = name_nothing(ctx, op, params, known)  # "unknown" ids must name nothing real
             obs = ctx.target.call(op, params)
-            decided = check(ctx, op, params, obs)
+            decided = check(ctx, op, params, obs, requirements=tuple(cites.get(current["part"] or "", ())))
             state["n"] += 1
             cleanup_created_store(ctx, op, obs)
             if decided.verdict == Verdict.UNIMPLEMENTED:
@@ -258,13 +282,15 @@ def run_property(
                 state["last_fail"] = (params, obs, decided)
                 raise Falsified(decided.detail)
             if decided.verdict != Verdict.PASS and state["weak"] is None:
-                state["weak"] = (params, obs, decided)
+                state["weak"] = (params, obs, decided, current["part"])
 
         return prop
 
+    held_parts: list[str] = []  # parts that ran to the end without a failing or differing example
     for label, strategy in strategies:
         if state["over"] or state["unimpl"]:
             break
+        current["part"] = label
         try:
             make_test(strategy)()
         except Falsified:
@@ -277,6 +303,8 @@ def run_property(
                 return
             state["part"] = label
             break
+        if state["weak"] is None or state["weak"][3] != label:
+            held_parts.append(label)
     if state["unimpl"] and state["last_fail"] is None:
         rec.record(state["unimpl"])
         return
@@ -286,15 +314,26 @@ def run_property(
         params, obs, decided = state["last_fail"]
         part = f" [{state.get('part')}]" if state.get("part") else ""
         counterexample = decided.restated(f"falsified (shrunk) after {n} calls{part}: {decided.detail}")
-        _example(rec, params, obs, check_property(case.id, n, counterexample, requirements=case.requirements),
+        _held(rec, held_parts, part_ids)
+        _example(rec, params, obs, check_property(case.id, n, counterexample,
+                                                  requirements=decided.requirements or part_ids(state.get("part"))),
                  "falsifying example")
     elif state["weak"] is not None:
-        params, obs, decided = state["weak"]
+        params, obs, decided, weak_part = state["weak"]
         counterexample = decided.restated(f"{n} examples; first differing: {decided.detail}{budget_note}")
-        _example(rec, params, obs, check_property(case.id, n, counterexample, requirements=case.requirements),
+        _held(rec, held_parts, part_ids)
+        _example(rec, params, obs, check_property(case.id, n, counterexample,
+                                                  requirements=decided.requirements or part_ids(weak_part)),
                  "example")
     else:
         rec.record(check_property(case.id, n, None, note=budget_note, requirements=case.requirements))
+
+
+def _held(rec: Recorder, parts: list[str], part_ids: Callable[[str], tuple[str, ...]]) -> None:
+    """The parts that held, one check each: their requirements keep their own verdicts (blame)."""
+    for label in parts:
+        rec.checks.append(check_property(f"{rec.case.id} [{label}]", 0, None, requirements=part_ids(label))
+                          .restated(f"part {label} held"))
 
 
 def _example(rec: Recorder, params: dict, obs, decided: Check, label: str) -> None:
@@ -322,6 +361,32 @@ def _validation_requirements(cc: CollectContext, model, operation: str) -> list[
                 and expected.get("member") in broken and cc.edition in (getattr(r, "editions", None) or ())):
             ids.append(r.id)
     return ids
+
+
+def part_requirements(cc: CollectContext, model, operation: str, labels: list[str]) -> dict[str, tuple[str, ...]]:
+    """Per invalid part ("Member:constraint"): the catalogue's validation requirement(s) of that member.
+
+    A counterexample of a part blames these (what its input broke), not every id of the property;
+    a message difference blames the message grammar rule (verdicts). None found: the case's ids.
+    """
+    kinds = {"min_length": "length", "max_length": "length", "min_value": "range", "max_value": "range"}
+    by_member: dict[tuple[str, str | None], list[str]] = {}
+    for r in cc.requirements or []:
+        expected = getattr(r, "expected", None) or {}
+        if (getattr(r, "operation", None) == operation and expected.get("error_code") == "ValidationException"
+                and cc.edition in (getattr(r, "editions", None) or ())):
+            members = expected.get("members") or []
+            for member in [expected.get("member"), *(members if isinstance(members, list) else list(members))]:
+                if member:
+                    by_member.setdefault((member, expected.get("constraint")), []).append(r.id)
+    out = {}
+    for label in labels:
+        member, constraint = label.split(":")
+        ids = by_member.get((member, kinds.get(constraint, constraint))) or by_member.get((member, None)) or \
+            [rid for (m, _), found in by_member.items() if m == member for rid in found]
+        if ids:
+            out[label] = tuple(dict.fromkeys(ids))
+    return out
 
 
 # Generic validation requirements by the kind of constraint an invalid part breaks.
@@ -356,9 +421,11 @@ def collect(cc: CollectContext) -> list[Case]:
              "Any input breaking one member constraint gets ValidationException with the predicted violations",
              invalid_strategy, check_invalid),
         ):
+            cites = part_requirements(cc, model, op, [label for label, _ in strategy]) if kind == "invalid-rejected" else {}
             case = Case(
                 id=f"{op}/property/{kind}", operation=op, kind="property", requirements=tuple(dict.fromkeys(reqs)),
-                title=f"{op}: {title}", run=(lambda rec, _s=strategy, _k=check: run_property(rec, _s, _k)),
+                title=f"{op}: {title}",
+                run=(lambda rec, _s=strategy, _k=check, _c=cites: run_property(rec, _s, _k, _c)),
                 editions=(cc.edition,), needs_operations=(op,),
                 schedule_group="stateless", api_calls=(op,), tags=("hypothesis",),
             )

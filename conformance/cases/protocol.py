@@ -37,7 +37,7 @@ def collect(cc: CollectContext) -> list[Case]:
     cite = Citations(cc.requirements, cc.edition)
     cases: list[Case] = []
 
-    def add(op: str, detail: str, title: str, request: dict, expected: Expected, ids) -> None:
+    def add(op: str, detail: str, title: str, request: dict, expected: Expected, ids, failing=None) -> None:
         ids = tuple(dict.fromkeys(i for i in ids if i))
         cases.append(
             single_request_case(
@@ -48,6 +48,7 @@ def collect(cc: CollectContext) -> list[Case]:
                 title=title,
                 request=request,
                 expected=expected,
+                failing=failing,
                 editions=(cc.edition,),
                 tags=("generated",),
             )
@@ -72,6 +73,7 @@ def collect(cc: CollectContext) -> list[Case]:
         wire_request(json.dumps({"CustomKeyStoreId": UNKNOWN_STORE_ID}), amz_target=_target(DESCRIBE)),
         error("CustomKeyStoreNotFoundException", headers=std_headers, body={"__type": "*"}),
         cite.generic("PROTO-004", "PROTO-005") + headers_ids + cite.error(DESCRIBE, "CustomKeyStoreNotFoundException"),
+        failing=cite.error(DESCRIBE, "CustomKeyStoreNotFoundException") or None,  # no error at all: the not-found rule
     )
     add(
         DESCRIBE,

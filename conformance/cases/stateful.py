@@ -99,6 +99,85 @@ def _model_code(body: Any) -> str | None:
     return None
 
 
+# Blame: a divergence is checked against the rule the model's answer applied (the model is the
+# contract), so an Update-in-CONNECTED divergence blames the Update state rules, never CRE-001.
+_ANSWER_RULES: dict[str, dict[str | None, tuple[str, ...]]] = {
+    "CreateCustomKeyStore": {
+        None: ("CRE-001",), "CloudHsmClusterInUseException": ("CRE-030", "CRE-031"),
+        "CustomKeyStoreNameInUseException": ("CRE-032",), "CloudHsmClusterNotFoundException": ("CRE-033",),
+        "CloudHsmClusterNotActiveException": ("CRE-034",), "IncorrectTrustAnchorException": ("CRE-035",),
+        "CloudHsmClusterInvalidConfigurationException": ("CRE-036",), "LimitExceededException": ("CRE-037",)},
+    "UpdateCustomKeyStore": {
+        "CustomKeyStoreNotFoundException": ("UPD-030",), "CustomKeyStoreNameInUseException": ("UPD-031",),
+        "CloudHsmClusterNotFoundException": ("UPD-032",), "CloudHsmClusterNotRelatedException": ("UPD-033",),
+        "CloudHsmClusterNotActiveException": ("UPD-034",),
+        "CloudHsmClusterInvalidConfigurationException": ("UPD-035",)},
+    "ConnectCustomKeyStore": {
+        None: ("CON-001",), "CustomKeyStoreNotFoundException": ("CON-007",),
+        "CloudHsmClusterNotActiveException": ("CON-008",), "CloudHsmClusterInvalidConfigurationException": ("CON-009",)},
+    "DisconnectCustomKeyStore": {"CustomKeyStoreNotFoundException": ("DIS-006",)},
+    "DeleteCustomKeyStore": {
+        None: ("DEL-001",), "CustomKeyStoreInvalidStateException": ("DEL-002",),
+        "CustomKeyStoreHasCMKsException": ("DEL-003",), "CustomKeyStoreNotFoundException": ("DEL-004",)},
+}
+INVALID_STATE = "CustomKeyStoreInvalidStateException"
+# Describe-view fields with a rule of their own, whatever step came before.
+ENTRY_RULES = {"has_password": "DES-011", "ConnectionErrorCode": "DES-010"}
+
+
+def answer_rules(operation: str, params: dict, code: str | None, state: str | None, edition: str) -> tuple[str, ...]:
+    """The requirement ids of the answer the model gave to one step (`state`: the store's, before the step)."""
+    if operation == "DescribeCustomKeyStores":
+        by_name = "CustomKeyStoreName" in params
+        return (("DES-005",) if by_name else ("DES-004",)) if code else (("DES-003",) if by_name else ("DES-002",))
+    if operation == "UpdateCustomKeyStore" and code in (None, INVALID_STATE):
+        return _update_state_rules(params, code, state, edition)
+    if operation == "ConnectCustomKeyStore" and code == INVALID_STATE:
+        return ("CON-004",) if state == "FAILED" else ("CON-003",)
+    if operation == "DisconnectCustomKeyStore" and code in (None, INVALID_STATE):
+        if code:
+            return ("DIS-003",) if state == "DISCONNECTING" else ("DIS-002",)
+        return {"CONNECTING": ("DIS-004",), "FAILED": ("DIS-005",)}.get(state or "", ("DIS-001",))
+    rules = _ANSWER_RULES.get(operation, {})
+    return rules.get(code, rules.get(None, ()))
+
+
+def _update_state_rules(params: dict, code: str | None, state: str | None, edition: str) -> tuple[str, ...]:
+    name = "NewCustomKeyStoreName" in params
+    others = [m for m, rid in (("KeyStorePassword", "UPD-011"), ("CloudHsmClusterId", "UPD-012")) if m in params]
+    if code is None:
+        return ("UPD-013",) if state == "CONNECTED" else ("UPD-001",)
+    ids = ["UPD-036"]
+    if edition == "2019-12":
+        ids.append("UPD-010")
+    ids += ["UPD-011" if m == "KeyStorePassword" else "UPD-012" for m in others]
+    if edition != "2019-12" and name:
+        ids.append("UPD-015" if state == "CONNECTED" else "UPD-014")
+    return tuple(ids)
+
+
+def view_rules(operation: str, params: dict, code: str | None, state: str | None,
+               model_state: str | None) -> tuple[str, ...]:
+    """The requirement ids a Describe view after the step checks (what the step should have changed)."""
+    if operation == "CreateCustomKeyStore":
+        return ("CRE-003",)
+    if operation == "UpdateCustomKeyStore":
+        if code:
+            return ("UPD-006",)
+        shown = [rid for m, rid in (("NewCustomKeyStoreName", "UPD-002"), ("CloudHsmClusterId", "UPD-005"),
+                                    ("KeyStorePassword", "UPD-003")) if m in params]
+        return tuple(shown) or ("UPD-001",)
+    if operation == "ConnectCustomKeyStore":
+        if code:
+            return answer_rules(operation, params, code, state, "")
+        return ("CON-002", "CON-010") if model_state == "FAILED" else ("CON-001",)
+    if operation == "DisconnectCustomKeyStore":
+        return answer_rules(operation, params, code, state, "")
+    if operation == "DeleteCustomKeyStore":
+        return answer_rules(operation, params, code, state, "")
+    return ()
+
+
 def _anchor_digest(pem: str | None) -> str | None:
     return hashlib.sha256("".join((pem or "").split()).encode()).hexdigest()[:12] if pem else None
 
@@ -141,9 +220,9 @@ class _Run:
             self.failure, self.failing_steps = check, list(self.steps)
         return Divergence(check)
 
-    def agree(self, label: str, same: bool, detail: str) -> Check:
+    def agree(self, label: str, same: bool, detail: str, requirements: tuple[str, ...] = ()) -> Check:
         """A step's agreement with the model, decided by verdicts; a disagreement ends the example."""
-        check = check_model_agreement(label, same, detail)
+        check = check_model_agreement(label, same, detail, requirements=requirements)
         if not check.held:
             raise self.diverged(check)
         return check
@@ -164,6 +243,7 @@ class StoreMachine(RuleBasedStateMachine):
         self.model = ReferenceBackend(ReferenceConfig.from_world(world, edition=ctx.edition, region=region))
         self.t2m: dict[str, str] = {}
         self.created: list[str] = []
+        self.last: tuple[str, dict, str | None, str | None] | None = None  # the step a Describe view follows
         self.run.steps = []
         self.run.examples += 1
 
@@ -174,22 +254,37 @@ class StoreMachine(RuleBasedStateMachine):
                 "CloudHsmClusterId"]
         return getattr(self.ctx.target.world, role, None)
 
+    def _model_state(self, model_params: dict) -> str | None:
+        store = self.model.stores.get(model_params.get("CustomKeyStoreId") or "")
+        return store.state if store is not None else None
+
     def _both(self, label: str, operation: str, target_params: dict, model_params: dict | None = None):
         """Send one step to both sides, record it; a different status or error code, or a secret the
-        target's answer quotes, ends the example."""
+        target's answer quotes, ends the example (blaming the rule of the model's answer)."""
         model_params = target_params if model_params is None else model_params
+        before = self._model_state(model_params)
         obs = self.ctx.target.call(operation, target_params)
         self.run.calls += 1
         _require_answer(label, obs)
         m_status, m_body = self.model.handle("kms", operation, dict(model_params))
         m_code = _model_code(m_body) if m_status >= 300 else None
+        self.last = (operation, model_params, m_code, before)
+        rules = answer_rules(operation, model_params, m_code, before, self.ctx.edition)
+        if (operation == "UpdateCustomKeyStore" and m_code == INVALID_STATE and obs.status is not None
+                and 400 <= obs.status < 500):
+            rules = ("UPD-036",)  # refused as it must be, under another code: only the code rule
         t_out, m_out = _outcome(obs.status, obs.error_code), _outcome(m_status, m_code)
         same = (obs.status, obs.error_code) == (m_status, m_code)
         if obs.ok and not isinstance(obs.body, dict):
             agreement = check_model_agreement(label, False, f"{label}: target answered {obs.status} with a non-JSON "
-                                                            f"body {scrub(obs.raw_body)[:80]!r}, the model {m_out}")
+                                                            f"body {scrub(obs.raw_body)[:80]!r}, the model {m_out}",
+                                              requirements=rules)
+        elif obs.transport_error:
+            agreement = check_model_agreement(label, False, f"{label}: no response from the target ({obs.transport_error})",
+                                              requirements=rules)
         else:
-            agreement = check_model_agreement(label, same, f"{label}: target answered {t_out}, the model {m_out}")
+            agreement = check_model_agreement(label, same, f"{label}: target answered {t_out}, the model {m_out}",
+                                              requirements=rules)
         echo = check_secret_echo(obs, {"params": target_params})
         decided = echo if echo is not None and not echo.held else agreement
         self.run.steps.append(Step(
@@ -242,8 +337,19 @@ class StoreMachine(RuleBasedStateMachine):
         same = obs.ok == (m_status == 200) and t_view == m_view
         diff = sorted(k for k in set(t_view) | set(m_view) if t_view.get(k) != m_view.get(k))
         detail = "; ".join(f"{k}: target {t_view.get(k)} vs model {m_view.get(k)}" for k in diff[:2])
+        operation, params, code, before = self.last or ("", {}, None, None)
+        after = self._model_state(params)
+        fields = {f for k in diff for f in set(t_view.get(k) or {}) | set(m_view.get(k) or {})
+                  if (t_view.get(k) or {}).get(f) != (m_view.get(k) or {}).get(f)}
+        if not obs.ok:
+            rules: tuple[str, ...] = ("DES-001",)
+        elif fields and fields <= set(ENTRY_RULES):  # only what Describe must never / only sometimes show
+            rules = tuple(dict.fromkeys(ENTRY_RULES[f] for f in sorted(fields)))
+        else:
+            rules = view_rules(operation, params, code, before, after)
         decided = check_model_agreement(
-            label, same, f"{label}: Describe views differ ({detail or _outcome(obs.status, obs.error_code)})")
+            label, same, f"{label}: Describe views differ ({detail or _outcome(obs.status, obs.error_code)})",
+            requirements=rules)
         self.run.steps.append(Step(label=label, request={"via": "boto3", "operation": "DescribeCustomKeyStores",
                                                          "params": {"Limit": 1000}},
                                    observed=redact({"target": t_view, "model": m_view}),
@@ -341,7 +447,8 @@ class StoreMachine(RuleBasedStateMachine):
         if obs.ok and m_status == 200:
             t_view = self._normalised(_stores_of(obs), target_side=True)
             m_view = self._normalised(m_body.get("CustomKeyStores") or [], target_side=False)
-            self.run.agree("describe by id", t_view == m_view, f"describe by id: target {t_view} vs model {m_view}")
+            self.run.agree("describe by id", t_view == m_view, f"describe by id: target {t_view} vs model {m_view}",
+                           requirements=("DES-002",))
 
     @rule(name=st.sampled_from(NAME_KEYS))
     def describe_by_name(self, name):
@@ -416,7 +523,7 @@ def run_stateful(rec: Recorder) -> None:
         if step.verdict == str(decided.verdict):
             rec.primary = idx
     rec.keep_single_step = True
-    rec.record(replace(decided, requirements=ids))
+    rec.record(replace(decided, requirements=decided.requirements or ids))
 
 
 REQUIREMENTS = ("CRE-001", "CRE-003", "CRE-030", "CRE-032", "UPD-002", "UPD-006", "UPD-036", "CON-001",

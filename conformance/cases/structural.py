@@ -338,7 +338,7 @@ class _Gen:
         return self._predict(op, params, model=self.model, edition=self.cc.edition)
 
     # -- case builders ------------------------------------------------------------------
-    def add(self, *, op, detail, title, request, expected, requirements, cleanup=None):
+    def add(self, *, op, detail, title, request, expected, requirements, cleanup=None, failing=None):
         cid = f"{op}/{KIND}/{detail}"
         if cid in self._ids:
             return
@@ -353,6 +353,7 @@ class _Gen:
                 request=request,
                 expected=expected,
                 cleanup=cleanup,
+                failing=failing or None,
                 editions=(self.cc.edition,),
                 tags=("generated",),
             )
@@ -376,6 +377,9 @@ class _Gen:
             request=request,
             expected=validation_error(pred, level=self.cite.level(ids)),
             requirements=all_ids,
+            # A wrong code means the member's own constraint was not enforced; the generic VAL- rules cited
+            # beside it (message grammar, null handling, enum and pattern messages) are judged by the message.
+            failing=tuple(i for i in ids if not i.startswith("VAL-")) or None,
         )
 
     def valid(self, op, member: MemberRef | None, detail, title, params, *, ids, value=None, via="boto3"):
@@ -394,6 +398,8 @@ class _Gen:
             expected=expected,
             requirements=tuple(ids) + tuple(outcome_ids),
             cleanup=_cleanup_created if op == "CreateCustomKeyStore" else None,
+            # Rejected by validation: the bound; any other wrong answer: the not-found rule it was sent to show.
+            failing=_valid_input_blame(ids, outcome_ids),
         )
 
     # -- per member -----------------------------------------------------------------------
@@ -544,6 +550,7 @@ class _Gen:
                 expected=expected,
                 requirements=self.cite.generic("PROTO-015") + outcome_ids,
                 cleanup=_cleanup_created if op == "CreateCustomKeyStore" else None,
+                failing=_valid_input_blame(self.cite.generic("PROTO-015"), outcome_ids),
             )
         # Empty object.
         pred = self.predict(op, {})
@@ -573,6 +580,15 @@ def _cleanup_created(ctx, obs) -> None:
                 driver.delete_store(obs.body["CustomKeyStoreId"])
             except Exception:  # noqa: BLE001 - the ledger / cleanup command is the fallback
                 pass
+
+
+def _valid_input_blame(own: Iterable[str], outcome_ids: Iterable[str]) -> dict[str, tuple[str, ...]] | None:
+    """Whom a valid case's wrong answer blames: a validation rejection its own rule, anything else the
+    outcome's (the not-found answer the unknown id was sent to get)."""
+    own, outcome_ids = _dedupe(own), _dedupe(outcome_ids)
+    if not own or not outcome_ids:
+        return None
+    return {"ValidationException": own, "SerializationException": own, "*": outcome_ids}
 
 
 def _dedupe(ids: Iterable[str]) -> tuple[str, ...]:

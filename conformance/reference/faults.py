@@ -9,7 +9,12 @@ mixins of the configured faults in front of the clean classes; the clean
 classes never mention a fault. A fault changes only the target, never what
 the suite expects. `breaks` lists the requirement ids (specs/requirements.yaml)
 a run with the fault should report as failing (or NON_STRICT, for
-message-only faults).
+message-only faults): every requirement whose observable behaviour the fault
+changes, and nothing else (tests/reference/test_reference_faults.py runs the
+suite with each fault and checks the requirements shown failing are these).
+A constraint the emulator stops enforcing also lets invalid input reach the
+existence checks (VAL-009: invalid input never gets an existence answer) and,
+where it was one of several violations, drops it from the message (VAL-001).
 """
 
 from __future__ import annotations
@@ -320,13 +325,13 @@ class _SignatureAgeNotChecked:
 _FAULTS = [
     # --- connection state rules
     Fault("update-skips-state-check", "UpdateCustomKeyStore never checks the connection state.",
-          ["UPD-010", "UPD-011", "UPD-012", "UPD-014", "UPD-036"], hooks=_NoUpdateStateCheck),
+          ["UPD-010", "UPD-011", "UPD-012", "UPD-014", "UPD-015", "UPD-036"], hooks=_NoUpdateStateCheck),
     Fault("update-name-connected-rejected",
           "Current edition: a name-only update of a CONNECTED store is refused (the pre-2026 rule kept).",
           ["UPD-013"], hooks=_UpdateAlwaysNeedsDisconnected),
     Fault("update-password-while-connected",
           "Current edition: password and cluster changes are accepted while CONNECTED (name rule applied to all).",
-          ["UPD-011", "UPD-012", "UPD-015"], hooks=_UpdateNameRuleForAll),
+          ["UPD-011", "UPD-012", "UPD-015", "UPD-036"], hooks=_UpdateNameRuleForAll),
     Fault("connect-failed-allowed", "ConnectCustomKeyStore accepts a FAILED store instead of requiring a disconnect.",
           ["CON-004"], hooks=_ConnectFromFailed),
     Fault("disconnect-idempotent", "DisconnectCustomKeyStore on a DISCONNECTED/DISCONNECTING store answers 200.",
@@ -337,7 +342,7 @@ _FAULTS = [
           "CreateKey / GenerateRandom use a custom key store that is not CONNECTED.", ["KEY-001", "KEY-003"],
           hooks=_CryptoInAnyState),
     Fault("wrong-password-connects", "Connect never checks the stored kmsuser password (no INVALID_CREDENTIALS).",
-          ["CON-002", "UPD-008"], hooks=_AnyPasswordConnects),
+          ["CON-002", "UPD-003", "UPD-008"], hooks=_AnyPasswordConnects),
     Fault("stale-connection-error-code",
           "ConnectionErrorCode is kept after the store left FAILED and shown in any state.", ["DES-010", "DIS-005"],
           hooks=_StaleConnectionError),
@@ -367,7 +372,7 @@ _FAULTS = [
           "A refused UpdateCustomKeyStore (e.g. unrelated cluster) still applies the new name given with it.",
           ["UPD-006"], hooks=_NameAppliedBeforeClusterChecks),
     Fault("update-not-applied", "UpdateCustomKeyStore answers 200 but changes nothing.",
-          ["UPD-002", "UPD-003", "UPD-005"], hooks=_UpdateNotApplied),
+          ["UPD-002", "UPD-003", "UPD-005", "UPD-008"], hooks=_UpdateNotApplied),
     Fault("password-echoed", "DescribeCustomKeyStores entries include the stored KeyStorePassword.",
           ["UPD-007", "DES-011"], hooks=_PasswordEchoed),
     # --- Describe
@@ -378,14 +383,18 @@ _FAULTS = [
           hooks=_UnknownMarkerRestarts),
     # --- validation (perturbs the emulator's private copy of the model, or the message)
     Fault("password-max-off-by-one", "KeyStorePassword accepts one character more than the model allows.",
-          ["UPD-023", "CRE-026"], "model", hooks=_PasswordMaxOffByOne),
+          ["UPD-023", "CRE-026", "VAL-009"], "model", hooks=_PasswordMaxOffByOne),
     Fault("cluster-id-pattern-ignored", "CloudHsmClusterId pattern not enforced (only its length).",
-          ["UPD-025", "CRE-024"], "model", hooks=_ClusterIdPatternIgnored),
-    Fault("store-name-min-zero", "An empty custom key store name is accepted.", ["CRE-022", "UPD-022"], "model",
+          ["UPD-025", "CRE-024", "VAL-001", "VAL-009"], "model", hooks=_ClusterIdPatternIgnored),
+    Fault("store-name-min-zero", "An empty custom key store name is accepted (the Describe filter shares the type).",
+          ["CRE-022", "UPD-022", "DES-021", "VAL-009"], "model",
           hooks=_StoreNameMinZero),
     Fault("notfound-before-validation",
           "The store id is looked up before the input is validated (NotFound wins over ValidationException).",
-          ["VAL-009"], hooks=_LookupBeforeValidation),
+          # With an unknown store id, every input constraint of these operations goes unenforced.
+          ["VAL-009", "CON-021", "DEL-021", "DIS-021", "PROTO-011", "UPD-021", "UPD-022", "UPD-023", "UPD-024",
+           "UPD-025", "UPD-060", "UPD-061", "UPD-062", "UPD-063", "UPD-064", "UPD-065", "UPD-066", "UPD-067",
+           "UPD-068", "UPD-069", "UPD-070", "UPD-071", "UPD-072", "UPD-073", "UPD-074"], hooks=_LookupBeforeValidation),
     Fault("serialization-as-validation", "Members of the wrong JSON type get ValidationException.", ["PROTO-011"],
           hooks=_WrongTypeAsValidation),
     Fault("wrong-type-coerced",

@@ -70,6 +70,45 @@ def present_verdicts(results_list: list[dict[str, Any]]) -> list[str]:
     return [v for v in VERDICT_NAMES if v in seen]
 
 
+def none_implemented(results: dict[str, Any]) -> str | None:
+    """The sentence a report leads with when the target implements none of the custom key store
+    operations (every case UNIMPLEMENTED); None otherwise."""
+    from conformance import CUSTOM_KEY_STORE_OPERATIONS
+
+    cases = results.get("cases") or []
+    if not cases or any(c.get("raw_verdict", c["verdict"]) != Verdict.UNIMPLEMENTED.value for c in cases):
+        return None
+    return (f"The target implements none of the custom key store operations: {', '.join(CUSTOM_KEY_STORE_OPERATIONS)} "
+            f"all answer as unknown or unsupported, so each of the {len(cases)} cases is UNIMPLEMENTED and nothing "
+            f"was checked.")
+
+
+def failing_checks_line(checks: list[dict[str, Any]], limit: int = 3) -> str:
+    """'FAIL case: check: detail; ...' for a requirement's failing checks (the blame), worst first, at most `limit`."""
+    checks = sorted(checks, key=lambda c: WORST_FIRST.index(c["verdict"]) if c.get("verdict") in WORST_FIRST else 99)
+    parts = [f"{c.get('verdict')} {c.get('case', '')}: {c.get('name', '')}: {c.get('detail', '')}".strip()
+             for c in checks[:limit]]
+    if len(checks) > limit:
+        parts.append(f"and {len(checks) - limit} more")
+    return "; ".join(parts)
+
+
+def blame_lines(case: dict[str, Any]) -> list[str]:
+    """'UPD-036 FAIL: code (detail)' per requirement of a case that is not PASS: which check blamed it."""
+    out = []
+    for rid, entry in (case.get("blame") or {}).items():
+        verdict = entry.get("verdict")
+        if verdict in (None, "PASS"):
+            continue
+        bad = [c for c in entry.get("checks") or [] if c.get("verdict") != "PASS"]
+        why = "; ".join(f"{c.get('name')}: {c.get('detail')}" for c in bad[:2])
+        out.append(f"{rid} {verdict}" + (f" ({why})" if why else ""))
+    passing = [rid for rid, e in (case.get("blame") or {}).items() if e.get("verdict") == "PASS"]
+    if out and passing:
+        out.append(f"{', '.join(passing)} PASS")
+    return out
+
+
 def target_label(results: dict[str, Any]) -> str:
     t = results.get("target") or {}
     name = t.get("name") or t.get("adapter") or "target"

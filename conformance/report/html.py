@@ -16,6 +16,8 @@ from typing import Any
 from conformance import __version__
 from conformance.report.formatting import (
     VERDICT_NAMES,
+    failing_checks_line,
+    none_implemented,
     outcome_line,
     present_verdicts,
     summary_line,
@@ -52,6 +54,7 @@ def _case_payload(case: dict[str, Any]) -> dict[str, Any]:
         "observed": _compact_observed(case.get("observed")),
         "reproduce": case.get("reproduce"),
         "duration_s": case.get("duration_s"),
+        "blame": case.get("blame") or {},
         "steps": [
             {
                 "label": s.get("label", ""),
@@ -85,6 +88,7 @@ def build_view(results_list: list[dict[str, Any]]) -> dict[str, Any]:
             "finished": results.get("finished"),
             "summary": results.get("summary") or {},
             "line": summary_line(results),
+            "headline": none_implemented(results),
             "source": results.get("_source"),
         })
         for q in results.get("requirements", []):
@@ -95,7 +99,9 @@ def build_view(results_list: list[dict[str, Any]]) -> dict[str, Any]:
             for key in ("title", "operation", "level"):
                 if not row[key] and q.get(key):
                     row[key] = q[key]
-            row["cells"][t_index] = {"verdict": q["verdict"], "cases": q.get("cases") or []}
+            checks = q.get("checks") or []
+            row["cells"][t_index] = {"verdict": q["verdict"], "cases": q.get("cases") or [], "checks": checks,
+                                     "blamed": failing_checks_line(checks, limit=2)}
         cases = {}
         for c in results.get("cases", []):
             row = case_rows.setdefault(c["id"], {"id": c["id"], "operation": c.get("operation") or "",
@@ -106,17 +112,23 @@ def build_view(results_list: list[dict[str, Any]]) -> dict[str, Any]:
         payload.append(cases)
     for row in req_rows.values():
         for t in range(len(results_list)):
-            row["cells"].setdefault(t, {"verdict": NOT_RUN, "cases": []})
+            row["cells"].setdefault(t, {"verdict": NOT_RUN, "cases": [], "checks": [], "blamed": ""})
     for row in case_rows.values():
         for t in range(len(results_list)):
             row["cells"].setdefault(t, None)
         row["levels"] = sorted({req_rows[r]["level"] for r in row["requirements"] if r in req_rows} - {""})
     operations = sorted(({r["operation"] for r in req_rows.values()} | {r["operation"] for r in case_rows.values()}) - {""})
     levels = sorted({r["level"] for r in req_rows.values()} - {""})
+    rank = {name: i for i, name in enumerate(VERDICT_NAMES)}
+
+    def worst_first(row: dict[str, Any]) -> int:
+        """Failures first: FAIL/ERROR rows before PASS ones (worst cell of the row; NOT_RUN with PASS)."""
+        return -max((rank.get((cell or {}).get("verdict"), 0) for cell in row["cells"].values()), default=0)
+
     return {
         "targets": targets,
-        "requirements": sorted(req_rows.values(), key=lambda r: r["id"]),
-        "cases": list(case_rows.values()),
+        "requirements": sorted(req_rows.values(), key=lambda r: (worst_first(r), r["id"])),
+        "cases": sorted(case_rows.values(), key=worst_first),  # stable: run order within a verdict
         "payload": payload,
         "operations": operations,
         "levels": levels,

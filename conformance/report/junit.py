@@ -3,7 +3,9 @@
 Built with the stdlib ElementTree (the format is a handful of elements; no
 library adds anything). One <testsuite> per operation; testcase classname is
 the operation and name the case id; the requirement ids are testcase
-<properties> (read by Jenkins, GitLab and junitparser; ignored by others).
+<properties> (read by Jenkins, GitLab and junitparser; ignored by others), and so
+is the blame: a `blamed` property per requirement a failing check cited
+("UPD-036 FAIL"), also written out in the failure text.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from conformance.report.formatting import FAILING, NOT_EXERCISED, outcome_line, pretty
+from conformance.report.formatting import FAILING, NOT_EXERCISED, blame_lines, outcome_line, pretty
 from conformance.verdicts import Verdict
 
 # A run's unexpected verdicts are JUnit errors (ERROR) or failures (the rest); what was not exercised is skipped.
@@ -31,6 +33,7 @@ def _case_text(case: dict[str, Any]) -> str:
     lines = [
         f"verdict: {case['verdict']}" + (f" (judged {case['raw_verdict']})" if case.get("raw_verdict") else ""),
         f"requirements: {', '.join(case.get('requirements') or [])}",
+        *[f"blame: {line}" for line in blame_lines(case)],
         f"detail: {case.get('detail') or ''}",
         f"expected: {outcome_line(case.get('expected'), expected=True)}",
         f"observed: {outcome_line(case.get('observed'))}",
@@ -66,6 +69,9 @@ def junit_tree(results: dict[str, Any]) -> ET.ElementTree:
         props = ET.SubElement(tc, "properties")
         for rid in case.get("requirements") or []:
             ET.SubElement(props, "property", name="requirement", value=_clean(rid))
+        for rid, entry in (case.get("blame") or {}).items():
+            if entry.get("verdict") not in (None, Verdict.PASS.value):
+                ET.SubElement(props, "property", name="blamed", value=_clean(f"{rid} {entry['verdict']}"))
         ET.SubElement(props, "property", name="verdict", value=case["verdict"])
         ET.SubElement(props, "property", name="kind", value=_clean(case.get("kind")))
         message = _clean(f"{case['verdict']}: {case.get('detail') or ''}")[:1000]

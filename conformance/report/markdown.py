@@ -8,7 +8,10 @@ from typing import Any
 from conformance.report.formatting import (
     VERDICT_NAMES,
     WORST_FIRST,
+    blame_lines,
     by_operation,
+    failing_checks_line,
+    none_implemented,
     outcome_line,
     present_verdicts,
     pretty,
@@ -56,15 +59,17 @@ def render_markdown(results: dict[str, Any]) -> str:
             d["expected_json"] = pretty(c.get("expected"))
             d["observed_json"] = pretty(_observation_for_report(c.get("observed")))
             d["steps"] = [dict(s, observed_line=outcome_line(s.get("observed"))) for s in c.get("steps") or []]
+            d["blame_lines"] = blame_lines(c)
             shown.append(d)
         groups.append((verdict, shown))
     rank = {v: i for i, v in enumerate(WORST_FIRST)}
-    bad_reqs = sorted(
+    bad_reqs = [dict(q, blame_line=failing_checks_line(q.get("checks") or [])) for q in sorted(
         (q for q in results.get("requirements", []) if q["verdict"] not in ("PASS", "NOT_RUN")),
         key=lambda q: (rank.get(q["verdict"], 99), q["id"]),
-    )
+    )]
     return env.get_template("report.md.j2").render(
         r=results,
+        headline=none_implemented(results),
         label=target_label(results),
         line=summary_line(results),
         verdicts=VERDICT_NAMES,

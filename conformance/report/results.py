@@ -109,17 +109,42 @@ def summarize(cases: Iterable[dict[str, Any]]) -> dict[str, int]:
     return counts
 
 
+def _blamed(case: dict[str, Any], rid: str) -> tuple[str | None, list[dict[str, Any]]]:
+    """A requirement's verdict within one case and the checks that cited it.
+
+    From the case's blame; a case without blame for it (a results.json of an older suite,
+    a hand-made CaseResult) gives every requirement it cites the case verdict. An expectation file changes the case
+    verdict (raw_verdict keeps the judged one): a requirement whose own verdict was the
+    judged one takes the changed verdict too (FAIL -> EXPECTED_FAIL), the others keep theirs.
+    """
+    blame = case.get("blame")
+    if not isinstance(blame, dict) or rid not in blame:
+        return case["verdict"], []
+    entry = blame[rid] or {}
+    verdict = entry.get("verdict")
+    raw = case.get("raw_verdict")
+    if verdict is not None and raw and raw != case["verdict"] and verdict == raw:
+        verdict = case["verdict"]
+    return verdict, list(entry.get("checks") or [])
+
+
 def requirement_verdicts(
     requirements: list[dict[str, Any]], cases: list[dict[str, Any]], edition: str | None
 ) -> list[dict[str, Any]]:
-    """Each requirement with its cases and its worst case's verdict (NOT_RUN if none ran).
+    """Each requirement with its cases and its verdict: the worst of the checks that cite it.
 
-    Requirements of another edition are left out; an id a case cites that the
-    catalogue lacks still gets a row, so nothing a case checked is hidden.
+    A requirement is FAIL only when a check citing it failed (the case's blame); the other
+    requirements of the same case keep their own verdicts. NOT_RUN when no case of this
+    run exercised it or decided it (filtered out by -k, interrupted, or every case citing
+    it stopped at another requirement's failure first). `checks` lists the non-PASS checks
+    that cited it, with their case. Requirements of another edition are left out; an id
+    a case or one of its checks cites that the catalogue lacks still gets a row, so
+    nothing a case checked is hidden.
     """
     by_req: dict[str, list[dict[str, Any]]] = {}
     for case in cases:
-        for rid in case.get("requirements") or []:
+        blame = case.get("blame") if isinstance(case.get("blame"), dict) else {}
+        for rid in dict.fromkeys([*(case.get("requirements") or []), *blame]):
             by_req.setdefault(rid, []).append(case)
     rows = []
     seen = set()
@@ -137,15 +162,25 @@ def requirement_verdicts(
     rank = {name: i for i, name in enumerate(VERDICT_NAMES)}
     for row in rows:
         rcases = by_req.get(row["id"], [])
+        decided: list[str] = []
+        failed: list[dict[str, Any]] = []
+        for case in rcases:
+            verdict, checks = _blamed(case, row["id"])
+            if verdict is None:
+                continue
+            decided.append(verdict)
+            failed += [{"case": case["id"], **c} for c in checks if c.get("verdict") != Verdict.PASS.value]
         row["cases"] = [c["id"] for c in rcases]
-        row["verdict"] = max((c["verdict"] for c in rcases), key=rank.__getitem__) if rcases else NOT_RUN
+        row["verdict"] = max(decided, key=rank.__getitem__) if decided else NOT_RUN
+        row["checks"] = failed
     return rows
 
 
 def refresh_derived(results: dict[str, Any]) -> dict[str, Any]:
     """Recompute summary and requirement verdicts from the cases (after expectations, too)."""
     results["summary"] = summarize(results["cases"])
-    catalogue = [{k: v for k, v in r.items() if k not in ("cases", "verdict")} for r in results.get("requirements", [])]
+    catalogue = [{k: v for k, v in r.items() if k not in ("cases", "verdict", "checks")}
+                 for r in results.get("requirements", [])]
     results["requirements"] = requirement_verdicts(catalogue, results["cases"], results.get("edition"))
     rsum = {name: 0 for name in VERDICT_NAMES + [NOT_RUN]}
     for row in results["requirements"]:

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsed
 from rich.progress import Progress as RichProgress
 from rich.table import Table
 
-from conformance.report.formatting import FAILING, by_operation, present_verdicts, summary_line
+from conformance.report.formatting import FAILING, by_operation, none_implemented, present_verdicts, summary_line
 
 STYLE = {
     "PASS": "green",
@@ -105,6 +105,9 @@ def print_summary(results: dict[str, Any], report_dir: str | Path | None = None,
                   show_failures: int = 10) -> None:
     """The final table (operation x verdict + totals), the worst cases, and where the report is."""
     console = console or Console()
+    headline = none_implemented(results)
+    if headline:
+        console.print(f"[bold]{escape(headline)}[/]", highlight=False, soft_wrap=True)
     console.print(summary_table(results))
     failing = [c for c in results.get("cases", []) if c["verdict"] in FAILING]
     for case in failing[:show_failures]:
@@ -113,7 +116,13 @@ def print_summary(results: dict[str, Any], report_dir: str | Path | None = None,
                       highlight=False, markup=True, soft_wrap=True)
     if len(failing) > show_failures:
         console.print(f"... and {len(failing) - show_failures} more (see the report)", highlight=False)
+    blamed = [q for q in results.get("requirements", []) if q.get("verdict") in FAILING]
+    if blamed:
+        console.print("requirements failing: " + ", ".join(escape(q["id"]) for q in blamed), highlight=False,
+                      soft_wrap=True)
     console.print(escape(summary_line(results)), highlight=False, soft_wrap=True)
+    if headline:
+        console.print(escape(headline), highlight=False, soft_wrap=True)
     if report_dir is None and results.get("_source"):
         report_dir = Path(results["_source"]).parent
     if report_dir is not None:

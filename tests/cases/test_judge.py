@@ -61,7 +61,7 @@ def test_should_level_difference_is_non_strict():
 def test_should_level_refusal_answered_with_success_or_5xx_fails():
     exp = Expected(status=400, error_code="UnknownOperationException", level="SHOULD")
     verdict, detail = judge(exp, wire(200, {}), "code")
-    assert verdict is Verdict.FAIL and "PROTO-005" in detail
+    assert verdict is Verdict.FAIL and "must be refused" in detail
     verdict, detail = judge(exp, err("InternalFailure", status=500), "code")
     assert verdict is Verdict.FAIL and "client error (4xx)" in detail
     # another 4xx is only the SHOULD differing
@@ -291,3 +291,46 @@ def test_a_public_value_that_contains_the_secret_is_not_a_leak():
     assert judge(exp, echoed_name, "code", request=request)[0] is Verdict.PASS
     both = err("ValidationException", "Value '0000000000' at 'customKeyStoreName'; Value '0000' at 'keyStorePassword'")
     assert judge(exp, both, "code", request=request)[0] is Verdict.FAIL
+
+
+def test_each_check_cites_what_it_checks():
+    """Blame: a difference only in a protocol or message rule cites that rule; the rest of the answer,
+    judged as expected, cites the case's requirements."""
+    from conformance.verdicts import judge_checks
+
+    def cited(expected, obs, strictness="regex"):
+        return [(c.name, c.verdict.value, c.requirements) for c in
+                judge_checks(expected, obs, strictness, requirements=("DES-004",))]
+
+    not_found = Expected(status=400, error_code="CustomKeyStoreNotFoundException")
+    assert cited(not_found, err("CustomKeyStoreNotFoundException", status=404)) == [
+        ("code", "PASS", ("DES-004",)), ("status", "FAIL", ("PROTO-005",))]
+    assert cited(not_found, err("ValidationException")) == [("code", "FAIL", ("DES-004",))]
+    headers = Expected(status=400, error_code="CustomKeyStoreNotFoundException",
+                       headers={"content-type": "application/x-amz-json-1.1"})
+    json_ct = wire(400, {"__type": "CustomKeyStoreNotFoundException"}, headers={"content-type": "application/json"})
+    assert cited(headers, json_ct)[-1] == ("headers", "FAIL", ("PROTO-003",))
+    validation = Expected(status=400, error_code="ValidationException", message="1 validation error detected: x")
+    assert cited(validation, err("ValidationException", "1 validation error detected: X"))[-1] == (
+        "message", "NON_STRICT", ("VAL-001",))
+    should = Expected(status=400, error_code="UnknownOperationException", level="SHOULD")
+    assert cited(should, wire(200, {}))[-1] == ("refusal", "FAIL", ("DES-004",))
+    assert cited(should, err("InternalFailure", status=500))[-1] == ("refusal", "FAIL", ("PROTO-005",))
+    # A wrong code blames `failing` (a member's own bound), plus the validation order rule on an existence answer.
+    invalid = Expected(status=400, error_code="ValidationException")
+    checks = judge_checks(invalid, err("CustomKeyStoreNotFoundException"), "code",
+                          requirements=("UPD-021", "VAL-001", "VAL-009"), failing=("UPD-021",))
+    assert checks[-1].requirements == ("UPD-021", "VAL-009")
+
+
+def test_a_validation_message_quoting_a_sensitive_value_blames_val_004():
+    from conformance.verdicts import judge_checks
+
+    exp = Expected(status=400, error_code="ValidationException",
+                   message="1 validation error detected: Value at 'keyStorePassword' failed to satisfy constraint: "
+                           "Member must have length greater than or equal to 7")
+    leaked = err("ValidationException", "1 validation error detected: Value 'abc' at 'keyStorePassword' failed to "
+                 "satisfy constraint: Member must have length greater than or equal to 7")
+    assert judge_checks(exp, leaked, "regex", requirements=("UPD-023",))[-1].requirements == ("VAL-004",)
+    other = err("ValidationException", "1 validation error detected: Value at 'KeyStorePassword' failed")
+    assert judge_checks(exp, other, "regex", requirements=("UPD-023",))[-1].requirements == ("VAL-001",)

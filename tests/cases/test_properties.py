@@ -66,6 +66,12 @@ def test_a_seeded_validation_fault_is_falsified_with_a_shrunk_example(tmp_path, 
     assert "falsified (shrunk)" in result.detail and member in result.detail
     assert result.request["operation"] == case.operation and result.reproduce
     assert result.steps and result.steps[0].label == "falsifying example"
+    # Blame: the broken member's own requirement, not every id the property cites.
+    failing = {rid for rid, e in result.blame.items() if e["verdict"] == "FAIL"}
+    member_ids = set(properties.part_requirements(collect_context("current"), ctx.model, case.operation,
+                                                  [label for label, _ in properties.invalid_inputs(ctx.model, case.operation)]
+                                                  ).get(result.detail.split("[", 1)[1].split("]", 1)[0], ()))
+    assert member_ids and failing - {"VAL-009"} == member_ids, (failing, member_ids)
 
 
 def test_runs_are_deterministic_for_a_seed(tmp_path):

@@ -32,6 +32,10 @@ def test_every_scenario_passes_on_the_reference(tmp_path, edition):
                 not_triggerable.append(case.id)
             elif result.verdict != Verdict.PASS:
                 bad.append(f"{case.id}: {result.verdict} {result.detail}")
+            else:  # blame: a passing scenario decided every requirement it cites, each PASS
+                undecided = [rid for rid in case.requirements if result.blame[rid]["verdict"] != "PASS"]
+                if undecided:
+                    bad.append(f"{case.id}: no PASS check cites {undecided}")
             assert not stores_left(ctx), f"{case.id} left stores behind"
     assert not bad, "\n".join(bad)
     # Only requirements no target can show (KMSInternalException) and deferred XKS ones.
@@ -140,3 +144,20 @@ def test_scenarios_on_a_served_reference_url_target(tmp_path, control):
     assert verdicts["UpdateCustomKeyStore/scenario/state-connecting-name"] == Verdict.NOT_TRIGGERABLE
     assert verdicts["UpdateCustomKeyStore/scenario/name-in-use"] == Verdict.PASS
     assert sum(v == Verdict.PASS for v in verdicts.values()) > 60
+
+
+def test_blame_names_only_the_requirements_a_failing_check_cites(tmp_path):
+    """The issue's example within one case: with Update ignoring connection state, the refused-update
+    case blames the state rules (UPD-036, UPD-011); UPD-006 ("a rejected update changes nothing") is not
+    blamed for the change an update that was never rejected made. On the clean reference every cited
+    requirement of the case is decided PASS."""
+    case = _cases("current")["UpdateCustomKeyStore/scenario/state-connected-password"]
+    with reference_context(tmp_path) as ctx:
+        clean = run(case, ctx)
+    assert {rid: e["verdict"] for rid, e in clean.blame.items()} == {rid: "PASS" for rid in case.requirements}
+    with reference_context(tmp_path, faults=["update-skips-state-check"]) as ctx:
+        result = run(case, ctx)
+    assert result.verdict == Verdict.FAIL
+    failing = {rid for rid, e in result.blame.items() if e["verdict"] == "FAIL"}
+    assert failing == {"UPD-036", "UPD-011"}, result.blame
+    assert "UPD-006" not in failing

@@ -49,3 +49,30 @@ def test_a_fault_gives_the_shrunk_replayable_sequence_deterministically(tmp_path
     assert first.steps and first.steps[-1].verdict == "FAIL"
     last = first.steps[-1]
     assert last.observed["target"]["status"] == 200 and last.observed["model"]["status"] == 400
+    # Blame: the disconnect rule whose answer differed (DIS-002), not the twelve ids the case cites.
+    failing = {rid for rid, e in first.blame.items() if e["verdict"] == "FAIL"}
+    assert failing == {"DIS-002"}, first.blame
+    assert first.blame["CRE-001"]["verdict"] is None  # not decided by a sequence that failed elsewhere
+
+
+def test_an_update_state_fault_blames_the_update_state_rules_never_create(tmp_path):
+    """The issue's example: with Update ignoring connection state, the stateful case blames the Update
+    state requirements (UPD-036 and the member's rule), never CRE-001, CON-001, DIS-001 or DEL-001."""
+    result = _fault_run(tmp_path, "update-skips-state-check")
+    assert result.verdict == Verdict.FAIL, result.detail
+    failing = {rid for rid, e in result.blame.items() if e["verdict"] == "FAIL"}
+    assert "UPD-036" in failing and failing <= {"UPD-036", "UPD-010", "UPD-011", "UPD-012", "UPD-014", "UPD-015"}, failing
+    assert result.requirements == list(stateful.REQUIREMENTS)  # the case's ids do not change
+
+
+def test_answer_rules_follow_the_models_answer():
+    rules = stateful.answer_rules
+    assert rules("CreateCustomKeyStore", {}, None, None, "current") == ("CRE-001",)
+    assert rules("CreateCustomKeyStore", {}, "CustomKeyStoreNameInUseException", None, "current") == ("CRE-032",)
+    assert rules("UpdateCustomKeyStore", {"KeyStorePassword": "x"}, "CustomKeyStoreInvalidStateException",
+                 "CONNECTED", "current") == ("UPD-036", "UPD-011")
+    assert rules("UpdateCustomKeyStore", {"NewCustomKeyStoreName": "n"}, None, "CONNECTED", "current") == ("UPD-013",)
+    assert rules("UpdateCustomKeyStore", {"NewCustomKeyStoreName": "n"}, "CustomKeyStoreInvalidStateException",
+                 "FAILED", "2019-12") == ("UPD-036", "UPD-010")
+    assert rules("DisconnectCustomKeyStore", {}, "CustomKeyStoreInvalidStateException", "DISCONNECTED", "current") == ("DIS-002",)
+    assert rules("DescribeCustomKeyStores", {"CustomKeyStoreName": "n"}, None, None, "current") == ("DES-003",)

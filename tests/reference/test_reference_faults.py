@@ -210,3 +210,58 @@ def test_backend_without_http_applies_the_rule_faults_only():
 def test_two_faults_on_one_hook_compose():
     headers = InProcess(faults=("json-content-type", "missing-request-id")).raw("{}")[1]
     assert headers["Content-Type"] == "application/json" and "x-amzn-RequestId" not in headers
+
+
+# ------------------------------------------------------------------------------------------------
+# Blame: with one seeded fault, the requirements the suite shows failing are those the fault breaks.
+# ------------------------------------------------------------------------------------------------
+
+# The suite's cases of every kind but the property and Schemathesis runs (their blame, the broken member's
+# requirement and the Schemathesis check's, has tests of its own in tests/cases), with a short stateful run:
+# about 5 s of CPU per fault.
+BLAME_KINDS = ("structural", "protocol", "auth", "scenario", "stateful")
+BLAME_RUN_OPTIONS = {"stateful_examples": 3, "stateful_steps": 8, "stateful_budget_s": 4.0,
+                     "stateful_shrink_budget_s": 2.0}
+SHOWN_FAILING = {"FAIL", "NON_STRICT"}
+
+
+@pytest.fixture(scope="module")
+def suite_cases():
+    """The current edition's cases of BLAME_KINDS, collected once for all faults."""
+    from conformance.cases import collect_cases
+
+    return [c for c in collect_cases("current", options=BLAME_RUN_OPTIONS) if c.kind in BLAME_KINDS]
+
+
+def requirements_shown(cases, tmp_path, faults=()) -> dict[str, dict]:
+    """Run `cases` against the in-process reference with `faults`; the requirement rows a report shows."""
+    from conformance.cases import CaseContext, run_case
+    from conformance.report.results import case_to_dict, requirement_verdicts
+    from conformance.spec import edition_model
+    from conformance.targets import StoreDriver, config_from_options, open_target
+
+    target = open_target(config_from_options(target="reference"), edition="current", faults=list(faults),
+                         announce=lambda line: None)
+    driver = StoreDriver(target, ledger_dir=tmp_path / "ledger")
+    ctx = CaseContext(target=target, edition="current", strictness="regex", seed=0, driver=driver,
+                      model=edition_model("current"), options=dict(BLAME_RUN_OPTIONS))
+    try:
+        results = [case_to_dict(run_case(case, ctx)) for case in cases]
+    finally:
+        driver.cleanup()
+        target.close()
+    return {row["id"]: row for row in requirement_verdicts([], results, "current")}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(FAULTS))
+def test_fault_blames_only_the_requirements_it_breaks(name, suite_cases, tmp_path):
+    """The acceptance test of blame: every requirement shown FAIL or NON_STRICT is one the fault declares
+    it breaks (a check citing it failed), and the fault is still detected (something it breaks is not PASS)."""
+    rows = requirements_shown(suite_cases, tmp_path, faults=(name,))
+    breaks = set(FAULTS[name].breaks)
+    failing = {rid: row for rid, row in rows.items() if row["verdict"] in SHOWN_FAILING}
+    beyond = {rid: [f"{c['case']}: {c['name']} {c['verdict']} {c['detail'][:160]}" for c in row["checks"][:3]]
+              for rid, row in failing.items() if rid not in breaks}
+    assert not beyond, f"{name} (breaks {sorted(breaks)}) shows other requirements failing: {beyond}"
+    assert failing, f"{name}: no requirement shown failing: the fault went undetected"

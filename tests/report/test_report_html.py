@@ -16,7 +16,7 @@ import subprocess
 
 import pytest
 
-from report_synthetic import synthetic_cases, write_run
+from report_synthetic import case, synthetic_cases, write_run
 
 pytestmark = pytest.mark.browser
 
@@ -106,8 +106,12 @@ def test_matrix_filters_and_drill_down_in_chromium(run_dir, tmp_path):
     got = probe(run_dir / "report.html", tmp_path)
     assert got["headers"][:4] == ["requirement", "level", "operation", "title"]
     assert got["headers"][4] == "synthetic 0.1.0 edition current"
-    assert got["reqRows"] == ["CON-001", "DES-001", "UPD-001", "UPD-002", "UPD-003"]
+    # Failures first: ERROR and FAIL rows before NON_STRICT, SKIPPED and PASS ones.
+    assert got["reqRows"] == ["DES-001", "UPD-001", "UPD-002", "UPD-003", "CON-001"]
     assert sorted(got["caseRows"]) == sorted(c.id for c in synthetic_cases())
+    assert got["caseRows"][:3] == ["DescribeCustomKeyStores/protocol/garbage",
+                                   "UpdateCustomKeyStore/structural/KeyStorePassword-max+1",
+                                   "UpdateCustomKeyStore/scenario/password-needs-disconnected"]
     assert ["UPD-001", "FAIL"] in got["cells"] and ["CON-001", "SKIPPED"] in got["cells"]
     # Drill-down of a requirement cell: its case, request / expected / observed side by side.
     assert got["drillHiddenAtStart"]
@@ -145,3 +149,59 @@ def test_combined_report_has_one_column_per_target(tmp_path):
     cells = {row[0]: row[1:] for row in got["cells"]}
     assert cells["UPD-001"] == ["FAIL", "NON_STRICT"]
     assert cells["CON-001"] == ["SKIPPED", "NOT_RUN"]
+
+
+WIDTH_PROBE = """<script>
+window.addEventListener("load", function () {
+  var out = {width: window.innerWidth, scroll: document.documentElement.scrollWidth,
+             headline: (document.querySelector(".headline") || {}).textContent || "",
+             blame: Array.from(document.querySelectorAll("#req-matrix .blame")).map(function (b) { return b.textContent; }),
+             first: (document.querySelector("#req-matrix tr.req-row") || {dataset: {}}).dataset.id};
+  var cell = document.querySelector('#req-matrix td.cell[data-req="UPD-036"]');
+  if (cell) cell.dispatchEvent(new MouseEvent("click", {bubbles: true}));
+  out.drill = Array.from(document.querySelectorAll("#drill .blame-table tr")).map(function (r) { return r.textContent; });
+  var pre = document.createElement("pre"); pre.id = "probe-result"; pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+});
+</script>"""
+
+
+def _width_probe(page, tmp_path) -> dict:
+    probe_page = tmp_path / "width.html"
+    probe_page.write_text(page.read_text(encoding="utf-8").replace("</body>", WIDTH_PROBE + "</body>"), encoding="utf-8")
+    flags = [f for f in CHROMIUM_FLAGS] + ["--window-size=1400,900", "--hide-scrollbars"]
+    proc = subprocess.run([chromium(), *flags, f"--user-data-dir={tmp_path / 'chromium-profile'}", probe_page.as_uri()],
+                          capture_output=True, text=True, timeout=90)
+    m = re.search(r'<pre id="probe-result">(.*?)</pre>', proc.stdout, re.S)
+    assert m, f"no probe result; chromium exit {proc.returncode}: {proc.stderr[-2000:]}"
+    return json.loads(htmllib.unescape(m.group(1)))
+
+
+def test_long_ids_never_scroll_sideways_at_1400_px_and_blame_is_shown(tmp_path):
+    """A real-length case id, many requirements and a long detail wrap inside a 1400 px window; the failing
+    requirement row comes first and names the check that blamed it; the drill-down lists the case's blame."""
+    long_id = "CreateCustomKeyStore/structural/XksProxyAuthenticationCredential/RawSecretAccessKey/length-above-max-plus-one"
+    failing = case(long_id, "FAIL", operation="CreateCustomKeyStore",
+                   reqs=("UPD-036", "UPD-006") + tuple(f"CRE-0{n}" for n in range(20, 75)),
+                   detail="expected 400 ValidationException, observed 200 success " + "x" * 400)
+    failing.blame = {"UPD-036": {"verdict": "FAIL", "checks": [{"name": "code", "verdict": "FAIL",
+                                                                "detail": "state rule: observed 200 " + "y" * 300}]},
+                     "UPD-006": {"verdict": "PASS", "checks": [{"name": "effect", "verdict": "PASS", "detail": "unchanged"}]},
+                     **{rid: {"verdict": "PASS", "checks": []} for rid in failing.requirements[2:]}}
+    _, results = write_run(tmp_path, cases=[case("UpdateCustomKeyStore/structural/name-max", "PASS"), failing])
+    rows = {r["id"]: r for r in results["requirements"]}
+    assert rows["UPD-036"]["verdict"] == "FAIL" and rows["UPD-006"]["verdict"] == "PASS"
+    got = _width_probe(tmp_path / "run" / "report.html", tmp_path)
+    assert got["width"] == 1400 and got["scroll"] <= got["width"], got
+    assert got["first"] == "UPD-036"
+    assert any("code: state rule" in b and long_id in b for b in got["blame"])
+    assert any(row.startswith("UPD-036FAIL") for row in got["drill"]) and any("UPD-006PASS" in r for r in got["drill"])
+
+
+def test_a_target_implementing_nothing_leads_with_that_sentence(tmp_path):
+    cases = [case(f"UpdateCustomKeyStore/structural/x{i}", "UNIMPLEMENTED") for i in range(3)]
+    _, results = write_run(tmp_path, cases=cases)
+    got = _width_probe(tmp_path / "run" / "report.html", tmp_path)
+    assert got["headline"].startswith("The target implements none of the custom key store operations:")
+    md = (tmp_path / "run" / "report.md").read_text()
+    assert md.split("\n")[2].startswith("**The target implements none of the custom key store operations:")

@@ -73,3 +73,21 @@ def test_control_characters_in_a_garbage_response_keep_the_xml_valid(tmp_path):
     _, results = write_run(tmp_path, cases=[c])
     path = write_junit(results, tmp_path / "j.xml")
     assert _cases(path)["A/protocol/garbage"][1].result[0].message.startswith("FAIL: observed")
+
+
+def test_blamed_requirements_are_properties_and_in_the_failure_text(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    from report_synthetic import case
+    from conformance.verdicts import Check, Verdict, requirement_blame
+
+    failing = case("UpdateCustomKeyStore/scenario/b", "FAIL", reqs=("UPD-001", "UPD-002"))
+    failing.blame = requirement_blame(failing.requirements, [
+        Check("effect", Verdict.PASS, "unchanged", ("UPD-001",)),
+        Check("code", Verdict.FAIL, "observed 200 while CONNECTED", ("UPD-002",))])
+    write_run(tmp_path, cases=[failing])
+    tc = ET.parse(tmp_path / "run" / "junit.xml").getroot().find(".//testcase")
+    blamed = [p.get("value") for p in tc.iter("property") if p.get("name") == "blamed"]
+    assert blamed == ["UPD-002 FAIL"]
+    text = tc.find("failure").text
+    assert "blame: UPD-002 FAIL (code: observed 200 while CONNECTED)" in text and "blame: UPD-001 PASS" in text

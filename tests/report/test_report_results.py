@@ -161,3 +161,80 @@ def test_an_unwritable_report_dir_is_a_usage_error(tmp_path):
     blocker.write_text("not a folder")
     with pytest.raises(UsageError, match="cannot write the report in"):
         ResultsWriter(blocker / "run", META, REQUIREMENTS)
+
+
+def _blamed_case(cid, reqs, checks, outcome=None):
+    """A case whose blame comes from real verdicts.Check objects, as the kernel makes it."""
+    from conformance.verdicts import case_verdict, requirement_blame
+
+    result = case(cid, str(case_verdict(checks, outcome)), reqs=reqs)
+    result.blame = requirement_blame(reqs, checks, outcome)
+    return result
+
+
+def test_a_requirement_is_fail_only_when_a_check_citing_it_failed(tmp_path):
+    from conformance.verdicts import Check, Verdict
+
+    state = Check("code", Verdict.FAIL, "update while CONNECTED: observed 200", ("UPD-002",))
+    unchanged = Check("effect", Verdict.PASS, "nothing changed", ("UPD-001",))
+    scenario = _blamed_case("UpdateCustomKeyStore/scenario/s", ("UPD-001", "UPD-002"), [unchanged, state])
+    assert str(scenario.verdict) == "FAIL"  # the case verdict is still the worst of its checks
+    _, results = write_run(tmp_path, cases=[scenario])
+    validate_results(results)
+    reqs = {r["id"]: r for r in results["requirements"]}
+    assert reqs["UPD-002"]["verdict"] == "FAIL" and reqs["UPD-001"]["verdict"] == "PASS"
+    assert reqs["UPD-002"]["checks"] == [{"case": scenario.id, "name": "code", "verdict": "FAIL",
+                                          "detail": "update while CONNECTED: observed 200"}]
+    assert reqs["UPD-001"]["checks"] == [] and reqs["UPD-001"]["cases"] == [scenario.id]
+    stored = results["cases"][0]["blame"]
+    assert stored["UPD-002"]["verdict"] == "FAIL" and stored["UPD-001"]["verdict"] == "PASS"
+
+
+def test_a_setup_error_is_error_for_every_cited_requirement_never_fail(tmp_path):
+    from conformance.errors import SetupFailed
+    from conformance.verdicts import Check, Verdict, verdict_for_outcome
+
+    held = Check("code", Verdict.PASS, "refused as expected", ("UPD-001",))
+    outcome = verdict_for_outcome(SetupFailed("setup: could not bring the store to CONNECTED"), ("UPD-001", "UPD-002"))
+    errored = _blamed_case("UpdateCustomKeyStore/scenario/e", ("UPD-001", "UPD-002"), [held], outcome)
+    _, results = write_run(tmp_path, cases=[errored])
+    reqs = {r["id"]: r for r in results["requirements"]}
+    assert reqs["UPD-001"]["verdict"] == reqs["UPD-002"]["verdict"] == "ERROR"
+    assert results["requirements_summary"]["FAIL"] == 0
+
+
+def test_a_requirement_no_check_reached_is_not_decided_by_that_case(tmp_path):
+    from conformance.verdicts import Check, Verdict
+
+    failed = Check("model agreement", Verdict.FAIL, "delete: target 200, model 400", ("UPD-002",))
+    stopped = _blamed_case("UpdateCustomKeyStore/stateful/x", ("UPD-001", "UPD-002"), [failed])
+    assert stopped.blame["UPD-001"] == {"verdict": None, "checks": []}
+    passing = case("UpdateCustomKeyStore/structural/a", "PASS", reqs=("UPD-003",))
+    _, results = write_run(tmp_path, cases=[stopped, passing])
+    validate_results(results)
+    reqs = {r["id"]: r for r in results["requirements"]}
+    assert reqs["UPD-001"]["verdict"] == NOT_RUN and reqs["UPD-001"]["cases"] == [stopped.id]
+    assert reqs["UPD-002"]["verdict"] == "FAIL"
+
+
+def test_expectations_carry_over_to_the_blamed_requirement_only(tmp_path):
+    from conformance.report.expectations import apply_expectations, parse_expectations
+    from conformance.verdicts import Check, Verdict
+
+    checks = [Check("effect", Verdict.PASS, "unchanged", ("UPD-001",)), Check("code", Verdict.FAIL, "x", ("UPD-002",))]
+    known = _blamed_case("UpdateCustomKeyStore/scenario/k", ("UPD-001", "UPD-002"), checks)
+    _, results = write_run(tmp_path, cases=[known])
+    for doc in ({"cases": {known.id: {"verdict": "FAIL", "reason": "known"}}},
+                {"requirements": {"UPD-002": {"verdict": "FAIL", "reason": "known"}}}):
+        out = apply_expectations(results, parse_expectations(doc))
+        reqs = {r["id"]: r["verdict"] for r in out["requirements"]}
+        assert out["cases"][0]["verdict"] == "EXPECTED_FAIL"
+        assert reqs["UPD-002"] == "EXPECTED_FAIL" and reqs["UPD-001"] == "PASS"
+        validate_results(out)
+
+
+def test_results_of_an_older_suite_without_blame_still_take_the_case_verdict(tmp_path):
+    from conformance.report.results import requirement_verdicts
+
+    rows = requirement_verdicts([], [{"id": "A/b/c", "verdict": "FAIL", "requirements": ["UPD-001"]}], "current")
+    assert rows[0]["verdict"] == "FAIL" and rows[0]["checks"] == []

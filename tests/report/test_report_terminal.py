@@ -51,3 +51,20 @@ def test_progress_disabled_draws_nothing():
     with Progress(2, console=console, enabled=False) as bar:
         bar.advance({"id": "x", "verdict": "PASS"})
     assert console.file.getvalue() == ""
+
+
+def test_a_target_implementing_nothing_is_said_first_and_last(tmp_path):
+    from report_synthetic import case
+
+    _, results = write_run(tmp_path, cases=[case(f"UpdateCustomKeyStore/structural/x{i}", "UNIMPLEMENTED")
+                                            for i in range(2)])
+    console = _console()
+    print_summary(results, console=console)
+    lines = [line for line in console.file.getvalue().splitlines() if line.strip()]
+    assert lines[0].startswith("The target implements none of the custom key store operations:")
+    assert any(line.startswith("The target implements none") for line in lines[-3:])
+    _, partial = write_run(tmp_path, cases=[case("UpdateCustomKeyStore/structural/x", "UNIMPLEMENTED"),
+                                            case("UpdateCustomKeyStore/structural/y", "PASS")], name="partial")
+    console = _console()
+    print_summary(partial, console=console)
+    assert "implements none" not in console.file.getvalue()

@@ -40,12 +40,15 @@ def connect_ok(s: Scenario) -> None:
 
 def wrong_password(s: Scenario) -> None:
     sid = s.store(KeyStorePassword=WRONG_PASSWORD)
-    s.call("connect with a wrong stored kmsuser password", CON, {"CustomKeyStoreId": sid}, expect=ok(), main=True)
+    s.call("connect with a wrong stored kmsuser password", CON, {"CustomKeyStoreId": sid}, expect=ok(), main=True,
+           requirements=["CON-002"])
     state = s.wait(sid)
     entry = s.entry(sid, label="describe after the attempt") or {}
-    s.check("the attempt ends FAILED", state == "FAILED", f"state {state}")
+    s.check("the attempt ends FAILED", state == "FAILED", f"state {state}", requirements=["CON-002"])
     code = entry.get("ConnectionErrorCode")
-    s.check("ConnectionErrorCode is INVALID_CREDENTIALS", code == "INVALID_CREDENTIALS", f"ConnectionErrorCode {code!r}")
+    # CON-010 (the cause is recorded) is checked only when the attempt did fail.
+    s.check("ConnectionErrorCode is INVALID_CREDENTIALS", code == "INVALID_CREDENTIALS", f"ConnectionErrorCode {code!r}",
+            requirements=["CON-002", "CON-010"] if state == "FAILED" else ["CON-002"])
 
 
 # The states in which each operation is refused / accepted (an answer from any of them may be judged).
@@ -93,7 +96,8 @@ def disconnect_ok(state: str):
         entry = s.entry(sid, label="describe after disconnect") or {}
         s.check("the store ends DISCONNECTED", final == "DISCONNECTED", f"state {final}")
         s.check("no ConnectionErrorCode once DISCONNECTED", "ConnectionErrorCode" not in entry,
-                f"ConnectionErrorCode {entry.get('ConnectionErrorCode')!r}")
+                f"ConnectionErrorCode {entry.get('ConnectionErrorCode')!r}",
+                requirements=["DIS-005"] if state == "FAILED" else ["DES-010"])
 
     return body
 

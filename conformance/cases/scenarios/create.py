@@ -35,13 +35,13 @@ STORE_ID_RE = re.compile(r"cks-[0-9a-f]{17}")
 
 def success(s: Scenario) -> None:
     params = create_params(s, _suffix="created")
-    obs = create_raw(s, "create a CloudHSM store", params, expect=ok(), main=True)
+    obs = create_raw(s, "create a CloudHSM store", params, expect=ok(), main=True, requirements=["CRE-001"])
     store_id = (obs.body or {}).get("CustomKeyStoreId") if obs.ok else None
     if not store_id:
-        s.check("the answer carries CustomKeyStoreId", False, f"body {obs.raw_body!r}")
+        s.check("the answer carries CustomKeyStoreId", False, f"body {obs.raw_body!r}", requirements=["CRE-001"])
         return
     s.check("the id looks like cks- and 17 lowercase hex digits", bool(STORE_ID_RE.fullmatch(store_id)),
-            f"id {store_id!r}", level="SHOULD")
+            f"id {store_id!r}", level="SHOULD", requirements=["CRE-002"])
     entry = s.entry(store_id, label="describe the new store") or {}
     want = {
         "CustomKeyStoreName": params["CustomKeyStoreName"],
@@ -51,14 +51,16 @@ def success(s: Scenario) -> None:
     }
     wrong = {k: entry.get(k) for k, v in want.items() if entry.get(k) != v}
     s.check("Describe shows a DISCONNECTED store with what was given", not wrong,
-            f"differs: {sorted(wrong)}" if wrong else "as given")
+            f"differs: {sorted(wrong)}" if wrong else "as given", requirements=["CRE-003"])
     if s.edition == "current":
         s.check("without CustomKeyStoreType the store is AWS_CLOUDHSM",
-                entry.get("CustomKeyStoreType") == "AWS_CLOUDHSM", f"CustomKeyStoreType {entry.get('CustomKeyStoreType')!r}")
+                entry.get("CustomKeyStoreType") == "AWS_CLOUDHSM", f"CustomKeyStoreType {entry.get('CustomKeyStoreType')!r}",
+                requirements=["CRE-004"])
     s.check("no ConnectionErrorCode on a new store", "ConnectionErrorCode" not in entry,
-            f"ConnectionErrorCode {entry.get('ConnectionErrorCode')!r}")
+            f"ConnectionErrorCode {entry.get('ConnectionErrorCode')!r}", requirements=["DES-010"])
     leaks = describe_without_secrets(entry)
-    s.check("the password is not returned", not leaks, f"found {leaks}" if leaks else "not returned")
+    s.check("the password is not returned", not leaks, f"found {leaks}" if leaks else "not returned",
+            requirements=["DES-011"])
 
 
 def missing_cloudhsm_members(s: Scenario) -> None:
@@ -99,7 +101,8 @@ def cluster_error(role: str | None, code: str, **overrides):
 def cluster_free_after_delete(s: Scenario) -> None:
     """DEL-005: deleting a store frees its cluster for a new store."""
     first = s.store()
-    s.call("delete the first store", "DeleteCustomKeyStore", {"CustomKeyStoreId": first}, expect=ok())
+    s.call("delete the first store", "DeleteCustomKeyStore", {"CustomKeyStoreId": first}, expect=ok(),
+           requirements=["DEL-001"])
     s.forget(first)
     create_raw(s, "create a new store on the same cluster", create_params(s, _suffix="again"), expect=ok(),
                main=True)

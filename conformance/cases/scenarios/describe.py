@@ -74,26 +74,29 @@ def pagination(s: Scenario) -> None:
     pages = 0
     for pages in range(1, MAX_PAGES + 1):
         params = {"Limit": 1} | ({"Marker": marker} if marker else {})
-        obs = s.call(f"page {pages} (Limit 1)", OP, params, expect=ok(), main=pages == 1)
+        obs = s.call(f"page {pages} (Limit 1)", OP, params, expect=ok(), main=pages == 1, requirements=["DES-006"])
         body = obs.body if isinstance(obs.body, dict) else {}
         entries = _entries(obs)
         if len(entries) > 1:
-            s.check(f"page {pages} holds at most Limit entries", False, f"{len(entries)} entries")
+            s.check(f"page {pages} holds at most Limit entries", False, f"{len(entries)} entries",
+                    requirements=["DES-006"])
         seen += [e.get("CustomKeyStoreId") for e in entries]
         truncated = body.get("Truncated")
         has_marker = "NextMarker" in body
         if bool(truncated) != has_marker:
             consistent = False
             s.check(f"page {pages}: NextMarker present exactly when Truncated", False,
-                    f"Truncated {truncated!r}, NextMarker {'present' if has_marker else 'absent'}")
+                    f"Truncated {truncated!r}, NextMarker {'present' if has_marker else 'absent'}",
+                    requirements=["DES-007"])
         if not truncated or not has_marker:
             break
         marker = body["NextMarker"]
     if consistent:
-        s.check("every page: NextMarker present exactly when Truncated", True, f"{pages} pages")
+        s.check("every page: NextMarker present exactly when Truncated", True, f"{pages} pages",
+                requirements=["DES-007"])
     dupes = sorted({x for x in seen if seen.count(x) > 1})
     s.check("both stores listed, each exactly once", first in seen and second in seen and not dupes,
-            f"listed {len(seen)} entries over {pages} pages; duplicates {dupes}")
+            f"listed {len(seen)} entries over {pages} pages; duplicates {dupes}", requirements=["DES-006"])
 
 
 def complete_page(s: Scenario) -> None:
@@ -111,19 +114,20 @@ def invalid_marker(s: Scenario) -> None:
 
 def entry_fields(s: Scenario) -> None:
     sid = s.store()
-    obs = s.call("describe the store", OP, {"CustomKeyStoreId": sid}, expect=ok(), main=True)
+    obs = s.call("describe the store", OP, {"CustomKeyStoreId": sid}, expect=ok(), main=True, requirements=["DES-009"])
     entry = next((e for e in _entries(obs) if e.get("CustomKeyStoreId") == sid), {})
     fields = ENTRY_FIELDS + (("CustomKeyStoreType",) if s.edition == "current" else ())
     missing = [f for f in fields if f not in entry]
-    s.check("the entry has the documented CloudHSM fields", not missing, f"missing {missing}" if missing else "all present")
+    s.check("the entry has the documented CloudHSM fields", not missing, f"missing {missing}" if missing else "all present",
+            requirements=["DES-009"])
     created = entry.get("CreationDate")
     s.check("CreationDate is a JSON number of epoch seconds",
             isinstance(created, (int, float)) and not isinstance(created, bool) and created > 1.4e9,
-            f"CreationDate {created!r}")
+            f"CreationDate {created!r}", requirements=["DES-012"])
     leaks = describe_without_secrets(obs.body)
     password = s.role("kmsuser_password")
     s.check("KeyStorePassword is not part of the entry", not leaks and password not in (obs.raw_body or ""),
-            f"found {leaks}" if leaks else "absent")
+            f"found {leaks}" if leaks else "absent", requirements=["DES-011"])
 
 
 def error_code_only_when_failed(s: Scenario) -> None:
@@ -134,18 +138,23 @@ def error_code_only_when_failed(s: Scenario) -> None:
         seen = entry.get("ConnectionState")
         has = "ConnectionErrorCode" in entry
         want = state == "FAILED"
+        # The store not reaching the state is the fault of the rule that brings it there, not of DES-010.
+        reaching = {"DISCONNECTED": "CRE-003", "CONNECTED": "CON-001", "FAILED": "UPD-003"}[state]
         s.check(f"{state}: ConnectionErrorCode {'present' if want else 'absent'}", seen == state and has == want,
-                f"state {seen}, ConnectionErrorCode {entry.get('ConnectionErrorCode')!r}")
+                f"state {seen}, ConnectionErrorCode {entry.get('ConnectionErrorCode')!r}",
+                requirements=["DES-010"] if seen == state else [reaching])
 
     code_in("DISCONNECTED")
-    s.call("connect", "ConnectCustomKeyStore", {"CustomKeyStoreId": sid}, expect=ok(), main=True)
+    s.call("connect", "ConnectCustomKeyStore", {"CustomKeyStoreId": sid}, expect=ok(), main=True,
+           requirements=["CON-001"])
     s.wait(sid)
     code_in("CONNECTED")
-    s.call("disconnect", "DisconnectCustomKeyStore", {"CustomKeyStoreId": sid}, expect=ok())
+    s.call("disconnect", "DisconnectCustomKeyStore", {"CustomKeyStoreId": sid}, expect=ok(), requirements=["DIS-001"])
     s.wait(sid, ("DISCONNECTED",))
     s.call("store a wrong password", "UpdateCustomKeyStore",
-           {"CustomKeyStoreId": sid, "KeyStorePassword": "not-the-kmsuser-pw"}, expect=ok())
-    s.call("connect with the wrong password", "ConnectCustomKeyStore", {"CustomKeyStoreId": sid}, expect=ok())
+           {"CustomKeyStoreId": sid, "KeyStorePassword": "not-the-kmsuser-pw"}, expect=ok(), requirements=["UPD-001"])
+    s.call("connect with the wrong password", "ConnectCustomKeyStore", {"CustomKeyStoreId": sid}, expect=ok(),
+           requirements=["CON-002"])
     s.wait(sid)
     code_in("FAILED")
 

@@ -53,8 +53,12 @@ def delete_ok(s: Scenario) -> None:
         s.forget(sid)
     raw = (obs.raw_body or "").strip()
     s.check("delete answers {} or an empty body", obs.ok and raw in ("", "{}"), f"body {raw!r}")
-    s.call("describe the deleted store", "DescribeCustomKeyStores", {"CustomKeyStoreId": sid},
-           expect=err("CustomKeyStoreNotFoundException"))
+    gone = s.call("describe the deleted store", "DescribeCustomKeyStores", {"CustomKeyStoreId": sid})
+    listed = any(e.get("CustomKeyStoreId") == sid for e in ((gone.body or {}).get("CustomKeyStores") or [])
+                 if isinstance(e, dict)) if isinstance(gone.body, dict) else False
+    # Still listed: the delete did not delete (DEL-001); gone but not refused: the not-found answer (DES-004).
+    s.rec.judge(err("CustomKeyStoreNotFoundException"), gone, request={"params": {"CustomKeyStoreId": sid}},
+                requirements=["DES-004"] if gone.ok and not listed else ["DEL-001"])
 
 
 def delete_refused(state: str):

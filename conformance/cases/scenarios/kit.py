@@ -113,8 +113,10 @@ class Scenario:
         expect: Expected | None = None,
         service: str = "kms",
         main: bool = False,
+        requirements: Iterable[str] | None = None,
     ):
-        """Send one request, record it as a step, judge it when `expect` is given."""
+        """Send one request, record it as a step, judge it when `expect` is given (citing `requirements`,
+        default the case's)."""
         self.sync_driver_steps()
         obs = self.target.call(operation, params or {}, service=service)
         request = boto3_request(operation, params)
@@ -128,14 +130,16 @@ class Scenario:
                 raise Unimplemented(operation, label)
             raise SetupFailed(f"{label}: no response from target: {obs.transport_error}")
         if expect is not None:
-            self.judge(obs, expect, params, main=main)
+            self.judge(obs, expect, params, main=main, requirements=requirements)
         elif main:
             self.rec.primary, self._main_set = idx, True
         return obs
 
-    def judge(self, obs: Observation, expect: Expected, params: dict | None, *, main: bool = False) -> None:
-        """Judge a recorded observation against `expect` (the request's `params` explain the verdict)."""
-        self.rec.judge(expect, obs, request={"params": params or {}})
+    def judge(self, obs: Observation, expect: Expected, params: dict | None, *, main: bool = False,
+              requirements: Iterable[str] | None = None) -> None:
+        """Judge a recorded observation against `expect` (the request's `params` explain the verdict),
+        citing `requirements` (default: the case's)."""
+        self.rec.judge(expect, obs, request={"params": params or {}}, requirements=requirements)
         if main or not self._main_set:
             self.rec.primary, self._main_set = self._step_of[id(obs)], True
 
@@ -148,9 +152,11 @@ class Scenario:
                 f"{scrub(obs.message or '')}".strip())
         return obs
 
-    def check(self, label: str, passed: bool, detail: str, *, level: str = "MUST") -> bool:
-        """An effect check (state seen through Describe etc.) with its own verdict."""
-        return self.rec.effect(label, passed, detail, level=level)
+    def check(self, label: str, passed: bool, detail: str, *, level: str = "MUST",
+              requirements: Iterable[str] | None = None) -> bool:
+        """An effect check (state seen through Describe etc.) with its own verdict, citing `requirements`
+        (default: every id the case cites)."""
+        return self.rec.effect(label, passed, detail, level=level, requirements=requirements)
 
     def sync_driver_steps(self) -> None:
         """Move the steps the StoreDriver recorded (setup, waits, cleanup) into this case's steps."""
@@ -264,7 +270,9 @@ def request_in_state(s: Scenario, store_id: str, state: str, label: str, operati
                      params: Callable[[str], dict], *, expect: Expected, same_in: Iterable[str] = (),
                      describe_before: bool = False, after_label: str = "describe after",
                      on_missed: Callable[[Observation], None] | None = None,
-                     attempts: int = STATE_ATTEMPTS) -> Held:
+                     attempts: int = STATE_ATTEMPTS,
+                     requirements: Iterable[str] | Callable[[Observation], Iterable[str] | None] | None = None,
+                     ) -> Held:
     """Send `operation` to a store in `state` and judge it only if the state held when it landed.
 
     `same_in` names the other states in which `expect` is just as right (a refusal that a
@@ -274,6 +282,7 @@ def request_in_state(s: Scenario, store_id: str, state: str, label: str, operati
     not be held. `params(store_id)` gives the request's parameters; `on_missed` gets each
     unjudged observation (to undo what it made). A store an unjudged request removed (a delete
     that landed after DISCONNECTING ended) is replaced by a new one for the next attempt.
+    `requirements` (or a function of the observation giving them) is what the judged answer cites.
     """
     allowed = {state, *same_in}
     clock_held = s.target.abilities.clock is not None
@@ -291,7 +300,8 @@ def request_in_state(s: Scenario, store_id: str, state: str, label: str, operati
         after = s.entry(store_id, label=after_label)
         seen = (after or {}).get("ConnectionState") if after is not None else "(not listed)"
         if landing_states(state, seen, clock_held) <= allowed:
-            s.judge(obs, expect, request, main=True)
+            cites = requirements(obs) if callable(requirements) else requirements
+            s.judge(obs, expect, request, main=True, requirements=cites)
             return Held(obs, store_id, request, before, after)
         within = time.monotonic() - started  # for the reader only: no verdict depends on it
         missed.append(f"the store left {state} within {within:.3g} s (Describe after the request showed {seen}); "
@@ -398,10 +408,11 @@ def config_of(entry: dict | None) -> dict | None:
     return {k: entry.get(k) for k in CONFIG_KEYS if k in entry}
 
 
-def expect_unchanged(s: Scenario, label: str, before: dict | None, after: dict | None) -> bool:
+def expect_unchanged(s: Scenario, label: str, before: dict | None, after: dict | None,
+                     requirements: Iterable[str] | None = None) -> bool:
     """Check a rejected request changed none of the store's configuration."""
     same, detail = same_entry(config_of(before), config_of(after))
-    return s.check(label, same, detail)
+    return s.check(label, same, detail, requirements=requirements)
 
 
 def create_params(s: Scenario, **overrides: Any) -> dict[str, Any]:
@@ -416,14 +427,15 @@ def create_params(s: Scenario, **overrides: Any) -> dict[str, Any]:
     return {k: v for k, v in params.items() if v is not None}
 
 
-def create_raw(s: Scenario, label: str, params: dict, *, expect: Expected | None = None, main: bool = False):
+def create_raw(s: Scenario, label: str, params: dict, *, expect: Expected | None = None, main: bool = False,
+               requirements: Iterable[str] | None = None):
     """Call CreateCustomKeyStore directly (to judge its answer). The name goes into the driver's
     cleanup ledger before the call, so a store the target makes, rightly or wrongly, is removed."""
     ledger = getattr(s.driver, "ledger", None)
     name = params.get("CustomKeyStoreName")
     if ledger is not None and name:
         ledger.intent(name)
-    obs = s.call(label, "CreateCustomKeyStore", params, expect=expect, main=main)
+    obs = s.call(label, "CreateCustomKeyStore", params, expect=expect, main=main, requirements=requirements)
     store_id = obs.body.get("CustomKeyStoreId") if obs.ok and isinstance(obs.body, dict) else None
     if store_id:
         if ledger is not None:
@@ -540,12 +552,12 @@ def require_key_cleanup(s: Scenario) -> None:
                          "(opt in with the run option create_keys)")
 
 
-def schedule_key_deletion(s: Scenario, key_ids: list[str], *, expect=None) -> bool:
+def schedule_key_deletion(s: Scenario, key_ids: list[str], *, expect=None, requirements=None) -> bool:
     """Schedule the keys' deletion and let the waiting period pass where the target allows it.
 
     Returns True when the waiting period could be passed (the store may then be deleted).
     """
     for key_id in key_ids:
         s.call(f"schedule deletion of key {key_id}", "ScheduleKeyDeletion",
-               {"KeyId": key_id, "PendingWindowInDays": 7}, expect=expect)
+               {"KeyId": key_id, "PendingWindowInDays": 7}, expect=expect, requirements=requirements)
     return pass_waiting_period(s)

@@ -34,7 +34,14 @@ def empty_success_body(s: Scenario, label: str, obs) -> None:
     """UPD-001: success is `{}` or an empty body (the seed says both)."""
     raw = (obs.raw_body or "").strip()
     body_ok = obs.ok and raw in ("", "{}") and obs.body in ({}, None)
-    s.check(label, body_ok, f"success body {obs.raw_body!r}" if obs.ok else "update did not succeed")
+    s.check(label, body_ok, f"success body {obs.raw_body!r}" if obs.ok else "update did not succeed",
+            requirements=["UPD-001"])
+
+
+def unchanged_rule(obs, refusal: list[str]) -> list[str]:
+    """Whom "nothing changed" blames: UPD-006 when the update was refused; when it was wrongly accepted,
+    the change is that acceptance itself (the refusal's own requirement), not a broken rollback."""
+    return ["UPD-006"] if not obs.ok else list(refusal)
 
 
 def not_found(s: Scenario) -> None:
@@ -51,11 +58,11 @@ def rename(s: Scenario) -> None:
     empty_success_body(s, "success body is {} or empty", obs)
     after = s.entry(sid, label="describe after")
     s.check("Describe shows the new name", (after or {}).get("CustomKeyStoreName") == new_name,
-            f"name {(after or {}).get('CustomKeyStoreName')!r}, wanted {new_name!r}")
+            f"name {(after or {}).get('CustomKeyStoreName')!r}, wanted {new_name!r}", requirements=["UPD-002"])
     rest_b = {k: v for k, v in (config_of(before) or {}).items() if k != "CustomKeyStoreName"}
     rest_a = {k: v for k, v in (config_of(after) or {}).items() if k != "CustomKeyStoreName"}
     same, detail = same_entry(rest_b, rest_a)
-    s.check("nothing but the name changed", same, detail)
+    s.check("nothing but the name changed", same, detail, requirements=["UPD-002"])
 
 
 def password_not_returned(s: Scenario) -> None:
@@ -84,10 +91,13 @@ def password_used_not_pushed(s: Scenario) -> None:
     state = s.wait(sid)
     entry = s.entry(sid, label="describe after connect")
     code = (entry or {}).get("ConnectionErrorCode")
-    s.check("connect with the stored (wrong) password fails with INVALID_CREDENTIALS",
-            state == "FAILED" and code == "INVALID_CREDENTIALS",
+    held = state == "FAILED" and code == "INVALID_CREDENTIALS"
+    # Held, it shows both; a CONNECTED store cannot tell them apart and is blamed on the stored password not
+    # being used (UPD-003), the rule every seeded or real bug seen so far broke.
+    s.check("connect with the stored (wrong) password fails with INVALID_CREDENTIALS", held,
             f"state {state}, ConnectionErrorCode {code} (a CONNECTED store means the update changed the "
-            f"cluster's password or the new password was not used)")
+            f"cluster's password or the new password was not used)",
+            requirements=["UPD-003", "UPD-004"] if held else ["UPD-003"])
 
 
 def related_cluster(s: Scenario) -> None:
@@ -122,10 +132,12 @@ def cluster_error(role: str | None, code: str):
         sid = s.store()
         cluster = s.role(role) if role else UNKNOWN_CLUSTER_ID
         before = s.entry(sid, label="describe before")
-        s.call(f"move to the {role or 'unknown'} cluster", OP, {"CustomKeyStoreId": sid, "CloudHsmClusterId": cluster},
-               expect=err(code), main=True)
+        own = [r for r in s.case.requirements if r != "UPD-006"]
+        obs = s.call(f"move to the {role or 'unknown'} cluster", OP,
+                     {"CustomKeyStoreId": sid, "CloudHsmClusterId": cluster}, expect=err(code), main=True,
+                     requirements=own)
         after = s.entry(sid, label="describe after")
-        expect_unchanged(s, "the rejected update changed nothing", before, after)
+        expect_unchanged(s, "the rejected update changed nothing", before, after, requirements=unchanged_rule(obs, own))
 
     return body
 
@@ -134,13 +146,14 @@ def atomic_failure(s: Scenario) -> None:
     """A valid rename together with an unrelated cluster: rejected whole, name untouched."""
     sid = s.store()
     before = s.entry(sid, label="describe before")
-    s.call("rename and move to an unrelated cluster", OP,
-           {"CustomKeyStoreId": sid, "NewCustomKeyStoreName": s.driver.name("atomic"),
-            "KeyStorePassword": s.role("kmsuser_password"),
-            "CloudHsmClusterId": s.role("unrelated_cluster_id")},
-           expect=err("CloudHsmClusterNotRelatedException"), main=True)
+    obs = s.call("rename and move to an unrelated cluster", OP,
+                 {"CustomKeyStoreId": sid, "NewCustomKeyStoreName": s.driver.name("atomic"),
+                  "KeyStorePassword": s.role("kmsuser_password"),
+                  "CloudHsmClusterId": s.role("unrelated_cluster_id")},
+                 expect=err("CloudHsmClusterNotRelatedException"), main=True, requirements=["UPD-033"])
     after = s.entry(sid, label="describe after")
-    expect_unchanged(s, "the rejected update changed nothing (not even the name)", before, after)
+    expect_unchanged(s, "the rejected update changed nothing (not even the name)", before, after,
+                     requirements=unchanged_rule(obs, ["UPD-033"]))
 
 
 def name_in_use(s: Scenario) -> None:
@@ -148,11 +161,11 @@ def name_in_use(s: Scenario) -> None:
     first_name = (s.entry(first, label="describe the first store") or {}).get("CustomKeyStoreName")
     second = second_store(s)
     before = s.entry(second, label="describe the second store before")
-    s.call("rename the second store to the first one's name", OP,
-           {"CustomKeyStoreId": second, "NewCustomKeyStoreName": first_name},
-           expect=err("CustomKeyStoreNameInUseException"), main=True)
+    obs = s.call("rename the second store to the first one's name", OP,
+                 {"CustomKeyStoreId": second, "NewCustomKeyStoreName": first_name},
+                 expect=err("CustomKeyStoreNameInUseException"), main=True, requirements=["UPD-031"])
     after = s.entry(second, label="describe the second store after")
-    expect_unchanged(s, "the rejected rename changed nothing", before, after)
+    expect_unchanged(s, "the rejected rename changed nothing", before, after, requirements=unchanged_rule(obs, ["UPD-031"]))
 
 
 def collect(cc: CollectContext) -> list[Case]:

@@ -57,30 +57,67 @@ def _params(s: Scenario, sid: str, member: str) -> dict:
     return {"CustomKeyStoreId": sid, "CloudHsmClusterId": s.role("related_cluster_id")}
 
 
+def refusal_requirements(edition: str, state: str, member: str) -> list[str]:
+    """What the refusal itself is checked against (everything the case cites but the "nothing changed" rule)."""
+    return [r for r in requirements(edition, state, member) if r != "UPD-006"]
+
+
+def judge_refusal(s: Scenario, label: str, params: dict, refusal: list[str], *, level: str = "MUST"):
+    """Send the update that must be refused and judge it: accepted, it breaks the state rules in `refusal`;
+    refused with another client error, only the rule that names the error code (UPD-036)."""
+    obs = s.call(label, OP, params, main=True)
+    refused_otherwise = (obs.status is not None and 400 <= obs.status < 500
+                         and obs.error_code != "CustomKeyStoreInvalidStateException")
+    s.rec.judge(err("CustomKeyStoreInvalidStateException", level=level), obs, request={"params": params},
+                requirements=["UPD-036"] if refused_otherwise else refusal)
+    return obs
+
+
+def unchanged_rule(obs, refusal: list[str]) -> list[str]:
+    """UPD-006 when the update was refused; a wrongly accepted update's change is blamed on the refusal rule."""
+    return ["UPD-006"] if not obs.ok else list(refusal)
+
+
 def body_for(state: str, member: str):
     def body(s: Scenario) -> None:
         sid = s.store()
         accepted = allowed(s.edition, state, member)
         level = "SHOULD" if (s.edition == "current" and member == "name") else "MUST"
         expect = ok() if accepted else err("CustomKeyStoreInvalidStateException", level=level)
+        refusal = refusal_requirements(s.edition, state, member)
+
+        def cites(obs):
+            """An accepted update cites the case's rules; a refusal its state rules, or only the
+            error-code rule (UPD-036) when it was refused under another client error."""
+            if accepted:
+                return None
+            refused_otherwise = (obs.status is not None and 400 <= obs.status < 500
+                                 and obs.error_code != "CustomKeyStoreInvalidStateException")
+            return ["UPD-036"] if refused_otherwise else refusal
+
         # States in which the same answer is right: an answer from any of them may be judged.
         same_in = [other for other in CONNECTION_STATES if allowed(s.edition, other, member) == accepted]
         held = request_in_state(s, sid, state, f"update the {member} while {state}", OP,
                                 lambda sid: _params(s, sid, member), expect=expect, same_in=same_in,
-                                describe_before=True)
-        before, after, params = held.before, held.after, held.params
+                                describe_before=True, requirements=cites)
+        before, after, params, obs = held.before, held.after, held.params, held.obs
         if accepted:
+            # Applied and shown is the effect rule; an update that was refused is blamed on the refusal alone.
+            effect = None if not obs.ok else ["UPD-002"] if member == "name" else ["UPD-005"]
             if member == "name":
                 s.check("Describe shows the new name", (after or {}).get("CustomKeyStoreName") == params["NewCustomKeyStoreName"],
-                        f"name {(after or {}).get('CustomKeyStoreName')!r}")
+                        f"name {(after or {}).get('CustomKeyStoreName')!r}",
+                        requirements=effect)
             elif member == "cluster":
                 s.check("Describe shows the new cluster", (after or {}).get("CloudHsmClusterId") == params["CloudHsmClusterId"],
-                        f"cluster {(after or {}).get('CloudHsmClusterId')!r}")
+                        f"cluster {(after or {}).get('CloudHsmClusterId')!r}",
+                        requirements=effect)
             else:
                 s.check("Describe shows the same configuration", config_of(after) == config_of(before),
                         "configuration changed" if config_of(after) != config_of(before) else "unchanged")
         else:
-            expect_unchanged(s, "the refused update changed nothing", before, after)
+            expect_unchanged(s, "the refused update changed nothing", before, after,
+                             requirements=unchanged_rule(obs, refusal))
 
     return body
 
@@ -89,12 +126,12 @@ def mixed_connected(s: Scenario) -> None:
     """UPD-015: in CONNECTED, a rename plus a password change is refused whole."""
     sid = s.store(state="CONNECTED")
     before = s.entry(sid, label="describe before")
-    s.call("rename and change the password while CONNECTED", OP,
-           {"CustomKeyStoreId": sid, "NewCustomKeyStoreName": s.driver.name("mixed"),
-            "KeyStorePassword": s.role("kmsuser_password")},
-           expect=err("CustomKeyStoreInvalidStateException"), main=True)
+    obs = judge_refusal(s, "rename and change the password while CONNECTED",
+                        {"CustomKeyStoreId": sid, "NewCustomKeyStoreName": s.driver.name("mixed"),
+                         "KeyStorePassword": s.role("kmsuser_password")}, ["UPD-015"])
     after = s.entry(sid, label="describe after")
-    expect_unchanged(s, "the refused update changed nothing (not even the name)", before, after)
+    expect_unchanged(s, "the refused update changed nothing (not even the name)", before, after,
+                     requirements=unchanged_rule(obs, ["UPD-015"]))
 
 
 def collect(cc: CollectContext) -> list[Case]:
