@@ -144,10 +144,10 @@ OPTIONS: tuple[Option, ...] = (
            metavar="S", type=float, rerun=True),
     Option("retry_tries", ("--retry-tries",), "--kms-retry-tries",
            "tries per call when the target throttles, answers 5xx, resets or cuts a reply short",
-           metavar="N", type=int, rerun=True),
+           metavar="N", type=int),
     Option("retry_budget", ("--retry-budget",), "--kms-retry-budget",
            "total seconds a run may wait between retries; then failures are ERROR at once", metavar="S",
-           type=float, rerun=True),
+           type=float),
     # pytest draws its own progress; the plugin always runs without ours.
     Option("progress", ("--no-progress",), None, "no progress bar or summary table", action="store_false"),
 )

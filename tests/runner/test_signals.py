@@ -61,7 +61,9 @@ def test_signal_mid_run_cleans_up_and_writes_every_report(served, tmp_path, sig,
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     # Mid-run, with a store of the run on the target.
-    _wait_until(lambda: app.backend.snapshot(), proc, "the run created a store")
+    # After the transition probe (its store is gone again once results.json exists): a case's store.
+    _wait_until(lambda: (report / "results.json").is_file() and app.backend.snapshot(), proc,
+                "the run created a store")
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=300)
     assert proc.returncode == code, err
@@ -148,7 +150,9 @@ def test_pytest_plugin_sigterm_cleans_up_and_reports(served, tmp_path):
          "-p", "no:randomly", "-k", SELECTION, "--kms-endpoint-url", url, "--kms-report-dir", str(report)],
         env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    _wait_until(lambda: app.backend.snapshot(), proc, "the run created a store")
+    # After the transition probe (its store is gone again once results.json exists): a case's store.
+    _wait_until(lambda: (report / "results.json").is_file() and app.backend.snapshot(), proc,
+                "the run created a store")
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=300)
     assert proc.returncode == 143, out[-2000:] + err[-2000:]
