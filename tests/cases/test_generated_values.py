@@ -271,3 +271,26 @@ def test_valid_input_generators_pass_a_target_that_refuses_id_and_name(tmp_path)
         assert str(result.verdict) == "PASS", result.detail  # negative bodies may give both: not judged here
     finally:
         inner.close()
+
+
+@pytest.mark.parametrize("case_id", ["CreateCustomKeyStore/scenario/cluster-not-found",
+                                     "UpdateCustomKeyStore/scenario/cluster-not-found"])
+def test_a_scenario_unknown_cluster_that_the_world_has_is_changed(tmp_path, case_id):
+    """Scenarios send the suite's unknown cluster id through the same check: a world whose related
+    cluster happens to be that id still gets a cluster that does not exist."""
+    from conformance.cases import scenarios
+
+    config = TargetConfig(world=copy.deepcopy(default_world()), world_given=True)
+    config.world.related_cluster_id = UNKNOWN_CLUSTER_ID
+    target = open_target(config, announce=lambda line: None)
+    driver = StoreDriver(target, ledger_dir=tmp_path / "ledger")
+    try:
+        case = {c.id: c for c in scenarios.collect(collect_context("current"))}[case_id]
+        result = run_case(case, _ctx(target, driver))
+        assert str(result.verdict) == "PASS", result.detail
+        sent = [s.request.get("params", {}).get("CloudHsmClusterId") for s in result.steps
+                if isinstance(s.request, dict) and "cluster" in s.label]
+        assert sent and UNKNOWN_CLUSTER_ID not in sent
+    finally:
+        driver.cleanup()
+        target.close()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from conformance.cases.base import Case, CollectContext
 from conformance.cases.scenarios.kit import (
-    UNKNOWN_STORE_ID,
     Scenario,
     err,
     ok,
@@ -104,7 +103,7 @@ def disconnect_ok(state: str):
 
 def not_found(op: str):
     def body(s: Scenario) -> None:
-        s.call(f"{op} on an unknown store id", op, {"CustomKeyStoreId": UNKNOWN_STORE_ID},
+        s.call(f"{op} on an unknown store id", op, {"CustomKeyStoreId": s.unknown("CustomKeyStoreId", op)},
                expect=err("CustomKeyStoreNotFoundException"), main=True)
 
     return body

@@ -15,7 +15,6 @@ from conformance.cases.base import Case, CollectContext
 from conformance.cases.scenarios.kit import (
     FOREIGN_CERTIFICATE,
     STORE_ROLES,
-    UNKNOWN_CLUSTER_ID,
     Scenario,
     create_params,
     create_raw,
@@ -91,7 +90,7 @@ def name_in_use(s: Scenario) -> None:
 
 def cluster_error(role: str | None, code: str, **overrides):
     def body(s: Scenario) -> None:
-        params = create_params(s, CloudHsmClusterId=s.role(role) if role else UNKNOWN_CLUSTER_ID,
+        params = create_params(s, CloudHsmClusterId=s.role(role) if role else s.unknown("CloudHsmClusterId"),
                                _suffix="err", **overrides)
         create_raw(s, f"create a store on the {role or 'unknown cluster id'}", params, expect=err(code), main=True)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from conformance.cases.base import Case, CollectContext
 from conformance.cases.scenarios.kit import (
     STORE_ROLES,
-    UNKNOWN_STORE_ID,
     Scenario,
     describe_without_secrets,
     err,
@@ -57,7 +56,7 @@ def by_name(s: Scenario) -> None:
 
 def unknown(member: str):
     def body(s: Scenario) -> None:
-        value = UNKNOWN_STORE_ID if member == "CustomKeyStoreId" else s.driver.name("no-such-store")
+        value = s.unknown("CustomKeyStoreId", OP) if member == "CustomKeyStoreId" else s.driver.name("no-such-store")
         s.call(f"describe an unknown {member}", OP, {member: value},
                expect=err("CustomKeyStoreNotFoundException"), main=True)
 

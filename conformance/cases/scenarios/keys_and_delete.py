@@ -14,7 +14,6 @@ import base64
 from conformance.cases.base import Case, CollectContext
 from conformance.cases.scenarios.kit import (
     MAY_LEAVE_KEY,
-    UNKNOWN_STORE_ID,
     Scenario,
     err,
     ok,
@@ -73,7 +72,7 @@ def delete_refused(state: str):
 
 
 def delete_not_found(s: Scenario) -> None:
-    s.call("delete an unknown store id", DEL, {"CustomKeyStoreId": UNKNOWN_STORE_ID},
+    s.call("delete an unknown store id", DEL, {"CustomKeyStoreId": s.unknown("CustomKeyStoreId", DEL)},
            expect=err("CustomKeyStoreNotFoundException"), main=True)
 
 
@@ -162,8 +161,8 @@ def random_connected(s: Scenario) -> None:
 
 def unknown_store(op: str):
     def body(s: Scenario) -> None:
-        params = (create_key_params(UNKNOWN_STORE_ID) if op == "CreateKey"
-                  else {"NumberOfBytes": 64, "CustomKeyStoreId": UNKNOWN_STORE_ID})
+        params = (create_key_params(s.unknown("CustomKeyStoreId", DEL)) if op == "CreateKey"
+                  else {"NumberOfBytes": 64, "CustomKeyStoreId": s.unknown("CustomKeyStoreId", DEL)})
         s.call(f"{op} with an unknown store id", op, params, expect=err("CustomKeyStoreNotFoundException"), main=True)
 
     return body

@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterable
 from conformance import EDITIONS, SETTLED_STATES, SETTLES_TO
 from conformance.abilities import ClusterSnapshot, WorldControl
 from conformance.cases.base import Case, CaseContext
-from conformance.cases.common import UNKNOWN_CLUSTER_ID, UNKNOWN_STORE_ID  # noqa: F401 (re-exported)
+from conformance.cases.common import UNKNOWN_CLUSTER_ID, UNKNOWN_STORE_ID, name_nothing  # noqa: F401 (re-exported)
 from conformance.cases.kernel import Recorder
 from conformance.cases.requests import boto3_request
 from conformance.errors import MissingRole, NotTriggerable, SetupFailed, Unimplemented
@@ -98,6 +98,12 @@ class Scenario:
     @property
     def steps(self) -> list[Step]:
         return self.rec.steps
+
+    def unknown(self, member: str, operation: str = "CreateCustomKeyStore") -> str:
+        """The suite's "names nothing" value for `member` (CustomKeyStoreId / CloudHsmClusterId), changed
+        if the world or the run happens to know it (cases.common.name_nothing)."""
+        value = {"CustomKeyStoreId": UNKNOWN_STORE_ID, "CloudHsmClusterId": UNKNOWN_CLUSTER_ID}[member]
+        return name_nothing(self.rec.ctx, operation, {member: value})[member]
 
     def role(self, name: str) -> str:
         """A world role's value; a missing role raises MissingRole (the case is SKIPPED)."""

@@ -11,8 +11,6 @@ from __future__ import annotations
 from conformance.cases.base import Case, CollectContext
 from conformance.cases.scenarios.kit import (
     STORE_ROLES,
-    UNKNOWN_CLUSTER_ID,
-    UNKNOWN_STORE_ID,
     Scenario,
     config_of,
     describe_without_secrets,
@@ -46,7 +44,7 @@ def unchanged_rule(obs, refusal: list[str]) -> list[str]:
 
 def not_found(s: Scenario) -> None:
     s.call("update an unknown store id", OP,
-           {"CustomKeyStoreId": UNKNOWN_STORE_ID, "NewCustomKeyStoreName": s.driver.name("ghost")},
+           {"CustomKeyStoreId": s.unknown("CustomKeyStoreId", OP), "NewCustomKeyStoreName": s.driver.name("ghost")},
            expect=err("CustomKeyStoreNotFoundException"), main=True)
 
 
@@ -130,7 +128,7 @@ def repair_on_related_cluster(s: Scenario) -> None:
 def cluster_error(role: str | None, code: str):
     def body(s: Scenario) -> None:
         sid = s.store()
-        cluster = s.role(role) if role else UNKNOWN_CLUSTER_ID
+        cluster = s.role(role) if role else s.unknown("CloudHsmClusterId", OP)
         before = s.entry(sid, label="describe before")
         own = [r for r in s.case.requirements if r != "UPD-006"]
         obs = s.call(f"move to the {role or 'unknown'} cluster", OP,
