@@ -36,13 +36,15 @@ class CaseOptions:
 
     run_prefix: str = ""
     property_examples: int = 25
-    property_budget_s: float = 20.0
+    # Wall-clock caps are off by default: the example counts bound a run, so what is judged never
+    # depends on how fast the machine or target is (a cap set here notes "time budget reached").
+    property_budget_s: float | None = None
     stateful_examples: int = 10
     stateful_steps: int = 15
     stateful_budget_s: float = 30.0
     stateful_shrink_budget_s: float = 10.0
     schemathesis_examples: int = 6  # per operation and generation mode
-    schemathesis_budget_s: float = 20.0  # per operation
+    schemathesis_budget_s: float | None = None  # per operation
     # Put KMS keys into stores even when the target cannot pass their 7-30 day deletion window.
     create_keys: bool = False
 
@@ -54,7 +56,7 @@ class CaseOptions:
         if unknown:
             raise ValueError(f"unknown case option(s): {', '.join(unknown)} (known: {', '.join(known)})")
         casts = {"int": int, "float": float, "bool": bool, "str": str}
-        return cls(**{k: casts[known[k]](v) for k, v in values.items()})
+        return cls(**{k: None if v is None else casts[known[k].replace(" | None", "")](v) for k, v in values.items()})
 
 
 @dataclass

@@ -251,7 +251,7 @@ def run_property(
     total = ctx.options.property_examples
     max_examples = max(2, -(-total // max(1, len(strategies))))
     budget = ctx.options.property_budget_s
-    deadline = time.monotonic() + budget
+    deadline = time.monotonic() + budget if budget is not None else float("inf")
     known = KnownNames.of(ctx)
     state: dict[str, Any] = {"n": 0, "failing": None, "last_fail": None, "weak": None, "unimpl": None, "over": False}
 

@@ -225,7 +225,8 @@ def _generate_and_check(ctx: CaseContext, operation: str, out: OperationRun) -> 
         if ctx.model.operation(operation).input else None
     checks = _check_functions()
     examples = ctx.options.schemathesis_examples
-    deadline = time.monotonic() + ctx.options.schemathesis_budget_s
+    budget = ctx.options.schemathesis_budget_s
+    deadline = time.monotonic() + budget if budget is not None else float("inf")
     url = f"http://kms.invalid/{SERVICE_TARGET_PREFIX}.{operation}"
     known = KnownNames.of(ctx)
 
