@@ -41,6 +41,7 @@ class Recorder:
         self.outcome: Check | None = None
         self.primary: int | None = None  # the step the report shows as the case's request
         self.keep_single_step = False
+        self.reproduce_command: str | None = None  # instead of replaying the primary step's request
         self._raw: dict[int, dict[str, Any]] = {}  # step index -> unredacted request (for reproduce)
         self._index: dict[int, int] = {}  # id(observation) -> step index
         self._finalizers: list[Callable[[], None]] = []
@@ -183,8 +184,8 @@ class Recorder:
             expected=step.expected if step else None,
             observed=step.observed if step else None,
             detail=scrub(detail),
-            reproduce=reproduce_command(self.ctx, self.case, raw, steps=len(self.steps),
-                                        observed=step.observed if step else None),
+            reproduce=self.reproduce_command or reproduce_command(self.ctx, self.case, raw, steps=len(self.steps),
+                                                                  observed=step.observed if step else None),
             steps=self.steps if keep else [],
             blame=requirement_blame(self.case.requirements, self.checks, outcome),
         )
