@@ -30,6 +30,7 @@ from conformance.runner.signals import StopSignals
 from conformance.targets.capabilities import probe_transitions, transitions_note
 from conformance.targets.cassette import RecordingTarget
 from conformance.targets.ledger import ledger_dir_for, target_fingerprint
+from conformance.targets.live import is_live
 from conformance.targets import (
     RetryBudget,
     StoreDriver,
@@ -124,7 +125,10 @@ class RunSession:
         self.driver = StoreDriver(self.target, self.ledger_dir(), self.prefix)
         probe_transitions(self.target, self.driver)  # endpoint targets whose config leaves it open
         try:
-            case_options = CaseOptions.from_mapping({"run_prefix": self.prefix, **o.extra})
+            # Keys go into stores by default; on live AWS only when asked (a key holds its store 7-30 days).
+            create_keys = o.create_keys or config.create_keys or not is_live(config)
+            case_options = CaseOptions.from_mapping({"run_prefix": self.prefix, "create_keys": create_keys,
+                                                     **o.extra})
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         self._ctx = CaseContext(

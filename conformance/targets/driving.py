@@ -38,6 +38,7 @@ from conformance.targets.ledger import (
     Ledger,
     LedgerEntry,
     ledger_files,
+    until_text,
     outstanding_entries,
     same_target,
     target_fingerprint,
@@ -131,6 +132,7 @@ class StoreDriver:
         self._names: dict[str, str] = {}  # store id -> name
         self._clusters: dict[str, str] = {}  # store id -> the cluster it was created on
         self.quarantine: dict[str, Quarantined] = {}  # store id -> why it could not be removed
+        self.keys_until: dict[str, float] = {}  # store id -> when its keys' deletion completes (epoch s)
         self._wrong_password: set[str] = set()  # stores bring_to_state(FAILED) gave a wrong password
         self._lock = threading.Lock()
 
@@ -418,11 +420,18 @@ class StoreDriver:
             return
         note = describe_observation(obs)
         if obs.error_code == "CustomKeyStoreHasCMKsException":
-            note = ("its KMS keys are scheduled for deletion; delete the store after their waiting period "
+            until = self.keys_until.get(store_id)
+            when = f"after {until_text(until)}" if until else "after their waiting period"
+            note = (f"its KMS keys are scheduled for deletion; delete the store {when} "
                     "(run `kms-conformance cleanup` again)")
         self.ledger.left(name, store_id, note)
         raise self._fail(f"cleanup: DeleteCustomKeyStore({store_id})", obs) if obs.unimplemented else \
             DriverError(f"cleanup: store {store_id} left behind: {note}", obs)
+
+    def note_keys_pending(self, store_id: str, key_ids: list[str], until: float) -> None:
+        """The store keeps KMS keys pending deletion until `until`: written to the ledger for `cleanup`."""
+        self.keys_until[store_id] = max(until, self.keys_until.get(store_id, 0.0))
+        self.ledger.keys_pending(self._names.get(store_id), store_id, key_ids, self.keys_until[store_id])
 
     # ------------------------------------------------------------------ quarantine
     def _quarantine(self, store_id: str, exc: Exception) -> None:
@@ -563,6 +572,8 @@ def remove_entries(driver: StoreDriver, entries: list[LedgerEntry]) -> CleanupOu
             if not store_id:
                 continue
             driver._names.setdefault(store_id, entry.name)
+            if entry.keys_until:
+                driver.keys_until[store_id] = entry.keys_until
             driver.delete_store(store_id)
             outcome.removed.append(label)
         except KeyboardInterrupt:

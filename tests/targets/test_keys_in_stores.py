@@ -1,0 +1,99 @@
+"""Keys in stores (issue 15): the key cases run on every target that can hold keys, a store they leave
+is in the cleanup ledger with the date its key's deletion completes, and live AWS needs an opt-in.
+
+Every target here is 127.0.0.1 (the served reference, without its control surface).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import yaml
+
+from conformance.cli import main
+from conformance.reference import ReferenceConfig, make_app
+from conformance.runner import RunOptions, run_suite
+from conformance.targets.ledger import ledger_files, outstanding_entries
+from targethelpers import CountingApp, serve_wsgi
+from test_live_aws import live_config
+
+HAS_KEYS = "DeleteCustomKeyStore/scenario/has-keys"
+KEY_CASES = (HAS_KEYS, "CreateKey/scenario/connected-store")
+
+
+@pytest.fixture
+def state(tmp_path, monkeypatch):
+    monkeypatch.setenv("KMS_CONFORMANCE_STATE_DIR", str(tmp_path / "state"))
+    return tmp_path / "state"
+
+
+def verdicts(report_dir) -> dict[str, tuple[str, str]]:
+    res = json.loads((report_dir / "results.json").read_text())
+    return {c["id"]: (c["verdict"], c.get("detail") or "") for c in res["cases"]}
+
+
+def run(url, out, cases=(HAS_KEYS,), **kw):
+    return run_suite(RunOptions(endpoint_url=url, report_dir=str(out), cases=cases, progress=False, **kw))
+
+
+def test_served_reference_runs_the_key_cases_and_leaves_the_store_in_the_ledger(tmp_path, state, capsys):
+    with serve_wsgi(make_app(ReferenceConfig())) as url:
+        run(url, tmp_path / "r", cases=KEY_CASES)
+        got = verdicts(tmp_path / "r")
+        assert got[HAS_KEYS][0] == "PASS", got
+        # The first key case holds the lineage until its key is deleted: the next one says so, with the date.
+        assert got["CreateKey/scenario/connected-store"][0] in ("PASS", "NOT_TRIGGERABLE"), got
+        left = outstanding_entries(ledger_files(next(state.glob("ledger/*"))))
+        held = [e for e in left if e.keys_until]
+        assert held, left
+        week = time.time() + 7 * 86400
+        assert all(abs(e.keys_until - week) < 3600 for e in held)  # ScheduleKeyDeletion's 7-day DeletionDate
+        # cleanup cannot delete it yet: it says until when, one line per store, and exits non-zero.
+        capsys.readouterr()
+        assert main(["cleanup", "--endpoint-url", url]) != 0
+        out = capsys.readouterr()
+        text = out.out + out.err
+        day = time.strftime("%Y-%m-%d", time.gmtime(held[0].keys_until))
+        assert held[0].store_id in text and day in text, text
+
+
+def test_cleanup_deletes_the_store_once_the_target_allows_it(tmp_path, state, capsys):
+    reference = make_app(ReferenceConfig())
+    with serve_wsgi(reference) as url:
+        run(url, tmp_path / "r")
+        left = [e for e in outstanding_entries(ledger_files(next(state.glob("ledger/*")))) if e.keys_until]
+        assert left
+        reference.backend.complete_pending_deletions()  # the waiting period passes on the target's side
+        capsys.readouterr()
+        assert main(["cleanup", "--endpoint-url", url]) == 0, capsys.readouterr()
+        assert not [e for e in outstanding_entries(ledger_files(state / "ledger")) if e.keys_until]
+        assert not any(outstanding_entries(ledger_files(d)) for d in state.glob("ledger/*"))
+
+
+def test_delete_that_ignores_keys_is_detected_on_a_served_target(tmp_path, state):
+    with serve_wsgi(make_app(ReferenceConfig(faults=("delete-ignores-keys",)))) as url:
+        run(url, tmp_path / "f")
+    verdict, detail = verdicts(tmp_path / "f")[HAS_KEYS]
+    assert verdict == "FAIL", detail
+    assert "CustomKeyStoreHasCMKsException" in detail
+
+
+@pytest.mark.parametrize("opt_in", [None, "flag", "config"])
+def test_live_looking_target_needs_the_opt_in(tmp_path, state, opt_in):
+    app = CountingApp(make_app(ReferenceConfig()))
+    with serve_wsgi(app) as url:
+        path = live_config(tmp_path, url)
+        if opt_in == "config":
+            data = yaml.safe_load(path.read_text())
+            path.write_text(yaml.safe_dump({**data, "run": {"create_keys": True}}))
+        run_suite(RunOptions(config=str(path), allow_live=True, create_keys=opt_in == "flag",
+                             report_dir=str(tmp_path / "l"), cases=(HAS_KEYS,), progress=False))
+    verdict, detail = verdicts(tmp_path / "l")[HAS_KEYS]
+    if opt_in is None:
+        assert verdict == "NOT_TRIGGERABLE"
+        assert "--create-keys" in detail and "run.create_keys" in detail
+        assert not any("CreateKey" in r for r in app.requests)  # no key was made
+    else:
+        assert verdict == "PASS", detail
