@@ -591,7 +591,14 @@ def cleanup_ledger(target: Target, ledger_dir: str | os.PathLike | None = None) 
     fp = target_fingerprint(target)
     entries = [e for e in outstanding_entries(ledger_files(ledger_dir)) if same_target(e.target, fp)]
     driver = StoreDriver(target, ledger_dir, run_prefix=make_run_prefix())
+    for entry in entries:  # one store in several ledgers (a sweep wrote it again): its latest key date counts
+        if entry.store_id and entry.keys_until:
+            driver.keys_until[entry.store_id] = max(entry.keys_until, driver.keys_until.get(entry.store_id, 0.0))
     outcome = remove_entries(driver, entries)
+    by_store: dict[str, str] = {}  # one line per store ("name (id): why")
+    for line in outcome.left:
+        by_store.setdefault(line.split(": ", 1)[0], line)
+    outcome.left = list(by_store.values())
     for prefix in {e.run_prefix for e in entries if e.run_prefix}:
         Ledger(ledger_dir, prefix, fp).discard_if_settled()
     return outcome

@@ -149,9 +149,24 @@ def key_refused(op: str, state: str):
     return body
 
 
+def _connected_store_for_a_key(s: Scenario) -> str:
+    """A new CONNECTED store; or, where an earlier key case left a store holding the cluster lineage (its
+    key pending deletion), that store connected again: one more key in it holds nothing more, for no longer."""
+    try:
+        return s.store(state="CONNECTED")
+    except NotTriggerable:
+        held = next((sid for sid in s.driver.keys_until if sid in s.driver.quarantine), None)
+        if held is None:
+            raise
+    s.note(f"store {held} holds the cluster lineage until its key is deleted; this case uses it")
+    s.stores.append(held)
+    s.bring(held, "CONNECTED")
+    return held
+
+
 def create_key_connected(s: Scenario) -> None:
     require_key_cleanup(s)
-    sid = s.store(state="CONNECTED")
+    sid = _connected_store_for_a_key(s)
     obs = s.call("CreateKey in the CONNECTED store", "CreateKey", create_key_params(sid), expect=ok(), main=True)
     meta = (obs.body or {}).get("KeyMetadata") or {} if isinstance(obs.body, dict) else {}
     s.check("the key belongs to the store, origin AWS_CLOUDHSM",
@@ -223,7 +238,7 @@ def collect(cc: CollectContext) -> list[Case]:
         scenario("CreateKey/scenario/connected-store", "CreateKey", ["KEY-002"],
                  "CreateKey with Origin AWS_CLOUDHSM in a CONNECTED store makes a key of that store",
                  create_key_connected, needs_operations=KEY_OPS, schedule_group="with-keys", connect_cycles=1,
-                 tags=(MAY_LEAVE_KEY,)),
+                 tags=(MAY_LEAVE_KEY,), lineage_check=False),
         scenario("CreateKey/scenario/cluster-invalid-configuration", "CreateKey", ["KEY-007"],
                  "CreateKey in a store whose cluster has one active HSM gives "
                  "CloudHsmClusterInvalidConfigurationException", create_key_invalid_cluster,
