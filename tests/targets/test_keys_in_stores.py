@@ -43,7 +43,6 @@ def test_served_reference_runs_the_key_cases_and_leaves_the_store_in_the_ledger(
         run(url, tmp_path / "r", cases=KEY_CASES)
         got = verdicts(tmp_path / "r")
         assert got[HAS_KEYS][0] == "PASS", got
-        # The first key case holds the lineage until its key is deleted: the next one says so, with the date.
         assert got["CreateKey/scenario/connected-store"][0] == "PASS", got  # in the store has-keys left
         left = outstanding_entries(ledger_files(next(state.glob("ledger/*"))))
         held = [e for e in left if e.keys_until]
