@@ -96,3 +96,28 @@ def test_live_looking_target_needs_the_opt_in(tmp_path, state, opt_in):
         assert not any("CreateKey" in r for r in app.requests)  # no key was made
     else:
         assert verdict == "PASS", detail
+
+
+def test_config_run_section_is_checked():
+    from conformance.errors import ConfigError
+    from conformance.targets.config import parse_config
+
+    assert parse_config({"run": {"create_keys": True}}).create_keys is True
+    assert parse_config({}).create_keys is False
+    with pytest.raises(ConfigError, match="run.create_key"):
+        parse_config({"run": {"create_key": True}})
+    with pytest.raises(ConfigError, match="run.create_keys"):
+        parse_config({"run": {"create_keys": "yes"}})
+
+
+def test_plan_says_what_the_key_cases_leave(tmp_path, capsys):
+    path = live_config(tmp_path, "https://kms.us-east-1.amazonaws.com")
+    assert main(["plan", "--config", str(path), "-k", "has-keys", "--brief"]) == 0
+    assert "unless you opt in with --create-keys" in capsys.readouterr().out
+    days = {time.strftime("%Y-%m-%d", time.gmtime(time.time() + 7 * 86400))}
+    assert main(["plan", "--config", str(path), "-k", "has-keys", "--brief", "--create-keys"]) == 0
+    days.add(time.strftime("%Y-%m-%d", time.gmtime(time.time() + 7 * 86400)))  # a run across midnight
+    out = capsys.readouterr().out
+    assert any(f"stay in use until about {d}" in out for d in days), out
+    assert main(["plan", "-k", "has-keys", "--brief"]) == 0  # in-process reference: not live
+    assert "the run leaves a store holding a key pending deletion" in capsys.readouterr().out
