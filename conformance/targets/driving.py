@@ -38,10 +38,10 @@ from conformance.targets.ledger import (
     Ledger,
     LedgerEntry,
     ledger_files,
-    until_text,
     outstanding_entries,
     same_target,
     target_fingerprint,
+    until_text,
 )
 
 RUN_PREFIX_ROOT = "kmsconf"
@@ -573,7 +573,7 @@ def remove_entries(driver: StoreDriver, entries: list[LedgerEntry]) -> CleanupOu
                 continue
             driver._names.setdefault(store_id, entry.name)
             if entry.keys_until:
-                driver.keys_until[store_id] = entry.keys_until
+                driver.keys_until[store_id] = max(entry.keys_until, driver.keys_until.get(store_id, 0.0))
             driver.delete_store(store_id)
             outcome.removed.append(label)
         except KeyboardInterrupt:

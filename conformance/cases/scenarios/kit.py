@@ -577,7 +577,7 @@ def schedule_key_deletion(s: Scenario, key_ids: list[str], *, expect=None, requi
 
     Returns True when the waiting period could be passed (the store may then be deleted). When it
     cannot be, and `store_id` is given, the store is written to the cleanup ledger with the date its
-    keys' deletion completes (see `keys_left`).
+    keys' deletion completes (see `finish_key_deletion`).
     """
     until = schedule_deletion_only(s, key_ids, expect=expect, requirements=requirements)
     return finish_key_deletion(s, store_id, key_ids, until)
