@@ -66,6 +66,13 @@ def cmd_plan(args: argparse.Namespace) -> int:
     for line in render_plan(config, cases, edition=args.edition, brief=args.brief,
                             create_keys=args.create_keys):
         print(line)
+    from conformance.targets.keys_pending import planned_holds
+
+    held = planned_holds(config)  # stores earlier runs left holding keys (read from the ledger, no call)
+    if held:
+        print("\nlineages in use (cleanup ledger):")
+        for line in held:
+            print(f"  - {line}")
     return EXIT_OK
 
 

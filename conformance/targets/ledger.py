@@ -182,6 +182,19 @@ def outstanding_entries(paths: Iterable[Path]) -> list[LedgerEntry]:
     return [e for e in entries.values() if not e.deleted]
 
 
+def keys_pending_entries(ledger_dir: str | os.PathLike, target_fp: dict[str, Any]) -> list[LedgerEntry]:
+    """Outstanding stores of this target, any run, that hold KMS keys pending deletion: one entry per
+    store (a sweep may have written it again), with its latest date. Reads files only: no call."""
+    by_store: dict[str, LedgerEntry] = {}
+    for entry in outstanding_entries(ledger_files(ledger_dir)):
+        if not (entry.store_id and entry.keys_until and same_target(entry.target, target_fp)):
+            continue
+        seen = by_store.get(entry.store_id)
+        if seen is None or entry.keys_until > (seen.keys_until or 0.0):
+            by_store[entry.store_id] = entry
+    return sorted(by_store.values(), key=lambda e: e.keys_until or 0.0)
+
+
 def until_text(epoch: float) -> str:
     """A ledger date as the user reads it (UTC, to the minute)."""
     from datetime import datetime, timezone

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from conformance.cli import main
-from conformance.reference import ReferenceConfig, make_app
+from conformance.reference import ReferenceConfig, default_world, make_app
 from conformance.runner import RunOptions, run_suite
 from conformance.targets.ledger import ledger_files, outstanding_entries
 from targethelpers import CountingApp, serve_wsgi
@@ -121,3 +121,44 @@ def test_plan_says_what_the_key_cases_leave(tmp_path, capsys):
     assert any(f"stay in use until about {d}" in out for d in days), out
     assert main(["plan", "-k", "has-keys", "--brief"]) == 0  # in-process reference: not live
     assert "the run leaves a store holding a key pending deletion" in capsys.readouterr().out
+
+
+def test_a_later_run_finds_the_lineage_held_and_a_control_surface_frees_it(tmp_path, state, capsys):
+    """Run 1 leaves a store holding a key pending deletion. Run 2 (no control surface) knows it from the
+    ledger: the cases on that lineage are NOT_TRIGGERABLE naming the store, not ERROR; a ledger store that
+    is gone is dropped. Run 3, once the target has a control surface, deletes the store and runs them."""
+    from conformance.targets.ledger import Ledger
+
+    cases = (HAS_KEYS, "ConnectCustomKeyStore/scenario/connects")
+    reference = make_app(ReferenceConfig())
+    with serve_wsgi(reference) as url:
+        run(url, tmp_path / "r1", cases=cases)
+        ledger_dir = next(state.glob("ledger/*"))
+        [held] = [e for e in outstanding_entries(ledger_files(ledger_dir)) if e.keys_until]
+        gone = Ledger(ledger_dir, "kmsconf-20200101T000000-abcd", held.target)  # a store deleted meanwhile
+        gone.created("kmsconf-20200101T000000-abcd-store-1", "cks-0123456789abcdef0")
+        gone.keys_pending(None, "cks-0123456789abcdef0", ["k"], held.keys_until)
+        day = time.strftime("%Y-%m-%d", time.gmtime(held.keys_until))
+
+        assert main(["plan", "--endpoint-url", url, "-k", "has-keys", "--brief"]) == 0
+        plan = capsys.readouterr().out
+        assert held.store_id in plan and day in plan, plan
+
+        run(url, tmp_path / "r2", cases=cases)
+        got = verdicts(tmp_path / "r2")
+        assert {v for v, _ in got.values()} == {"NOT_TRIGGERABLE"}, got
+        cluster = default_world().active_cluster_id
+        for _, detail in got.values():
+            assert held.store_id in detail and day in detail and "kms-conformance cleanup" in detail, detail
+            assert cluster in detail, detail
+        notes = json.loads((tmp_path / "r2" / "results.json").read_text()).get("notes") or []
+        assert sum(held.store_id in n for n in notes) == 1, notes
+        assert held.store_id in capsys.readouterr().err
+        stores = {e.store_id for e in outstanding_entries(ledger_files(ledger_dir))}
+        assert "cks-0123456789abcdef0" not in stores and held.store_id in stores
+
+        reference.config.control_api = True  # the same target, now with `serve --enable-control`
+        run(url, tmp_path / "r3", cases=cases)
+        got = verdicts(tmp_path / "r3")
+        assert {v for v, _ in got.values()} == {"PASS"}, got
+        assert not [e for e in outstanding_entries(ledger_files(ledger_dir)) if e.keys_until]
