@@ -131,7 +131,8 @@ def test_a_later_run_finds_the_lineage_held_and_a_control_surface_frees_it(tmp_p
 
     cases = (HAS_KEYS, "ConnectCustomKeyStore/scenario/connects")
     reference = make_app(ReferenceConfig())
-    with serve_wsgi(reference) as url:
+    app = CountingApp(reference)
+    with serve_wsgi(app) as url:
         run(url, tmp_path / "r1", cases=cases)
         ledger_dir = next(state.glob("ledger/*"))
         [held] = [e for e in outstanding_entries(ledger_files(ledger_dir)) if e.keys_until]
@@ -140,9 +141,11 @@ def test_a_later_run_finds_the_lineage_held_and_a_control_surface_frees_it(tmp_p
         gone.keys_pending(None, "cks-0123456789abcdef0", ["k"], held.keys_until)
         day = time.strftime("%Y-%m-%d", time.gmtime(held.keys_until))
 
+        calls = len(app.requests)
         assert main(["plan", "--endpoint-url", url, "-k", "has-keys", "--brief"]) == 0
         plan = capsys.readouterr().out
         assert held.store_id in plan and day in plan, plan
+        assert len(app.requests) == calls  # plan reads the ledger only
 
         run(url, tmp_path / "r2", cases=cases)
         got = verdicts(tmp_path / "r2")
