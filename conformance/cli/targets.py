@@ -29,6 +29,8 @@ def register(subparsers) -> None:
     p.add_argument("--edition", choices=EDITIONS, default="current")
     p.add_argument("-k", dest="keyword", metavar="EXPR", help="select cases as `run -k` does")
     p.add_argument("--brief", action="store_true", help="groups and totals only, not every case")
+    p.add_argument("--create-keys", action="store_true",
+                   help="plan as `run --create-keys` would (live AWS: the key cases put keys into stores)")
     p.set_defaults(func=cmd_plan)
 
     c = subparsers.add_parser("cleanup", help="remove custom key stores a crashed run left (from the ledger)")
@@ -61,8 +63,16 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
     config = config_from_options(target=args.target, config_path=args.config, endpoint_url=args.endpoint_url)
     cases = _collect(args.edition, args.keyword)
-    for line in render_plan(config, cases, edition=args.edition, brief=args.brief):
+    for line in render_plan(config, cases, edition=args.edition, brief=args.brief,
+                            create_keys=args.create_keys):
         print(line)
+    from conformance.targets.keys_pending import planned_holds
+
+    held = planned_holds(config)  # stores earlier runs left holding keys (read from the ledger, no call)
+    if held:
+        print("\nlineages in use (cleanup ledger):")
+        for line in held:
+            print(f"  - {line}")
     return EXIT_OK
 
 
@@ -77,7 +87,25 @@ def case_calls(case: Any) -> tuple[str, ...]:
     return tuple(case.api_calls) or (case.operation,)
 
 
-def render_plan(config: Any, cases: Iterable[Any], *, edition: str, brief: bool = False) -> list[str]:
+def keys_hold_line(config: Any, live: bool, create_keys: bool) -> str:
+    """What the key cases leave: on live AWS a store (and its cluster lineage) in use for the waiting period."""
+    from datetime import datetime, timedelta, timezone
+
+    until = (datetime.now(timezone.utc) + timedelta(days=7)).strftime("%Y-%m-%d")
+    if live and not (create_keys or config.create_keys):
+        return ("key cases: NOT_TRIGGERABLE on live AWS unless you opt in with --create-keys "
+                "(or run.create_keys: true in the config)")
+    if live:
+        return (f"key cases: a store holding a key pending deletion, and its cluster lineage, stay in use until "
+                f"about {until} (7-day waiting period; the key and the cluster's HSM-hours are billed meanwhile); "
+                "in the cleanup ledger: `kms-conformance cleanup` deletes the store after that date")
+    return (f"key cases: where the target cannot pass the waiting period itself (no clock or control surface) the "
+            f"run leaves a store holding a key pending deletion until about {until}, in the cleanup ledger "
+            "(`kms-conformance cleanup` deletes it after that date); otherwise the run finishes the deletion itself")
+
+
+def render_plan(config: Any, cases: Iterable[Any], *, edition: str, brief: bool = False,
+                create_keys: bool = False) -> list[str]:
     """The plan as lines of text (pure: no target is opened or called)."""
     from conformance.reference import default_world
     from conformance.runner.schedule import schedule_groups
@@ -146,6 +174,8 @@ def render_plan(config: Any, cases: Iterable[Any], *, edition: str, brief: bool 
                  "deleted again (run-prefixed names, kept in the cleanup ledger)")
     lines.append(f"  - KMS keys in the CloudHSM store: {keys} CreateKey call(s); each key is billed until "
                  "deleted and is scheduled for deletion (7-day minimum waiting period)")
+    if keys:
+        lines.append(f"  - {keys_hold_line(config, live, create_keys)}")
     lines.append(f"  - KMS API requests: {sum(calls.values())} (plus Describe polls while waiting for states)")
     return lines
 
@@ -182,6 +212,8 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
             except SweepError as exc:
                 outcome.left.append(f"(scan of the target) {exc}")
                 stores = []
+            # One line per store: those the ledger step could not remove (e.g. a key pending deletion) say why there.
+            stores = [e for e in stores if not any(str(e.get("CustomKeyStoreId")) in line for line in outcome.left)]
             if live and not args.run_prefix:
                 unlisted = stores  # a shared account may hold another run in progress: name the run
             elif stores:

@@ -32,6 +32,7 @@ class RunOptions:
     update_expectations: bool = False
     record: str | None = None  # cassette directory
     allow_live: bool = False
+    create_keys: bool = False  # live AWS: put keys into stores anyway (they hold the store 7-30 days)
     call_timeout: float | None = None
     retry_tries: int = DEFAULT_TRIES  # tries per call for throttling, 5xx, resets, cut-off replies
     retry_budget: float = DEFAULT_RETRY_BUDGET_S  # total retry wait per run, in seconds
@@ -140,6 +141,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("allow_live", ("--allow-live",), "--kms-allow-live",
            "allow calls to real AWS (the aws adapter, or an endpoint whose host is an AWS service domain)",
            action="store_true", rerun=True),
+    Option("create_keys", ("--create-keys",), "--kms-create-keys",
+           "live AWS: run the cases that put a KMS key in a store (the key's 7-30 day deletion holds the store "
+           "and its cluster lineage; config: run.create_keys)", action="store_true", rerun=True),
     Option("call_timeout", ("--call-timeout",), "--kms-call-timeout", "per-call timeout in seconds",
            metavar="S", type=float, rerun=True),
     Option("retry_tries", ("--retry-tries",), "--kms-retry-tries",

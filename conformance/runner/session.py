@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +30,9 @@ from conformance.runner.select import select_for_run
 from conformance.runner.signals import StopSignals
 from conformance.targets.capabilities import probe_transitions, transitions_note
 from conformance.targets.cassette import RecordingTarget
+from conformance.targets.keys_pending import hold_pending_stores
 from conformance.targets.ledger import ledger_dir_for, target_fingerprint
+from conformance.targets.live import is_live
 from conformance.targets import (
     RetryBudget,
     StoreDriver,
@@ -79,6 +82,7 @@ class RunSession:
         self.selected: int | None = None  # how many cases collect() selected ("421 of 532 cases")
         self._config = None  # the target config, read by check_inputs
         self.signals = StopSignals()  # SIGTERM / SIGHUP stop the run as Ctrl-C does (see signals.py)
+        self.held_notes: list[str] = []  # stores earlier runs left holding keys pending deletion (keys_pending.py)
 
     # -- setup -------------------------------------------------------------------------------
     def load_spec(self) -> None:
@@ -122,9 +126,15 @@ class RunSession:
             self.target = RecordingTarget(self.target, o.record, run_tokens=[self.prefix])
         probe_capabilities(self.target)  # fills target.capabilities.unimplemented
         self.driver = StoreDriver(self.target, self.ledger_dir(), self.prefix)
+        self.held_notes = hold_pending_stores(self.driver)  # before any store is made (the probe makes one)
+        for note in self.held_notes:
+            print(f"kms-conformance: {note}", file=sys.stderr)
         probe_transitions(self.target, self.driver)  # endpoint targets whose config leaves it open
         try:
-            case_options = CaseOptions.from_mapping({"run_prefix": self.prefix, **o.extra})
+            # Keys go into stores by default; on live AWS only when asked (a key holds its store 7-30 days).
+            create_keys = o.create_keys or config.create_keys or not is_live(config)
+            case_options = CaseOptions.from_mapping({"run_prefix": self.prefix, "create_keys": create_keys,
+                                                     **o.extra})
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         self._ctx = CaseContext(
@@ -234,6 +244,7 @@ class RunSession:
         if self.signals.received and self.signals.name != "SIGINT":
             notes = [*(notes or []), f"stopped by {self.signals.name}"]
         extra = {"interrupted": interrupted}
+        notes = [*self.held_notes, *(notes or [])]
         if notes:
             extra["notes"] = notes
         results = self.writer.finish(extra=extra) if self.writer else {}

@@ -44,6 +44,11 @@ TARGET_KEYS = {
                          "cleanup; false: never)",
 }
 WORLD_KEYS = ("cloudhsm", "timeouts")
+# Keys of the `run:` section: how the suite may use the target (not where it is).
+RUN_KEYS = {
+    "create_keys": "put KMS keys into stores even on live AWS, where a key pending deletion holds its store "
+                   "and cluster lineage 7-30 days (same as --create-keys)",
+}
 CLOUDHSM_KEYS = (CLUSTER_ROLES + CERTIFICATE_ROLES + tuple(f"{r}_file" for r in CERTIFICATE_ROLES)
                  + ("kmsuser_password",))
 TIMEOUT_KEYS = tuple(f.name for f in fields(Timeouts))
@@ -93,6 +98,7 @@ class TargetConfig:
     world_given: bool = False
     timeouts_given: bool = False
     source: str | None = None
+    create_keys: bool = False  # run.create_keys
 
 
 def load_config(path: str | os.PathLike) -> TargetConfig:
@@ -106,18 +112,24 @@ def parse_config(data: Any, *, source: str = "<config>", base_dir: Path | None =
     """Check a config already parsed from YAML (also used by tests and `config_from_options`)."""
     where = source
     _expect_mapping(data, "(top level)", where)
-    _reject_unknown(data, ("target", "world"), "", where)
+    _reject_unknown(data, ("target", "world", "run"), "", where)
     target_raw = data.get("target") or {}
     world_raw = data.get("world") or {}
+    run_raw = data.get("run") or {}
     _expect_mapping(target_raw, "target", where)
     _expect_mapping(world_raw, "world", where)
+    _expect_mapping(run_raw, "run", where)
+    _reject_unknown(run_raw, tuple(RUN_KEYS), "run.", where)
+    create_keys = run_raw.get("create_keys", False)
+    if not isinstance(create_keys, bool):
+        raise ConfigError(f"{where}: run.create_keys: expected true or false, got {create_keys!r}")
     # Register secrets first: a later error about another key must not be able to echo them.
     _register_secrets(target_raw, world_raw)
 
     settings = _parse_target(target_raw, where)
     world, world_given, timeouts_given = _parse_world(world_raw, where, base_dir)
     return TargetConfig(target=settings, world=world, world_given=world_given,
-                        timeouts_given=timeouts_given, source=source)
+                        timeouts_given=timeouts_given, source=source, create_keys=create_keys)
 
 
 def config_from_options(

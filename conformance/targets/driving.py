@@ -41,6 +41,7 @@ from conformance.targets.ledger import (
     outstanding_entries,
     same_target,
     target_fingerprint,
+    until_text,
 )
 
 RUN_PREFIX_ROOT = "kmsconf"
@@ -131,6 +132,7 @@ class StoreDriver:
         self._names: dict[str, str] = {}  # store id -> name
         self._clusters: dict[str, str] = {}  # store id -> the cluster it was created on
         self.quarantine: dict[str, Quarantined] = {}  # store id -> why it could not be removed
+        self.keys_until: dict[str, float] = {}  # store id -> when its keys' deletion completes (epoch s)
         self._wrong_password: set[str] = set()  # stores bring_to_state(FAILED) gave a wrong password
         self._lock = threading.Lock()
 
@@ -418,11 +420,18 @@ class StoreDriver:
             return
         note = describe_observation(obs)
         if obs.error_code == "CustomKeyStoreHasCMKsException":
-            note = ("its KMS keys are scheduled for deletion; delete the store after their waiting period "
+            until = self.keys_until.get(store_id)
+            when = f"after {until_text(until)}" if until else "after their waiting period"
+            note = (f"its KMS keys are scheduled for deletion; delete the store {when} "
                     "(run `kms-conformance cleanup` again)")
         self.ledger.left(name, store_id, note)
         raise self._fail(f"cleanup: DeleteCustomKeyStore({store_id})", obs) if obs.unimplemented else \
             DriverError(f"cleanup: store {store_id} left behind: {note}", obs)
+
+    def note_keys_pending(self, store_id: str, key_ids: list[str], until: float) -> None:
+        """The store keeps KMS keys pending deletion until `until`: written to the ledger for `cleanup`."""
+        self.keys_until[store_id] = max(until, self.keys_until.get(store_id, 0.0))
+        self.ledger.keys_pending(self._names.get(store_id), store_id, key_ids, self.keys_until[store_id])
 
     # ------------------------------------------------------------------ quarantine
     def _quarantine(self, store_id: str, exc: Exception) -> None:
@@ -563,6 +572,8 @@ def remove_entries(driver: StoreDriver, entries: list[LedgerEntry]) -> CleanupOu
             if not store_id:
                 continue
             driver._names.setdefault(store_id, entry.name)
+            if entry.keys_until:
+                driver.keys_until[store_id] = max(entry.keys_until, driver.keys_until.get(store_id, 0.0))
             driver.delete_store(store_id)
             outcome.removed.append(label)
         except KeyboardInterrupt:
@@ -580,7 +591,14 @@ def cleanup_ledger(target: Target, ledger_dir: str | os.PathLike | None = None) 
     fp = target_fingerprint(target)
     entries = [e for e in outstanding_entries(ledger_files(ledger_dir)) if same_target(e.target, fp)]
     driver = StoreDriver(target, ledger_dir, run_prefix=make_run_prefix())
+    for entry in entries:  # one store in several ledgers (a sweep wrote it again): its latest key date counts
+        if entry.store_id and entry.keys_until:
+            driver.keys_until[entry.store_id] = max(entry.keys_until, driver.keys_until.get(entry.store_id, 0.0))
     outcome = remove_entries(driver, entries)
+    by_store: dict[str, str] = {}  # one line per store ("name (id): why")
+    for line in outcome.left:
+        by_store.setdefault(line.split(": ", 1)[0], line)
+    outcome.left = list(by_store.values())
     for prefix in {e.run_prefix for e in entries if e.run_prefix}:
         Ledger(ledger_dir, prefix, fp).discard_if_settled()
     return outcome

@@ -70,6 +70,8 @@ class LedgerEntry:
     note: str = ""
     ledger_file: str = ""
     events: list[str] = field(default_factory=list)
+    # When the store's KMS keys are deleted (epoch seconds): before that the target refuses to delete it.
+    keys_until: float | None = None
 
 
 def target_fingerprint(target) -> dict[str, Any]:
@@ -116,6 +118,10 @@ class Ledger:
     def left(self, name: str | None, store_id: str | None, note: str) -> None:
         """Cleanup could not remove it (kept outstanding; the reason helps the user)."""
         self._append("left", name=name, store_id=store_id, note=note)
+
+    def keys_pending(self, name: str | None, store_id: str, key_ids: list[str], until: float) -> None:
+        """The store holds KMS keys pending deletion until `until` (epoch seconds): it cannot go before."""
+        self._append("keys-pending", name=name, store_id=store_id, key_ids=key_ids, until=round(until, 3))
 
     def outstanding(self) -> list[LedgerEntry]:
         return outstanding_entries([self.path])
@@ -171,7 +177,29 @@ def outstanding_entries(paths: Iterable[Path]) -> list[LedgerEntry]:
                 entry.deleted = False
             if rec.get("note"):
                 entry.note = rec["note"]
+            if isinstance(rec.get("until"), (int, float)):
+                entry.keys_until = max(entry.keys_until or 0.0, float(rec["until"]))
     return [e for e in entries.values() if not e.deleted]
+
+
+def keys_pending_entries(ledger_dir: str | os.PathLike, target_fp: dict[str, Any]) -> list[LedgerEntry]:
+    """Outstanding stores of this target, any run, that hold KMS keys pending deletion: one entry per
+    store (a sweep may have written it again), with its latest date. Reads files only: no call."""
+    by_store: dict[str, LedgerEntry] = {}
+    for entry in outstanding_entries(ledger_files(ledger_dir)):
+        if not (entry.store_id and entry.keys_until and same_target(entry.target, target_fp)):
+            continue
+        seen = by_store.get(entry.store_id)
+        if seen is None or entry.keys_until > (seen.keys_until or 0.0):
+            by_store[entry.store_id] = entry
+    return sorted(by_store.values(), key=lambda e: e.keys_until or 0.0)
+
+
+def until_text(epoch: float) -> str:
+    """A ledger date as the user reads it (UTC, to the minute)."""
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def same_target(a: dict[str, Any], b: dict[str, Any]) -> bool:

@@ -10,8 +10,10 @@ import threading
 
 import pytest
 from chaos_proxy import ChaosProxy
+from targethelpers import serve_wsgi
 
 from conformance.cli import main
+from conformance.reference import ReferenceConfig, make_app
 from conformance.runner import RunOptions, run_suite
 from conformance.runner import session as session_module
 from conformance.targets import RetryBudget, TargetUnusable, config_from_options, open_target, require_kms_endpoint
@@ -42,7 +44,9 @@ def test_behind_503s_and_throttling_the_verdicts_are_those_of_a_clean_run(served
     url, _app = served_reference
     clean, clean_cases = _run(tmp_path, "clean", url)
     assert clean.exit_code == 0 and len(clean_cases) > 30
-    with ChaosProxy(url, seed=7, unavailable=0.10, throttle=0.30) as proxy:
+    # A fresh target: the clean run left a store holding a key pending deletion (and its cluster lineage).
+    with serve_wsgi(make_app(ReferenceConfig())) as fresh, \
+            ChaosProxy(fresh, seed=7, unavailable=0.10, throttle=0.30) as proxy:
         chaos, chaos_cases = _run(tmp_path, "chaos", proxy.url)
     assert proxy.injected["unavailable"] > 10 and proxy.injected["throttle"] > 30  # the faults did happen
     assert _verdicts(chaos_cases) == _verdicts(clean_cases)

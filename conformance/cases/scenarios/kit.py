@@ -336,14 +336,20 @@ def scenario(
     api_calls: Iterable[str] = (),
     connect_cycles: int = 0,
     tags: Iterable[str] = (),
+    lineage_check: bool = True,
 ) -> Case:
-    """Build a scenario Case; the body runs with a Scenario over the kernel's Recorder."""
+    """Build a scenario Case; the body runs with a Scenario over the kernel's Recorder.
+
+    `lineage_check=False`: the body itself deals with a lineage held by a store the run left
+    (a key case that can use that store), instead of NOT_TRIGGERABLE up front.
+    """
     ops = tuple(dict.fromkeys((operation, *needs_operations)))
     needs_roles = tuple(needs_roles)
 
     def run(rec: Recorder) -> None:
         s = Scenario(rec)
-        s.require_lineage(needs_roles)
+        if lineage_check:
+            s.require_lineage(needs_roles)
         body(s)
 
     return Case(
@@ -543,27 +549,59 @@ def can_pass_waiting_period(s: Scenario) -> bool:
     return True
 
 
+# What a NOT_TRIGGERABLE reason names to opt in to keys in stores (a test checks both exist).
+CREATE_KEYS_HINT = "opt in with --create-keys, or run.create_keys: true in the config"
+
+
 def require_key_cleanup(s: Scenario) -> None:
-    """Refuse (NOT_TRIGGERABLE) to put a KMS key in a store the run could not delete afterwards.
+    """Refuse (NOT_TRIGGERABLE) to put a KMS key in a store unless the run allows it.
 
     A key in a store keeps the store, and so its whole cluster lineage, in use until the
-    key's 7-30 day waiting period has passed: every later case would fail its set-up. Only
-    a target that can pass the waiting period runs these cases, unless the run opts in with
-    the option `create_keys` (e.g. a live account whose clusters may stay busy for a week).
+    key's 7-30 day waiting period has passed. The run allows it on every target but live
+    AWS (`create_keys`, set by the session), where it costs money and blocks the lineage for
+    a week; a target that can pass the waiting period is always allowed.
     """
     if s.ctx.options.create_keys or can_pass_waiting_period(s):
         return
     raise NotTriggerable("needs a KMS key in the store; its deletion waits 7-30 days, during which the store and its "
-                         "cluster lineage stay in use, and this target cannot pass that waiting period "
-                         "(opt in with the run option create_keys)")
+                         f"cluster lineage stay in use, and this target cannot pass that waiting period "
+                         f"({CREATE_KEYS_HINT})")
 
 
-def schedule_key_deletion(s: Scenario, key_ids: list[str], *, expect=None, requirements=None) -> bool:
+PENDING_WINDOW_DAYS = 7  # the shortest waiting period KMS allows: a store left behind is free soonest
+
+
+def schedule_key_deletion(s: Scenario, key_ids: list[str], *, expect=None, requirements=None,
+                          store_id: str | None = None) -> bool:
     """Schedule the keys' deletion and let the waiting period pass where the target allows it.
 
-    Returns True when the waiting period could be passed (the store may then be deleted).
+    Returns True when the waiting period could be passed (the store may then be deleted). When it
+    cannot be, and `store_id` is given, the store is written to the cleanup ledger with the date its
+    keys' deletion completes (see `finish_key_deletion`).
     """
+    until = schedule_deletion_only(s, key_ids, expect=expect, requirements=requirements)
+    return finish_key_deletion(s, store_id, key_ids, until)
+
+
+def schedule_deletion_only(s: Scenario, key_ids: list[str], *, expect=None, requirements=None) -> float:
+    """ScheduleKeyDeletion for each key; returns when the last deletion completes (epoch seconds):
+    the DeletionDate the target answers, else the shortest window from now."""
+    until = 0.0
     for key_id in key_ids:
-        s.call(f"schedule deletion of key {key_id}", "ScheduleKeyDeletion",
-               {"KeyId": key_id, "PendingWindowInDays": 7}, expect=expect, requirements=requirements)
-    return pass_waiting_period(s)
+        obs = s.call(f"schedule deletion of key {key_id}", "ScheduleKeyDeletion",
+                     {"KeyId": key_id, "PendingWindowInDays": PENDING_WINDOW_DAYS}, expect=expect,
+                     requirements=requirements)
+        date = (obs.body or {}).get("DeletionDate") if obs.ok and isinstance(obs.body, dict) else None
+        if hasattr(date, "timestamp"):
+            date = date.timestamp()
+        until = max(until, float(date) if isinstance(date, (int, float)) else
+                    time.time() + PENDING_WINDOW_DAYS * 86400)
+    return until
+
+
+def finish_key_deletion(s: Scenario, store_id: str | None, key_ids: list[str], until: float) -> bool:
+    """Pass the waiting period where the target can (True); else write the store to the ledger with `until`."""
+    passed = pass_waiting_period(s)
+    if not passed and store_id and key_ids and s.driver is not None:
+        s.driver.note_keys_pending(store_id, list(key_ids), until)
+    return passed
