@@ -100,9 +100,11 @@ def _print_table(result) -> None:
     from rich.table import Table
 
     table = Table(title="seeded faults", title_justify="left")
-    for column, justify in (("fault", "left"), ("detected", "left"), ("cases", "right"),
-                            ("requirements shown failing", "left"), ("breaks, not shown", "left")):
-        table.add_column(column, justify=justify, overflow="fold")
+    table.add_column("fault", no_wrap=True)
+    table.add_column("detected", no_wrap=True)
+    table.add_column("cases", justify="right")
+    table.add_column("requirements shown failing", overflow="fold")
+    table.add_column("breaks, not shown", overflow="fold")
     for f in result.faults:
         if not f.applies:
             state = "n/a"

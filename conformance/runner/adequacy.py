@@ -243,16 +243,14 @@ class Adequacy:
 
 
 def guards(plan: Plan, outcomes: list[FaultOutcome]) -> list[dict[str, Any]]:
-    """Per requirement of the edition (catalogue order): the faults whose run showed it failing."""
+    """Per requirement the selected cases cite (catalogue order): the faults whose run showed it failing."""
     by_req: dict[str, list[str]] = {}
     for out in outcomes:
         for rid in out.shown:
             by_req.setdefault(rid, []).append(out.fault)
-    rows = []
-    for r in plan.requirements:
-        if r.id in plan.edition_requirements:
-            rows.append({"id": r.id, "operation": r.operation, "level": r.level, "faults": by_req.get(r.id, [])})
-    return rows
+    cited = {rid for case in plan.cases for rid in case.requirements} | set(by_req)
+    return [{"id": r.id, "operation": r.operation, "level": r.level, "faults": by_req.get(r.id, [])}
+            for r in plan.requirements if r.id in cited]
 
 
 def run_adequacy(plan: Plan, faults: list[str], *, jobs: int = 1, control: bool = True,
@@ -367,8 +365,8 @@ def render_markdown(adequacy: Adequacy) -> str:
             shown = ", ".join(f"`{c}`" for c in f.cases[:8]) + (f" and {len(f.cases) - 8} more" if len(f.cases) > 8 else "")
             lines.append(f"- **{f.fault}** ({_md(f.description)}): {shown}")
     lines += ["", "## Requirements and the faults that guard them", "",
-              f"{data['summary']['requirements_guarded']} of {data['summary']['requirements']} requirements of "
-              f"edition {adequacy.edition} are shown failing by at least one seeded fault.", "",
+              f"{data['summary']['requirements_guarded']} of the {data['summary']['requirements']} requirements the "
+              f"cases cite are shown failing by at least one seeded fault.", "",
               "| requirement | operation | level | faults |", "|---|---|---|---|"]
     for r in sorted(adequacy.requirements, key=lambda r: (-len(r["faults"]), r["id"])):
         if r["faults"]:
