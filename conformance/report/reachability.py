@@ -119,7 +119,7 @@ def _head(status: Any, code: Any) -> str:
 
 def _answer(observed: dict[str, Any] | None) -> str:
     """What the target answered, briefly: '409 CustomKeyStoreInvalidStateException', '200 success'."""
-    if not isinstance(observed, dict):
+    if not isinstance(observed, dict) or not observed:
         return "nothing recorded"
     if observed.get("transport_error"):
         return f"no answer ({observed['transport_error']})"
