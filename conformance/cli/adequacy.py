@@ -114,7 +114,7 @@ def _print_table(result) -> None:
             state = "yes" if f.detected else "[bold red]NO[/]"
         shown = ", ".join(rid + ("" if rid in f.breaks else " (beyond)") for rid in f.shown)
         table.add_row(escape(f.fault), state, str(len(f.cases)), escape(shown), escape(", ".join(f.missed)))
-    console = Console()
+    console = Console(width=None if sys.stdout.isatty() else 140)  # a CI log is wider than rich's 80 columns
     console.print(table)
     guarded = [r for r in result.requirements if r["faults"]]
     unguarded = [r["id"] for r in result.requirements if not r["faults"]]

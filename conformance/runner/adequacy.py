@@ -10,8 +10,9 @@ with none, the control), and judges each fault from the run's requirement verdic
 - beyond: requirements shown failing that the fault does not declare it breaks (imprecise blame);
 - missed: requirements it breaks that no case of the selection showed failing.
 
-Cases are collected once; runs are independent, so they go to worker processes (`jobs`),
-forked from the collecting process so each worker starts with the cases already built.
+Cases are collected once; runs are independent, so they go to worker processes (`jobs`, a
+multiprocessing pool), forked from the collecting process so each worker starts with the cases
+already built.
 `kms-conformance adequacy` (cli/adequacy.py) is the command; tests/reference/test_reference_faults.py
 runs `check_fault` for every fault, which is how CI proves adequacy.
 """
@@ -22,13 +23,12 @@ import dataclasses
 import json
 import multiprocessing
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from conformance.cases.base import Case
-from conformance.errors import UsageError
+from conformance.errors import EXIT_UNREACHABLE, ConformanceError, UsageError
 from conformance.reference import FAULTS
 from conformance.runner.options import RunOptions
 from conformance.runner.session import RunSession, _check_writable_dir
@@ -37,6 +37,12 @@ SHOWN_FAILING = ("FAIL", "NON_STRICT")  # a requirement verdict that shows a dev
 CONTROL = "(none)"  # the control run's name: the reference with no fault
 REPORT_JSON = "adequacy.json"
 REPORT_MD = "adequacy.md"
+
+
+class ReferenceUnusable(ConformanceError):
+    """The reference cannot run the selection even without a fault: no fault can be judged (exit 3)."""
+
+    exit_code = EXIT_UNREACHABLE
 
 
 @dataclass
@@ -191,6 +197,10 @@ def _worker(fault: str | None, control: dict[str, Any] | None) -> tuple[str | No
         return fault, scrub(f"{type(exc).__name__}: {exc}")
 
 
+def _worker_task(args: tuple[str | None, dict[str, Any] | None]) -> tuple[str | None, Any]:
+    return _worker(*args)
+
+
 @dataclass
 class Adequacy:
     """The whole adequacy run: every fault's outcome, the control, and per requirement its guards."""
@@ -265,32 +275,29 @@ def run_adequacy(plan: Plan, faults: list[str], *, jobs: int = 1, control: bool 
     outcomes: dict[str, FaultOutcome] = {}
     control_results: dict[str, Any] | None = None
     interrupted = False
-    pool = None
+
+    def record(name: str, out: Any) -> None:
+        outcomes[name] = _as_outcome(name, out)
+        if progress:
+            progress(outcomes[name], len(outcomes), len(faults))
+
     try:
-        if jobs > 1:
-            pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"))
         if control:
             _, control_results = _worker(None, None)
-            if isinstance(control_results, str):
-                raise RuntimeError(f"the control run failed: {control_results}")
-        if pool is None:
+            if isinstance(control_results, str):  # the reference itself cannot be run: nothing to compare with
+                raise ReferenceUnusable(f"adequacy: the control run (no fault) failed: {control_results}")
+        if jobs <= 1:
             for name in faults:
-                _, out = _worker(name, control_results)
-                outcomes[name] = _as_outcome(name, out)
-                if progress:
-                    progress(outcomes[name], len(outcomes), len(faults))
+                record(*_worker(name, control_results))
         else:
-            futures = [pool.submit(_worker, name, control_results) for name in faults]
-            for future in as_completed(futures):
-                name, out = future.result()
-                outcomes[name] = _as_outcome(name, out)
-                if progress:
-                    progress(outcomes[name], len(outcomes), len(faults))
+            # Forked workers inherit the collected cases; leaving the block (done, Ctrl-C) terminates them,
+            # so an interrupted run never waits for a fault's run to end.
+            with multiprocessing.get_context("fork").Pool(processes=jobs) as pool:
+                for name, out in pool.imap_unordered(_worker_task, [(n, control_results) for n in faults]):
+                    record(name, out)
     except KeyboardInterrupt:
         interrupted = True
     finally:
-        if pool is not None:
-            pool.shutdown(wait=not interrupted, cancel_futures=True)
         _PLAN = None
     ordered = [outcomes[n] for n in faults if n in outcomes]
     return Adequacy(edition=plan.options.edition, keyword=plan.options.keyword, cases=len(plan.cases),
