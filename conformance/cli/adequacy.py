@@ -1,7 +1,8 @@
 """`kms-conformance adequacy`: run the suite once per seeded fault of the reference and say which it detects.
 
 Exit 0 when every fault (of the edition) is detected, 1 when one goes undetected (or its run
-failed), 2 for bad input, 130 when interrupted (the report then covers the faults that finished).
+failed), 2 for bad input, 3 when the reference cannot run the selection even without a fault,
+130 when interrupted (the report then covers the faults that finished).
 """
 
 from __future__ import annotations
