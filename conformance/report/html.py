@@ -143,12 +143,10 @@ def build_view(results_list: list[dict[str, Any]]) -> dict[str, Any]:
 def _ledger_view(results_list: list[dict[str, Any]]) -> dict[str, Any]:
     """The reachability ledger as one table: a row per (operation, error), a cell per run (problems first)."""
     rows: dict[tuple[str, str], dict[str, Any]] = {}
-    lines, notes = [], []
+    lines = []
     for t_index, results in enumerate(results_list):
         ledger = ledger_of(results)
-        lines.append(ledger_line(ledger))
-        if ledger.get("note"):
-            notes.append(ledger["note"])
+        lines.append(ledger_line(ledger))  # with the ledger's note, if any
         for r in ledger.get("rows") or ():
             row = rows.setdefault((r["operation"], r["error"]), {"operation": r["operation"], "error": r["error"],
                                                                   "cells": {}})
@@ -165,7 +163,7 @@ def _ledger_view(results_list: list[dict[str, Any]]) -> dict[str, Any]:
         same = len({d for _, d in details}) == 1 and len(details) == len(results_list)
         # One line when every run says the same; else each run's line, labelled (in the template).
         row["details"] = [(None, details[0][1])] if same else details
-    return {"rows": sorted(rows.values(), key=first_problem), "lines": lines, "notes": notes}
+    return {"rows": sorted(rows.values(), key=first_problem), "lines": lines}
 
 
 def render_html(results_list: list[dict[str, Any]], title: str | None = None) -> str:

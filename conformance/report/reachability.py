@@ -306,7 +306,8 @@ def summary_line(ledger: dict[str, Any] | None) -> str:
         return (ledger or {}).get("note") or "no reachability ledger"
     s = ledger.get("summary") or {}
     parts = [f"{s.get(state, 0)} {STATE_LABELS[state]}" for state in STATES if s.get(state) or state in (RIGHT, WRONG)]
-    return f"errors reached: {', '.join(parts)} (of {s.get('total', 0)} modelled and protocol errors)"
+    note = f"; {ledger['note']}" if ledger.get("note") else ""
+    return f"errors reached: {', '.join(parts)} (of {s.get('total', 0)} modelled and protocol errors){note}"
 
 
 def ledger_of(results: dict[str, Any]) -> dict[str, Any]:
