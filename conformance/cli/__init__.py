@@ -13,7 +13,7 @@ from conformance import __version__
 from conformance.errors import EXIT_INTERRUPTED, EXIT_USAGE, ConformanceError
 from conformance.redact import scrub
 
-from conformance.cli import cases, report, run, serve, spec, targets
+from conformance.cli import adequacy, cases, report, run, serve, spec, targets
 
 # Command groups, in help order; each has `register(subparsers)`.
 COMMAND_GROUPS = (
@@ -23,6 +23,7 @@ COMMAND_GROUPS = (
     run,  # run
     cases,  # cases [--where ID]
     report,  # compare | dashboard | render
+    adequacy,  # adequacy
 )
 
 

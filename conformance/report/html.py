@@ -23,6 +23,8 @@ from conformance.report.formatting import (
     summary_line,
     target_label,
 )
+from conformance.report.reachability import ROW_ORDER, STATE_LABELS, ledger_of
+from conformance.report.reachability import summary_line as ledger_line
 from conformance.report.results import NOT_RUN, utc_now
 from conformance.report.templating import environment
 
@@ -127,6 +129,7 @@ def build_view(results_list: list[dict[str, Any]]) -> dict[str, Any]:
 
     return {
         "targets": targets,
+        "ledger": _ledger_view(results_list),
         "requirements": sorted(req_rows.values(), key=lambda r: (worst_first(r), r["id"])),
         "cases": sorted(case_rows.values(), key=worst_first),  # stable: run order within a verdict
         "payload": payload,
@@ -135,6 +138,32 @@ def build_view(results_list: list[dict[str, Any]]) -> dict[str, Any]:
         "verdicts": present_verdicts(results_list) + [NOT_RUN],
         "all_verdicts": VERDICT_NAMES + [NOT_RUN],
     }
+
+
+def _ledger_view(results_list: list[dict[str, Any]]) -> dict[str, Any]:
+    """The reachability ledger as one table: a row per (operation, error), a cell per run (problems first)."""
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    lines = []
+    for t_index, results in enumerate(results_list):
+        ledger = ledger_of(results)
+        lines.append(ledger_line(ledger))  # with the ledger's note, if any
+        for r in ledger.get("rows") or ():
+            row = rows.setdefault((r["operation"], r["error"]), {"operation": r["operation"], "error": r["error"],
+                                                                  "cells": {}})
+            row["cells"][t_index] = {"state": r["state"], "label": STATE_LABELS.get(r["state"], r["state"]),
+                                     "detail": r.get("detail") or "", "cases": r.get("cases") or []}
+
+    def first_problem(row: dict[str, Any]) -> tuple[int, bool, str, str]:
+        worst = min((ROW_ORDER.index(c["state"]) for c in row["cells"].values() if c["state"] in ROW_ORDER),
+                    default=len(ROW_ORDER))
+        return worst, row["operation"] == "*", row["operation"], row["error"]
+
+    for row in rows.values():
+        details = [(t, c["detail"]) for t, c in sorted(row["cells"].items()) if c["detail"]]
+        same = len({d for _, d in details}) == 1 and len(details) == len(results_list)
+        # One line when every run says the same; else each run's line, labelled (in the template).
+        row["details"] = [(None, details[0][1])] if same else details
+    return {"rows": sorted(rows.values(), key=first_problem), "lines": lines}
 
 
 def render_html(results_list: list[dict[str, Any]], title: str | None = None) -> str:

@@ -18,6 +18,8 @@ from conformance.report.formatting import (
     summary_line,
     target_label,
 )
+from conformance.report.reachability import STATE_LABELS, ledger_of, shown_cases
+from conformance.report.reachability import summary_line as ledger_line
 from conformance.report.templating import environment
 
 
@@ -43,6 +45,7 @@ def render_markdown(results: dict[str, Any]) -> str:
     env = environment(autoescape=False)
     env.filters["mdcell"] = _md_cell
     env.filters["mdcode"] = _md_code
+    env.filters["ledger_cases"] = shown_cases
     groups = []
     for verdict in WORST_FIRST:
         if verdict == "PASS":
@@ -67,8 +70,12 @@ def render_markdown(results: dict[str, Any]) -> str:
         (q for q in results.get("requirements", []) if q["verdict"] not in ("PASS", "NOT_RUN")),
         key=lambda q: (rank.get(q["verdict"], 99), q["id"]),
     )]
+    ledger = ledger_of(results)
     return env.get_template("report.md.j2").render(
         r=results,
+        ledger=ledger,
+        ledger_line=ledger_line(ledger),
+        state_labels=STATE_LABELS,
         headline=none_implemented(results),
         label=target_label(results),
         line=summary_line(results),

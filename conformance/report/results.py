@@ -23,6 +23,7 @@ from conformance import __version__
 from conformance.errors import UsageError
 from conformance.redact import map_strings, redact, secret_values
 from conformance.report.formatting import VERDICT_NAMES
+from conformance.report.reachability import reachability
 from conformance.verdicts import Verdict
 
 RESULTS_FILE = "results.json"
@@ -187,6 +188,8 @@ def refresh_derived(results: dict[str, Any]) -> dict[str, Any]:
         rsum[row["verdict"]] = rsum.get(row["verdict"], 0) + 1
     rsum["total"] = len(results["requirements"])
     results["requirements_summary"] = rsum
+    if results.get("finished"):  # once per finished run, not on every incremental rewrite
+        results["reachability"] = reachability(results)
     return results
 
 

@@ -13,6 +13,8 @@ from rich.progress import Progress as RichProgress
 from rich.table import Table
 
 from conformance.report.formatting import FAILING, by_operation, none_implemented, present_verdicts, summary_line
+from conformance.report.reachability import ledger_of
+from conformance.report.reachability import summary_line as ledger_line
 
 STYLE = {
     "PASS": "green",
@@ -121,6 +123,7 @@ def print_summary(results: dict[str, Any], report_dir: str | Path | None = None,
         console.print("requirements failing: " + ", ".join(escape(q["id"]) for q in blamed), highlight=False,
                       soft_wrap=True)
     console.print(escape(summary_line(results)), highlight=False, soft_wrap=True)
+    console.print(escape(ledger_line(ledger_of(results))), highlight=False, soft_wrap=True)
     if headline:
         console.print(escape(headline), highlight=False, soft_wrap=True)
     if report_dir is None and results.get("_source"):

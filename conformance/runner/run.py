@@ -12,6 +12,7 @@ import sys
 from contextlib import nullcontext
 
 from conformance.errors import EXIT_UNREACHABLE
+from conformance.report.reachability import summary_line as ledger_line
 from conformance.report.terminal import Progress, print_summary
 from conformance.runner.options import RunOptions
 from conformance.runner.session import RunOutcome, RunSession
@@ -27,6 +28,8 @@ def _print_summary(outcome: RunOutcome, enabled: bool) -> None:
         print_summary(outcome.results, report_dir=outcome.report_dir)
         return
     print(outcome.summary_line(), file=sys.stderr)
+    if outcome.results.get("reachability"):
+        print(f"kms-conformance: {ledger_line(outcome.results['reachability'])}", file=sys.stderr)
 
 
 def run_suite(options: RunOptions) -> RunOutcome:
