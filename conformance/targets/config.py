@@ -93,6 +93,7 @@ class TargetConfig:
     world_given: bool = False
     timeouts_given: bool = False
     source: str | None = None
+    run_workers: int | None = None  # `run.workers`: worker processes of a run (--workers overrides it)
 
 
 def load_config(path: str | os.PathLike) -> TargetConfig:
@@ -106,7 +107,8 @@ def parse_config(data: Any, *, source: str = "<config>", base_dir: Path | None =
     """Check a config already parsed from YAML (also used by tests and `config_from_options`)."""
     where = source
     _expect_mapping(data, "(top level)", where)
-    _reject_unknown(data, ("target", "world"), "", where)
+    _reject_unknown(data, ("target", "world", "run"), "", where)
+    run_workers = _parse_run(data.get("run") or {}, where)
     target_raw = data.get("target") or {}
     world_raw = data.get("world") or {}
     _expect_mapping(target_raw, "target", where)
@@ -117,7 +119,17 @@ def parse_config(data: Any, *, source: str = "<config>", base_dir: Path | None =
     settings = _parse_target(target_raw, where)
     world, world_given, timeouts_given = _parse_world(world_raw, where, base_dir)
     return TargetConfig(target=settings, world=world, world_given=world_given,
-                        timeouts_given=timeouts_given, source=source)
+                        timeouts_given=timeouts_given, source=source, run_workers=run_workers)
+
+
+def _parse_run(raw: Any, where: str) -> int | None:
+    """The `run:` section (how a run is carried out, not what it checks): `workers`."""
+    _expect_mapping(raw, "run", where)
+    _reject_unknown(raw, ("workers",), "run.", where)
+    workers = raw.get("workers")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise ConfigError(f"{where}: run.workers: expected a whole number >= 1, got {workers!r}")
+    return workers
 
 
 def config_from_options(
