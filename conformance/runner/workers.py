@@ -105,10 +105,9 @@ def distinct_prefixes(n: int, make) -> list[str]:
 
 def run_parallel(session, cases: list[Case], workers: int, *, progress: bool):
     """Run `cases` in worker processes and merge their results; returns the parent's RunOutcome."""
-    from conformance.report.merge import merge_results, missing_cases
-    from conformance.report.results import load_results, utc_now, write_results
+    from conformance.report.results import load_results, utc_now
     from conformance.runner.run import _progress
-    from conformance.runner.session import RunOutcome, exit_code_for
+    from conformance.runner.session import RunOutcome
     from conformance.targets import make_run_prefix
 
     options = session.options
@@ -160,26 +159,54 @@ def run_parallel(session, cases: list[Case], workers: int, *, progress: bool):
         p.join()
     session.signals.phase = "reporting"
     found = [load_results(d) for d in dirs if (d / "results.json").is_file()]
+    results, code = write_merged(options, found, cases, started=started, selected=session.selected,
+                                 since=session.started, interrupted=interrupted, stops=stops,
+                                 exit_codes=[p.exitcode for p in procs])
+    shutil.rmtree(root, ignore_errors=True)
+    if interrupted:
+        from conformance.runner.signals import exit_code_for_signal
+
+        code = exit_code_for_signal(stop_signal)
+    outcome = RunOutcome(exit_code=code, results=results, report_dir=Path(options.report_dir),
+                         interrupted=interrupted, duration_s=results["duration_s"])
+    return outcome, stops
+
+
+def write_merged(options, found: list[dict[str, Any]], cases: Sequence[Case], *, started: str | None,
+                 selected: int | None, since: float, interrupted: bool, stops: Sequence[str],
+                 exit_codes: Sequence[Any] = (), check_missing: bool = True) -> tuple[dict[str, Any], int]:
+    """Merge the workers' results into --report-dir's results.json, render the reports, apply
+    the expectation file; returns the results and the run's exit code (as one process would).
+
+    `cases` orders the merged cases; with `check_missing`, a case of it without a result is
+    named in the notes and makes the exit code 1 (under pytest, pytest reports such tests itself)."""
+    from conformance.report.merge import merge_results, missing_cases
+    from conformance.report.render import render_results
+    from conformance.report.results import load_results, write_results
+    from conformance.runner.session import exit_code_for
+
+    order = [c.id for c in cases]
+    extra: dict[str, Any] = {"selected": selected}
+    if started:
+        extra["started"] = started
+    results = merge_results(found, order, extra=extra) if found else _empty(options, started)
+    lost = missing_cases(results, order) if check_missing else []
     notes: list[str] = []
     if stops:
         notes.append(f"{stops[0]}; stopped early: results cover the cases run so far")
-    results = merge_results(found, [c.id for c in cases], extra={"started": started, "selected": session.selected})
-    lost = missing_cases(results, [c.id for c in cases])
-    if lost and not interrupted and not stops:
-        notes.append(f"{len(lost)} case(s) have no result: a worker ended early (exit codes "
-                     f"{', '.join(str(p.exitcode) for p in procs)})")
-    elif interrupted:
-        notes.append(f"interrupted by the user: results cover {len(cases) - len(lost)} of {len(cases)} cases")
+    if interrupted:
+        notes.append(f"interrupted by the user: results cover {len(results['cases'])} of "
+                     f"{len(order) if check_missing else 'the selected'} cases")
+    elif lost and not stops:
+        codes = f" (worker exit codes {', '.join(map(str, exit_codes))})" if exit_codes else ""
+        notes.append(f"{len(lost)} case(s) have no result: a worker ended early{codes}")
     if notes:
         results["notes"] = [*results.get("notes", []), *notes]
-    results["interrupted"] = results.get("interrupted") or interrupted
-    results["duration_s"] = round(_monotonic() - session.started, 3)
+    results["interrupted"] = bool(results.get("interrupted") or interrupted)
+    results["duration_s"] = round(_monotonic() - since, 3)
     out = Path(options.report_dir) / "results.json"
     write_results(results, out)
-    shutil.rmtree(root, ignore_errors=True)
     results = load_results(out)
-    from conformance.report.render import render_results
-
     render_results(results, options.report_dir)
     code = exit_code_for(results)
     if options.expectations:
@@ -188,13 +215,19 @@ def run_parallel(session, cases: list[Case], workers: int, *, progress: bool):
         code = max(code, EXIT_UNEXPECTED)
     if stops and not interrupted:
         code = EXIT_UNREACHABLE
-    if interrupted:
-        from conformance.runner.signals import exit_code_for_signal
+    return results, code
 
-        code = exit_code_for_signal(stop_signal)
-    outcome = RunOutcome(exit_code=code, results=results, report_dir=Path(options.report_dir),
-                         interrupted=interrupted, duration_s=results["duration_s"])
-    return outcome, stops
+
+def _empty(options, started: str | None) -> dict[str, Any]:
+    """Results with no case (every worker failed before its first): still a valid results.json."""
+    from conformance import __version__
+    from conformance.report.results import SCHEMA_VERSION, refresh_derived
+
+    return refresh_derived({"schema_version": SCHEMA_VERSION, "target": {"name": None, "adapter": None, "version": None,
+                                                             "endpoint": None},
+                            "edition": options.edition, "strictness": options.strictness, "seed": options.seed,
+                            "suite_version": __version__, "started": started, "finished": None,
+                            "requirements": [], "cases": []})
 
 
 def _monotonic() -> float:
