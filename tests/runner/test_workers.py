@@ -117,7 +117,7 @@ def test_plugin_under_xdist_merges_the_workers_results(in_tmp):
     (in_tmp / "pytest.ini").write_text("[pytest]\n")
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "--pyargs", "conformance.runner.suite", "-q", "-p", "no:cacheprovider",
-         "-p", "no:randomly", "-c", str(in_tmp / "pytest.ini"), "--rootdir", str(in_tmp), "-n", "2",
+         "-p", "no:randomly", "--assert=plain", "-c", str(in_tmp / "pytest.ini"), "--rootdir", str(in_tmp), "-n", "2",
          "-k", "DescribeCustomKeyStores and auth", "--kms-report-dir", str(in_tmp / "x")],
         capture_output=True, text=True, cwd=in_tmp, timeout=180,
     )
