@@ -71,12 +71,45 @@ def record_run(target_args: dict[str, Any], report_dir: str) -> list[dict[str, A
                     "body_out": obs.raw_body or ""})
         return obs
 
+    import conformance.runner.session as session_module
+
+    open_target = session_module.open_target
+
+    def recording_open(*args, **kwargs):  # ability calls (virtual clock, world control) are replayed too
+        target = open_target(*args, **kwargs)
+        for name in ("clock", "world_control", "pending_deletions"):
+            ability = getattr(target.abilities, name, None)
+            if ability is not None:
+                setattr(target.abilities, name, _Recording(ability, name, log))
+        return target
+
     WireTarget.call, WireTarget.send_raw = recording_call, recording_raw
+    session_module.open_target = recording_open
     try:
         run_suite(RunOptions(report_dir=report_dir, progress=False, **target_args))
     finally:
         WireTarget.call, WireTarget.send_raw = call, send_raw
+        session_module.open_target = open_target
     return log
+
+
+class _Recording:
+    """An ability whose method calls are logged (in request order) for the floor to repeat."""
+
+    def __init__(self, inner, name: str, log: list):
+        self._inner, self._name, self._log = inner, name, log
+
+    def __getattr__(self, attr):
+        value = getattr(self._inner, attr)
+        if not callable(value):
+            return value
+
+        def logged(*args, **kwargs):
+            self._log.append({"kind": "ability", "name": self._name, "method": attr, "args": args,
+                              "kwargs": kwargs})
+            return value(*args, **kwargs)
+
+        return logged
 
 
 # ------------------------------------------------------------------------------ the floor
@@ -84,8 +117,10 @@ def record_run(target_args: dict[str, Any], report_dir: str) -> list[dict[str, A
 class Floor:
     """Sends recorded requests through a plain botocore client (and raw ones through `transport`)."""
 
-    def __init__(self, client_for, transport, endpoint_url: str, credentials, region: str = "us-east-1"):
+    def __init__(self, client_for, transport, endpoint_url: str, credentials, region: str = "us-east-1",
+                 abilities=None):
         self.client_for, self.transport, self.endpoint_url = client_for, transport, endpoint_url
+        self.abilities = abilities
         self.credentials, self.region = credentials, region
 
     def replay(self, log: list[dict[str, Any]]) -> tuple[float, float]:
@@ -99,7 +134,18 @@ class Floor:
         same = 0
         methods = {}
         started = time.perf_counter()
+        requests = 0
         for entry in log:
+            if entry["kind"] == "ability":  # not a request: repeated so the target's state follows the run's
+                ability = getattr(self.abilities, entry["name"], None) if self.abilities else None
+                if ability is not None:
+                    args = [_remap_text(a, ids) if isinstance(a, str) else a for a in entry["args"]]
+                    try:
+                        getattr(ability, entry["method"])(*args, **entry["kwargs"])
+                    except Exception:  # noqa: BLE001 - refused as in the run, or not applicable
+                        pass
+                continue
+            requests += 1
             if entry["kind"] == "call":
                 key = (entry["service"], entry["operation"])
                 if key not in methods:
@@ -107,6 +153,7 @@ class Floor:
                 params = _remap(entry["params"], ids)
                 try:
                     answer = methods[key](**params)
+                    answer.pop("ResponseMetadata", None)  # request ids are not the target's ids
                     status, code, text = 200, None, json.dumps(answer, default=str)
                 except ClientError as exc:
                     meta = exc.response.get("ResponseMetadata", {})
@@ -136,7 +183,7 @@ class Floor:
             for old, new in zip(ID_RE.findall(recorded_text), ID_RE.findall(text)):
                 if old != new:
                     ids.setdefault(old, new)
-        return time.perf_counter() - started, same / max(1, len(log))
+        return time.perf_counter() - started, same / max(1, requests)
 
 
 def _code_of(text: str) -> str | None:
@@ -191,7 +238,7 @@ def floor_reference() -> tuple[Floor, Any]:
             clients[service].meta.events.register("before-send", hook)
         return clients[service]
 
-    return Floor(client_for, transport, target.endpoint_url, creds), target
+    return Floor(client_for, transport, target.endpoint_url, creds, abilities=target.abilities), target
 
 
 def floor_served(url: str) -> tuple[Floor, Any]:
@@ -313,7 +360,7 @@ def bench_target(name: str, target_args: dict[str, Any], cli_args: list[str], ma
             closer.close()
         floors.append(seconds)
         fidelity.append(same)
-    return {"target": name, "requests": len(log), "cases": cases, "run_s": median(runs), "run_cpu_s": median(cpus),
+    return {"target": name, "requests": sum(e["kind"] != "ability" for e in log), "cases": cases, "run_s": median(runs), "run_cpu_s": median(cpus),
             "floor_s": median(floors), "fidelity": median(fidelity)}
 
 
