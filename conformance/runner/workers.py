@@ -106,7 +106,6 @@ def distinct_prefixes(n: int, make) -> list[str]:
 def run_parallel(session, cases: list[Case], workers: int, *, progress: bool):
     """Run `cases` in worker processes and merge their results; returns the parent's RunOutcome."""
     from conformance.report.results import load_results, utc_now
-    from conformance.runner.run import _progress
     from conformance.runner.session import RunOutcome
     from conformance.targets import make_run_prefix
 
@@ -134,7 +133,11 @@ def run_parallel(session, cases: list[Case], workers: int, *, progress: bool):
     interrupted, stop_signal = False, None
     stops: list[str] = []
     session.signals.install()
-    with _progress(len(cases), progress) as bar:
+    from contextlib import nullcontext
+
+    from conformance.report.terminal import Progress
+
+    with (Progress(len(cases)) if progress else nullcontext(None)) as bar:
         while any(p.is_alive() for p in procs) or not events.empty():
             try:
                 kind, *payload = events.get(timeout=0.2)
