@@ -10,6 +10,10 @@ import yaml
 
 from conformance.errors import ConfigError
 
+# libyaml's loader when PyYAML was built with it: the same safe types, ~10x faster on the
+# requirement catalogue, which every run reads (start-up).
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 def read_yaml(path: str | os.PathLike, kind: str, error: type[ConfigError] = ConfigError) -> Any:
     """Parsed YAML of `path`; `kind` names the file in messages ("config file", ...).
@@ -25,7 +29,7 @@ def read_yaml(path: str | os.PathLike, kind: str, error: type[ConfigError] = Con
     except (OSError, UnicodeDecodeError) as exc:
         raise error(f"cannot read {kind} {p}: {exc.__class__.__name__}") from None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_SAFE_LOADER)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -7,15 +7,16 @@ import ipaddress
 import signal
 import sys
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from conformance import EDITIONS
 from conformance.errors import UsageError
-from conformance.reference import EXAMPLE_SECRET_ACCESS_KEY, FAULTS, ReferenceConfig, make_app
-from conformance.reference.server import PortUnavailable, ReferenceServer
-from conformance.reference.world import DEFAULT_KMSUSER_PASSWORD, LINEAGE_A_CERT, fingerprint
-from conformance.targets.config import load_config
+
+# The reference and the config loader are imported where used: every `kms-conformance` command
+# registers this module's options, and `--version` or `run --help` must not load the emulator.
+if TYPE_CHECKING:  # pragma: no cover
+    from conformance.reference import ReferenceConfig
 
 DEFAULT_PORT = 4599
 
@@ -46,6 +47,8 @@ def register(subparsers: Any) -> None:
 
 def list_faults(out=None) -> None:
     """One line per fault; `out` defaults to the sys.stdout of the moment (so capture works)."""
+    from conformance.reference import FAULTS
+
     width = max(len(n) for n in FAULTS)
     for f in FAULTS.values():
         print(f"{f.name:<{width}}  [{', '.join(f.breaks)}]  {f.description}", file=out)
@@ -64,6 +67,9 @@ def _check_loopback(host: str) -> None:
 
 def build_config(args: argparse.Namespace) -> tuple[ReferenceConfig, int]:
     """ReferenceConfig and port from the options and the optional target config file."""
+    from conformance.reference import FAULTS, ReferenceConfig
+    from conformance.targets.config import load_config
+
     kw: dict[str, Any] = {}
     port = args.port
     world = None
@@ -111,6 +117,9 @@ def banner(config: ReferenceConfig, endpoint: str, config_file: str | None = Non
     public example values (AWS's documented example key, our example password); a configured one
     is never shown.
     """
+    from conformance.reference import EXAMPLE_SECRET_ACCESS_KEY
+    from conformance.reference.world import DEFAULT_KMSUSER_PASSWORD, LINEAGE_A_CERT, fingerprint
+
     example_secret = config.secret_access_key == EXAMPLE_SECRET_ACCESS_KEY
     example_password = config.kmsuser_password == DEFAULT_KMSUSER_PASSWORD
     secret = (f"{config.secret_access_key}  (AWS's public example key)" if example_secret
@@ -149,6 +158,9 @@ def banner(config: ReferenceConfig, endpoint: str, config_file: str | None = Non
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from conformance.reference import make_app
+    from conformance.reference.server import PortUnavailable, ReferenceServer
+
     if args.list_faults:
         list_faults()
         return 0

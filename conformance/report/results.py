@@ -286,6 +286,7 @@ class ResultsWriter:
         self._t0 = time.monotonic()
         self.min_interval_s = min_interval_s
         self._last_write = 0.0
+        self._write_cost = 0.0
         self._dirty = False
         try:
             self.report_dir.mkdir(parents=True, exist_ok=True)
@@ -301,7 +302,7 @@ class ResultsWriter:
             self.cases.append(data)
             self._fragments.append(_compact(data))
             self._dirty = True
-            if time.monotonic() - self._last_write >= self.min_interval_s:
+            if time.monotonic() - self._last_write >= self._interval():
                 self._write()
         return data
 
@@ -326,10 +327,20 @@ class ResultsWriter:
         out["cases"] = list(self.cases)
         return refresh_derived(out)
 
+    def _interval(self) -> float:
+        """Seconds between rewrites after a case: min_interval_s, or 20x what the last rewrite took.
+
+        A rewrite recomputes every requirement verdict and writes every case; late in a long
+        run it costs tens of milliseconds, and the 20x keeps rewriting under 5% of the run.
+        """
+        return max(self.min_interval_s, 20.0 * self._write_cost) if self.min_interval_s else 0.0
+
     def _write(self) -> None:
+        started = time.monotonic()
         atomic_write_text(self.path, dumps_results(self.results(), self._fragments))
         self._dirty = False
         self._last_write = time.monotonic()
+        self._write_cost = self._last_write - started
 
     def finish(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:
         """Close the run: stamp `finished` and write the final results.json (render.py renders the rest)."""

@@ -37,6 +37,7 @@ class RunOptions:
     retry_tries: int = DEFAULT_TRIES  # tries per call for throttling, 5xx, resets, cut-off replies
     retry_budget: float = DEFAULT_RETRY_BUDGET_S  # total retry wait per run, in seconds
     progress: bool = True  # live progress bar and summary table on the terminal
+    workers: int | None = None  # worker processes (None: the config's run.workers, else 1); runner/workers.py
     modules: tuple[str, ...] | None = None  # case modules to collect (None = all); tests narrow a run with it
     extra: dict = field(default_factory=dict)  # options passed through to the cases (tests shrink examples)
 
@@ -53,6 +54,8 @@ class RunOptions:
             raise UsageError("--retry-tries must be at least 1")
         if self.retry_budget < 0:
             raise UsageError("--retry-budget must be >= 0 seconds")
+        if self.workers is not None and self.workers < 1:
+            raise UsageError("--workers must be at least 1")
         return self
 
 
@@ -152,6 +155,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("retry_budget", ("--retry-budget",), "--kms-retry-budget",
            "total seconds a run may wait between retries; then failures are ERROR at once", metavar="S",
            type=float),
+    # Under pytest, pytest-xdist's `-n N` splits the cases by the same rules (pytest_plugin.py).
+    Option("workers", ("--workers",), None,
+           "split the cases over N worker processes that never contend (default: the config's run.workers, "
+           "else 1); verdicts do not depend on N", metavar="N", type=int),
     # pytest draws its own progress; the plugin always runs without ours.
     Option("progress", ("--no-progress",), None, "no progress bar or summary table", action="store_false"),
 )

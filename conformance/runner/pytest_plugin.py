@@ -4,6 +4,11 @@ Loaded by every pytest session (entry point), so it stays inert and cheap unless
 test asks for the `kms_case` fixture, which only `conformance.runner.suite` does.
 Cases run through the same RunSession as `kms-conformance run` (same execution,
 same results.json and reports). Per-session state lives in `config.stash`.
+
+Under pytest-xdist (`-n N`) the cases are split by the rules of `run --workers N`
+(runner/workers.py): each case's partition unit becomes an `xdist_group` and the suite
+is scheduled with `--dist loadgroup`; each xdist worker writes its own results.json,
+which the controller merges into the one results.json and the reports.
 """
 
 from __future__ import annotations
@@ -38,11 +43,49 @@ def pytest_addoption(parser):
     add_plugin_options(parser.getgroup("kms-conformance", "KMS custom key store conformance suite"))
 
 
+# The suite's pytest module; only a session that runs it is changed by the hooks below.
+SUITE_MODULE = "conformance.runner.suite"
+
+
+def _runs_the_suite(config) -> bool:
+    return any(SUITE_MODULE in str(arg) or "conformance/runner/suite" in str(arg) for arg in config.args)
+
+
+def _xdist_worker(config) -> str | None:
+    """The xdist worker id ("gw0") when this process is an xdist worker, else None."""
+    workerinput = getattr(config, "workerinput", None)
+    return workerinput.get("workerid") if workerinput else None
+
+
+def pytest_configure(config):
+    """Under `pytest -n N`, the suite is scheduled by partition units (xdist_group), never case by case."""
+    if _xdist_worker(config) is None and _runs_the_suite(config) and getattr(config.option, "dist", None) == "load":
+        config.option.dist = "loadgroup"
+
+
+def pytest_sessionstart(session):
+    config = session.config
+    if _xdist_worker(config) is None and _runs_the_suite(config) and getattr(config.option, "numprocesses", None):
+        from conformance.runner.xdist import forget_worker_results
+
+        forget_worker_results(options_from_plugin(config.getoption).report_dir)
+
+
 def _session(config) -> "RunSession":
     if _SESSION_KEY not in config.stash:
         from conformance.runner.session import RunSession
 
-        session = RunSession(options_from_plugin(config.getoption))
+        options = options_from_plugin(config.getoption)
+        worker = _xdist_worker(config)
+        if worker is not None:  # each xdist worker writes its own results; the controller merges them
+            from conformance.runner.xdist import worker_options
+
+            options = worker_options(options, worker)
+        session = RunSession(options)
+        if worker is not None:
+            from conformance.runner.xdist import worker_prefix
+
+            session.prefix = worker_prefix(session.prefix, worker)
         session.load_spec()
         config.stash[_SESSION_KEY] = session
     return config.stash[_SESSION_KEY]
@@ -51,11 +94,14 @@ def _session(config) -> "RunSession":
 def pytest_generate_tests(metafunc):
     if "kms_case" not in metafunc.fixturenames:
         return
-    session = _session(metafunc.config)
-    if _CASES_KEY not in metafunc.config.stash:
-        metafunc.config.stash[_CASES_KEY] = session.collect()
-    cases = metafunc.config.stash[_CASES_KEY]
+    cases = _cases(metafunc.config)
     metafunc.parametrize("kms_case", cases, ids=[c.id for c in cases])
+
+
+def _cases(config) -> "list[Case]":
+    if _CASES_KEY not in config.stash:
+        config.stash[_CASES_KEY] = _session(config).collect()
+    return config.stash[_CASES_KEY]
 
 
 @pytest.fixture(scope="session")
@@ -75,6 +121,12 @@ def kms_run(request):
         pytest.exit(f"kms-conformance: {exc}", returncode=exc.exit_code)
     yield run
     problem = session.cleanup()
+    if _xdist_worker(request.config) is not None:
+        from conformance.runner.xdist import finish_worker
+
+        finish_worker(session, notes=[problem] if problem else None)
+        session.close()
+        return
     outcome = session.finish(notes=[problem] if problem else None)
     session.close()
     request.config.stash[_OUTCOME_KEY] = outcome
@@ -84,7 +136,16 @@ def kms_run(request):
 def pytest_sessionfinish(session, exitstatus):
     """After the fixtures' teardown (cleanup, reports): a run stopped by a signal exits 128+signal, as the CLI does."""
     result = yield
-    outcome = session.config.stash.get(_OUTCOME_KEY, None)
+    config = session.config
+    if _xdist_worker(config) is None and _runs_the_suite(config) and getattr(config.option, "numprocesses", None):
+        from conformance.runner.xdist import merge_worker_results
+
+        merged = merge_worker_results(_session(config), _cases(config))
+        if merged is not None:
+            config.stash[_OUTCOME_KEY] = merged
+            if merged.exit_code and session.exitstatus == 0:
+                session.exitstatus = merged.exit_code
+    outcome = config.stash.get(_OUTCOME_KEY, None)
     if outcome is not None and outcome.interrupted:
         session.exitstatus = outcome.exit_code
     return result
@@ -119,10 +180,21 @@ def check_case(run: PluginRun, case) -> None:
         pytest.skip(f"{verdict}: {result.detail}")
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's worker names each item after its xdist_group
 def pytest_collection_modifyitems(session, config, items):
-    """Let pytest's -k also match a case's kind, operation, requirement ids and tags."""
+    """Let pytest's -k also match a case's kind, operation, requirement ids and tags; under xdist, group them."""
+    grouped = bool(getattr(getattr(config, "option", None), "loadgroup", False))  # set on xdist workers
+    kms_items = []
     for item in items:
         callspec = getattr(item, "callspec", None)
         case = callspec.params.get("kms_case") if callspec is not None else None
         if case is not None:
             item.extra_keyword_matches.update((case.kind, case.operation, *case.requirements, *case.tags))
+            kms_items.append((item, case))
+    if grouped and kms_items:
+        from conformance.runner.xdist import group_names
+
+        names = group_names([c for _, c in kms_items], _session(config).target_config().target.adapter)
+        for item, case in kms_items:
+            if case.id in names:
+                item.add_marker(pytest.mark.xdist_group(names[case.id]))

@@ -37,6 +37,9 @@ def run_suite(options: RunOptions) -> RunOutcome:
     session = RunSession(options)
     session.load_spec()
     cases = session.collect()  # -k/--case selecting nothing is a UsageError (exit 2) here
+    workers = options.workers or session.target_config().run_workers or 1
+    if workers > 1 and len(cases) > 1:
+        return _run_in_workers(session, cases, workers)
     interrupted = False
     stopped: str | None = None
     notes: list[str] = []
@@ -73,6 +76,24 @@ def run_suite(options: RunOptions) -> RunOutcome:
     if stopped:
         print(f"kms-conformance: {stopped}; stopped early, partial results kept", file=sys.stderr)
     if interrupted:
+        print(f"kms-conformance: interrupted after {done} of {len(cases)} cases; partial results kept in "
+              f"{outcome.report_dir}", file=sys.stderr)
+    return outcome
+
+
+def _run_in_workers(session: RunSession, cases: list, workers: int) -> RunOutcome:
+    """`--workers N` (runner/workers.py): the same outcome, summary and messages as one process."""
+    from conformance.runner.workers import run_parallel
+
+    try:
+        outcome, stops = run_parallel(session, cases, workers, progress=session.options.progress)
+    finally:
+        session.close()
+    _print_summary(outcome, session.options.progress)
+    if stops:
+        print(f"kms-conformance: {stops[0]}; stopped early, partial results kept", file=sys.stderr)
+    if outcome.interrupted:
+        done = len(outcome.results.get("cases") or ())
         print(f"kms-conformance: interrupted after {done} of {len(cases)} cases; partial results kept in "
               f"{outcome.report_dir}", file=sys.stderr)
     return outcome

@@ -48,6 +48,7 @@ WORLD_KEYS = ("cloudhsm", "timeouts")
 RUN_KEYS = {
     "create_keys": "put KMS keys into stores even on live AWS, where a key pending deletion holds its store "
                    "and cluster lineage 7-30 days (same as --create-keys)",
+    "workers": "worker processes of a run (same as --workers)",
 }
 CLOUDHSM_KEYS = (CLUSTER_ROLES + CERTIFICATE_ROLES + tuple(f"{r}_file" for r in CERTIFICATE_ROLES)
                  + ("kmsuser_password",))
@@ -99,6 +100,7 @@ class TargetConfig:
     timeouts_given: bool = False
     source: str | None = None
     create_keys: bool = False  # run.create_keys
+    run_workers: int | None = None  # `run.workers`: worker processes of a run (--workers overrides it)
 
 
 def load_config(path: str | os.PathLike) -> TargetConfig:
@@ -129,7 +131,16 @@ def parse_config(data: Any, *, source: str = "<config>", base_dir: Path | None =
     settings = _parse_target(target_raw, where)
     world, world_given, timeouts_given = _parse_world(world_raw, where, base_dir)
     return TargetConfig(target=settings, world=world, world_given=world_given,
-                        timeouts_given=timeouts_given, source=source, create_keys=create_keys)
+                        timeouts_given=timeouts_given, source=source, create_keys=create_keys,
+                        run_workers=_parse_run_workers(run_raw, where))
+
+
+def _parse_run_workers(raw: dict, where: str) -> int | None:
+    """`run.workers`: worker processes of a run (how a run is carried out, not what it checks)."""
+    workers = raw.get("workers")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise ConfigError(f"{where}: run.workers: expected a whole number >= 1, got {workers!r}")
+    return workers
 
 
 def config_from_options(
