@@ -40,6 +40,7 @@ def run_suite(options: RunOptions) -> RunOutcome:
     done = 0
     try:
         session.open()
+        cases = session.schedule(cases)  # state phases, where the target is slow (decided once it is open)
         session.start_results()
         with _progress(len(cases), options.progress) as bar:
             try:

@@ -24,7 +24,7 @@ from conformance.report.render import render_results
 from conformance.report.results import ResultsWriter
 from conformance.runner.determinism import import_suite_modules
 from conformance.runner.options import RunOptions, rerun_args
-from conformance.runner.schedule import order_cases
+from conformance.runner.schedule import PHASE_ORDER, decide_phases, order_cases, stateful_transitions
 from conformance.runner.select import select_for_run
 from conformance.runner.signals import StopSignals
 from conformance.targets.capabilities import probe_transitions, transitions_note
@@ -79,6 +79,7 @@ class RunSession:
         self.selected: int | None = None  # how many cases collect() selected ("421 of 532 cases")
         self._config = None  # the target config, read by check_inputs
         self.signals = StopSignals()  # SIGTERM / SIGHUP stop the run as Ctrl-C does (see signals.py)
+        self.phases_note: dict[str, Any] = {}  # state phases: on/off and why (results.json `state_phases`)
 
     # -- setup -------------------------------------------------------------------------------
     def load_spec(self) -> None:
@@ -137,6 +138,39 @@ class RunSession:
             options=case_options,
             rerun_args=rerun_args(o),
         )
+        self._budget_transitions(config, "stateful_transitions" in o.extra)
+
+    def _slowness(self, config) -> dict[str, Any]:
+        from conformance.targets.live import is_live
+
+        caps = self.target.capabilities
+        return {"live": is_live(config), "clock": self.target.abilities.clock is not None,
+                "observable": bool(caps.observable_transitions), "transition_s": getattr(caps, "transition_s", None),
+                "connect_timeout_s": config.world.timeouts.connect_s if config.timeouts_given else None}
+
+    def _budget_transitions(self, config, fixed: bool) -> None:
+        """The stateful run's connects + disconnects: option, config `run.stateful_transitions`, else per target."""
+        if fixed:
+            return
+        given = self.options.stateful_transitions
+        if given is None:
+            given = config.run.get("stateful_transitions")
+        facts = self._slowness(config)
+        slow = decide_phases("auto", **facts)[0]
+        self._ctx.options.stateful_transitions = stateful_transitions(given, live=facts["live"], slow=slow)
+
+    def schedule(self, cases: list[Case]) -> list[Case]:
+        """The run order once the target is open: with state phases (decided here) the state groups share
+        one store per state (kit.PhaseStores); the pytest plugin never calls this (one case per item)."""
+        from conformance.cases.scenarios.kit import PhaseStores
+
+        mode = self.options.state_phases or self._config.run.get("state_phases") or "auto"
+        on, why = decide_phases(mode, **self._slowness(self._config))
+        self.phases_note = {"mode": mode, "on": on, "why": why}
+        if not on:
+            return cases
+        self._ctx.phases = PhaseStores(self.driver)
+        return order_cases(cases, phased=True)
 
     def start_results(self) -> None:
         ident = self.target.identity
@@ -159,6 +193,9 @@ class RunSession:
 
     # -- running -----------------------------------------------------------------------------
     def run_case(self, case: Case) -> CaseResult:
+        phases = self._ctx.phases if self._ctx is not None else None
+        if phases is not None and phases.store_id is not None and not _phase_member(case):
+            phases.release()  # the tour is over: its store must not hold the lineage for what follows
         result = run_case(case, self._ctx)
         if self.writer is not None:
             self.writer.add(result)
@@ -215,6 +252,9 @@ class RunSession:
             return None
         self.signals.phase = "cleanup"
         try:
+            phases = self._ctx.phases if self._ctx is not None else None
+            if phases is not None:
+                phases.release()
             outcome = self.driver.cleanup()
         except KeyboardInterrupt:
             return f"cleanup skipped (second stop signal): run `{self.cleanup_command()}` to remove leftover stores"
@@ -234,6 +274,11 @@ class RunSession:
         if self.signals.received and self.signals.name != "SIGINT":
             notes = [*(notes or []), f"stopped by {self.signals.name}"]
         extra = {"interrupted": interrupted}
+        phases = self._ctx.phases if self._ctx is not None else None
+        if self.phases_note:
+            extra["state_phases"] = {**self.phases_note, **(phases.summary() if phases is not None else {})}
+            if phases is not None and phases.notes:
+                notes = [*(notes or []), *phases.notes]
         if notes:
             extra["notes"] = notes
         results = self.writer.finish(extra=extra) if self.writer else {}
@@ -271,6 +316,12 @@ class RunSession:
             except Exception:  # noqa: BLE001 - closing must not hide the run's outcome
                 pass
             self.target = None
+
+
+def _phase_member(case: Case) -> bool:
+    from conformance.cases.scenarios.kit import phase_state
+
+    return phase_state(case) in PHASE_ORDER
 
 
 def _check_writable_dir(path: str | os.PathLike, flag: str) -> None:

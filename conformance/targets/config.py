@@ -44,6 +44,12 @@ TARGET_KEYS = {
                          "cleanup; false: never)",
 }
 WORLD_KEYS = ("cloudhsm", "timeouts")
+# Keys of the `run:` section: how a run against this target is scheduled (the command line wins).
+RUN_KEYS = {
+    "state_phases": "auto | on | off: share one store per connection state (auto: on for aws and slow targets)",
+    "stateful_transitions": "connects + disconnects the stateful run may make (0: none; default 0 on aws)",
+}
+STATE_PHASES = ("auto", "on", "off")
 CLOUDHSM_KEYS = (CLUSTER_ROLES + CERTIFICATE_ROLES + tuple(f"{r}_file" for r in CERTIFICATE_ROLES)
                  + ("kmsuser_password",))
 TIMEOUT_KEYS = tuple(f.name for f in fields(Timeouts))
@@ -93,6 +99,7 @@ class TargetConfig:
     world_given: bool = False
     timeouts_given: bool = False
     source: str | None = None
+    run: dict[str, Any] = field(default_factory=dict)  # the `run:` section (RUN_KEYS), checked
 
 
 def load_config(path: str | os.PathLike) -> TargetConfig:
@@ -106,18 +113,20 @@ def parse_config(data: Any, *, source: str = "<config>", base_dir: Path | None =
     """Check a config already parsed from YAML (also used by tests and `config_from_options`)."""
     where = source
     _expect_mapping(data, "(top level)", where)
-    _reject_unknown(data, ("target", "world"), "", where)
+    _reject_unknown(data, ("target", "world", "run"), "", where)
     target_raw = data.get("target") or {}
     world_raw = data.get("world") or {}
+    run_raw = data.get("run") or {}
     _expect_mapping(target_raw, "target", where)
     _expect_mapping(world_raw, "world", where)
+    _expect_mapping(run_raw, "run", where)
     # Register secrets first: a later error about another key must not be able to echo them.
     _register_secrets(target_raw, world_raw)
 
     settings = _parse_target(target_raw, where)
     world, world_given, timeouts_given = _parse_world(world_raw, where, base_dir)
     return TargetConfig(target=settings, world=world, world_given=world_given,
-                        timeouts_given=timeouts_given, source=source)
+                        timeouts_given=timeouts_given, source=source, run=_parse_run(run_raw, where))
 
 
 def config_from_options(
@@ -184,6 +193,23 @@ def _parse_target(raw: dict, where: str) -> TargetSettings:
     if s.adapter == "replay" and not s.cassette:
         raise ConfigError(f"{where}: target.cassette: required for adapter replay (directory of a recorded run)")
     return s
+
+
+def _parse_run(raw: dict, where: str) -> dict[str, Any]:
+    _reject_unknown(raw, tuple(RUN_KEYS), "run.", where)
+    out: dict[str, Any] = {}
+    if "state_phases" in raw:
+        value = raw["state_phases"]
+        value = {True: "on", False: "off"}.get(value, value) if isinstance(value, bool) else value
+        if value not in STATE_PHASES:
+            raise ConfigError(f"{where}: run.state_phases: expected one of {', '.join(STATE_PHASES)}")
+        out["state_phases"] = value
+    if "stateful_transitions" in raw:
+        value = raw["stateful_transitions"]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ConfigError(f"{where}: run.stateful_transitions: expected a whole number >= 0")
+        out["stateful_transitions"] = value
+    return out
 
 
 def _parse_world(raw: dict, where: str, base_dir: Path | None) -> tuple[World, bool, bool]:

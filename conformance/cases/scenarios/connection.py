@@ -12,6 +12,7 @@ from conformance.cases.base import Case, CollectContext
 from conformance.cases.scenarios.kit import (
     Scenario,
     err,
+    leaves,
     ok,
     request_in_state,
     restore,
@@ -137,10 +138,13 @@ def cluster_broken(code: str, change: str):
 
 
 def collect(cc: CollectContext) -> list[Case]:
-    def sc(case_id, op, reqs, title, body, group="connect", cycles=1, roles=None):
+    def sc(case_id, op, reqs, title, body, group="connect", cycles=1, roles=None, tags=()):
         kw = {} if roles is None else {"needs_roles": roles}
         return scenario(case_id, op, reqs, title, body, needs_operations=OPS, schedule_group=group,
-                        connect_cycles=cycles, **kw)
+                        connect_cycles=cycles, tags=tags, **kw)
+
+    # Cases of a state group that move their store on (with state phases they end their phase).
+    to_connected, to_disconnected = (leaves("CONNECTED"),), (leaves("DISCONNECTED"),)
 
     return [
         sc(f"{CON}/scenario/connects", CON, ["CON-001"],
@@ -159,7 +163,7 @@ def collect(cc: CollectContext) -> list[Case]:
            group="state-connected"),
         sc(f"{CON}/scenario/accepted-while-connecting", CON, ["CON-006"],
            "Connect on a CONNECTING store is accepted and the attempt continues", connect_noop("CONNECTING"),
-           group="state-connecting"),
+           group="state-connecting", tags=to_connected),
         scenario(f"{CON}/scenario/not-found", CON, ["CON-007"],
                  "Connect on an unknown store id gives CustomKeyStoreNotFoundException", not_found(CON),
                  needs_roles=(), schedule_group="stateless"),
@@ -171,7 +175,7 @@ def collect(cc: CollectContext) -> list[Case]:
            cluster_broken("CloudHsmClusterInvalidConfigurationException", "lose every HSM"), cycles=0),
         sc(f"{DIS}/scenario/disconnects-connected", DIS, ["DIS-001"],
            "Disconnect on a CONNECTED store answers {} and ends DISCONNECTED", disconnect_ok("CONNECTED"),
-           group="state-connected"),
+           group="state-connected", tags=to_disconnected),
         sc(f"{DIS}/scenario/refused-while-disconnected", DIS, ["DIS-002"],
            "Disconnect on a DISCONNECTED store gives CustomKeyStoreInvalidStateException",
            refused(DIS, "DISCONNECTED"), group="disconnected", cycles=0),
@@ -180,10 +184,10 @@ def collect(cc: CollectContext) -> list[Case]:
            refused(DIS, "DISCONNECTING"), group="state-disconnecting"),
         sc(f"{DIS}/scenario/disconnects-connecting", DIS, ["DIS-004"],
            "Disconnect on a CONNECTING store is accepted and ends DISCONNECTED", disconnect_ok("CONNECTING"),
-           group="state-connecting"),
+           group="state-connecting", tags=to_disconnected),
         sc(f"{DIS}/scenario/disconnects-failed", DIS, ["DIS-005"],
            "Disconnect on a FAILED store ends DISCONNECTED and clears the error code", disconnect_ok("FAILED"),
-           group="state-failed", roles=("active_cluster_id", "trust_anchor_certificate")),
+           group="state-failed", roles=("active_cluster_id", "trust_anchor_certificate"), tags=to_disconnected),
         scenario(f"{DIS}/scenario/not-found", DIS, ["DIS-006"],
                  "Disconnect on an unknown store id gives CustomKeyStoreNotFoundException", not_found(DIS),
                  needs_roles=(), schedule_group="stateless"),

@@ -40,6 +40,89 @@ STATE_ATTEMPTS = 3
 # Tag of cases whose wrong success can leave a KMS key in a store (the store, and so its cluster
 # lineage, then stays in use for the key's waiting period): the schedule runs them last.
 MAY_LEAVE_KEY = "may-leave-key"
+# Tag prefix of a state group's case that moves its store on to another state ("leaves:CONNECTED"):
+# with state phases it runs last in its phase, so the cases before it share the state.
+LEAVES = "leaves:"
+# Schedule groups whose cases need a store in one state (the state phases share one store per state).
+STATE_GROUP_PREFIX = "state-"
+
+
+def leaves(state: str) -> str:
+    """The tag of a state-group case that leaves its store in `state`."""
+    return LEAVES + state
+
+
+def phase_state(case: Case) -> str | None:
+    """The ConnectionState a state-group case needs its store in (None: not a state-group case)."""
+    group = case.schedule_group or ""
+    return group[len(STATE_GROUP_PREFIX):].upper() if group.startswith(STATE_GROUP_PREFIX) else None
+
+
+def left_state(case: Case) -> str | None:
+    """The state a case leaves its store in, when it moves it on (tag `leaves:STATE`)."""
+    return next((t[len(LEAVES):] for t in case.tags if t.startswith(LEAVES)), None)
+
+
+class PhaseStores:
+    """One shared store per state phase (`run --state-phases`): what a slow target's connects cost.
+
+    A case of a state group asks `Scenario.store()` for a store and gets this shared one instead of
+    a new one; it is not deleted when the case ends. Before each case the store's state is read:
+    the first case of a phase brings it there (the phase's entry); a later case that finds it
+    elsewhere (the window closed in time, or a target wrongly accepted a request that moved it)
+    re-establishes it, counted in `rebuilds`: the case that moved it was judged by its own
+    observation, and the next one gets the state it needs, so no verdict depends on the order.
+    A store that is gone is replaced. `release()` deletes it when the phases are over.
+    """
+
+    def __init__(self, driver: StoreDriver):
+        self.driver = driver
+        self.store_id: str | None = None
+        self.phase: str | None = None  # the state the current phase holds
+        self.entries = 0  # phases entered
+        self.reentries = 0  # planned: a case that moves the store on was followed by one that needs the state
+        self.rebuilds = 0  # unplanned: the state did not hold to the next case (or the store was gone)
+        self._moved = False  # the last case was one that moves the store on (tag leaves:STATE)
+        self.stores = 0  # shared stores created
+        self.notes: list[str] = []
+
+    def store_for(self, s: "Scenario", state: str) -> str:
+        """The shared store for a case that needs `state` (created, or replaced when gone)."""
+        entry = self.driver.describe(self.store_id, record=False) if self.store_id is not None else None
+        if self.store_id is not None and entry is None:
+            s.note(f"the shared {state} store {self.store_id} is gone: a new one replaces it")
+            self.rebuilds += 1
+            self.store_id = None
+        if self.store_id is None:
+            self.store_id = self.driver.create_store(CustomKeyStoreName=self.driver.name("phase"))
+            self.stores += 1
+            entry = {"ConnectionState": "DISCONNECTED"}
+        seen = entry.get("ConnectionState")
+        moved, self._moved = self._moved, left_state(s.case) is not None
+        if state != self.phase:
+            self.phase = state
+            self.entries += 1
+        elif seen != state and moved:
+            self.reentries += 1
+        elif seen != state:
+            self.rebuilds += 1
+            s.note(f"the shared store was {seen}, not {state}, when this case began: the phase "
+                   f"re-established {state} for it")
+        return self.store_id
+
+    def release(self) -> None:
+        """Delete the shared store (the phases are over); a failure leaves it to the run's cleanup."""
+        store_id, self.store_id, self.phase = self.store_id, None, None
+        if store_id is not None:
+            try:
+                self.driver.delete_store(store_id)
+            except Exception as exc:  # noqa: BLE001 - the ledger cleanup at the end retries it
+                self.notes.append(f"shared phase store {store_id} not deleted: {scrub(str(exc))}")
+            self.driver.take_steps()  # they belong to no case
+
+    def summary(self) -> dict[str, int]:
+        return {"phases": self.entries, "reentries": self.reentries, "rebuilds": self.rebuilds,
+                "shared_stores": self.stores}
 
 def ok(status: int = 200, **kw: Any) -> Expected:
     """Expected success."""
@@ -173,8 +256,20 @@ class Scenario:
 
     # -- stores -------------------------------------------------------------------------
     def store(self, state: str = "DISCONNECTED", **overrides: Any) -> str:
-        """A new store (made through the driver, so it is in the cleanup ledger) in `state`."""
+        """A new store (made through the driver, so it is in the cleanup ledger) in `state`.
+
+        With state phases on, a state-group case asking for a plain store gets its phase's shared
+        store (PhaseStores), which outlives the case: `request_in_state` / `state` bring it there.
+        """
         self.sync_driver_steps()
+        phases: PhaseStores | None = getattr(self.ctx, "phases", None)
+        needed = phase_state(self.case)
+        if phases is not None and needed is not None and not overrides and state in ("DISCONNECTED", needed):
+            store_id = phases.store_for(self, needed)
+            self.sync_driver_steps()
+            if state != "DISCONNECTED":
+                self.bring(store_id, state)
+            return store_id
         store_id = self.driver.create_store(**overrides)
         self.stores.append(store_id)
         self.sync_driver_steps()
