@@ -144,7 +144,9 @@ class RunSession:
         from conformance.targets.live import is_live
 
         caps = self.target.capabilities
-        return {"live": is_live(config), "clock": self.target.abilities.clock is not None,
+        # A replayed live run is scheduled as it was recorded (its requests must come in the same order).
+        recorded = (getattr(self.target, "recorded_identity", None) or {}).get("adapter")
+        return {"live": is_live(config) or recorded == "aws", "clock": self.target.abilities.clock is not None,
                 "observable": bool(caps.observable_transitions), "transition_s": getattr(caps, "transition_s", None),
                 "connect_timeout_s": config.world.timeouts.connect_s if config.timeouts_given else None}
 

@@ -1,0 +1,128 @@
+"""State phases: the state groups share one store per connection state, and no verdict depends on it.
+
+Every run here is the in-process reference (virtual clock, so no wall time) with the state-group
+cases only, once with `--state-phases on` and once with `off`; the reference's backend records
+each transition it starts.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conformance.cases import collect_cases
+from conformance.cases.scenarios.kit import left_state, phase_state
+from conformance.reference.backend import ReferenceBackend
+from conformance.runner import RunOptions, run_suite
+from conformance.runner.schedule import PHASE_ORDER, order_cases, tour_transitions
+
+CURRENT = collect_cases("current")
+MEMBERS = [c for c in CURRENT if phase_state(c) in PHASE_ORDER]
+# One case that needs no shared store after the tour: the phase store must be gone by then.
+AFTER = "CreateCustomKeyStore/scenario/cluster-in-use"
+
+
+@pytest.fixture
+def transitions(monkeypatch):
+    """Every (store id, state) transition the reference backend starts, in order."""
+    seen: list[tuple[str, str]] = []
+    start = ReferenceBackend._start
+
+    def recording(self, store, state, delay):
+        seen.append((store.id, state))
+        return start(self, store, state, delay)
+
+    monkeypatch.setattr(ReferenceBackend, "_start", recording)
+    return seen
+
+
+def run(tmp, name: str, phases: str, faults=()) -> dict:
+    outcome = run_suite(RunOptions(report_dir=str(tmp / name), cases=(*[c.id for c in MEMBERS], AFTER),
+                                   state_phases=phases, faults=tuple(faults), progress=False))
+    return json.loads((tmp / name / "results.json").read_text()) | {"_exit": outcome.exit_code}
+
+
+def verdicts(results: dict) -> dict[str, str]:
+    return {c["id"]: c["verdict"] for c in results["cases"]}
+
+
+def test_the_tour_orders_each_phase_keepers_first_and_the_case_that_moves_on_last():
+    tour = [c for c in order_cases(CURRENT, phased=True) if phase_state(c) in PHASE_ORDER]
+    assert [phase_state(c) for c in tour] == sorted((phase_state(c) for c in tour), key=PHASE_ORDER.index)
+    for state in PHASE_ORDER:
+        phase = [c for c in tour if phase_state(c) == state]
+        movers = [i for i, c in enumerate(phase) if left_state(c)]
+        assert phase and movers == list(range(len(phase) - len(movers), len(phase))), [c.id for c in phase]
+    # The estimate plan prints: one connect for CONNECTING and CONNECTED (the case that waits out CONNECTING
+    # hands CONNECTED on), one disconnect for DISCONNECTING, one failed connect for FAILED, and one connect
+    # each for the two cases that end a window the next case needs (disconnect while CONNECTING / CONNECTED).
+    assert sum(c for _, c, _ in tour_transitions(tour)) == 4
+    # The cases that may leave a key run last but for the tail, after every other group.
+    ordered = order_cases(CURRENT, phased=True)
+    assert ordered.index(tour[0]) > max(ordered.index(c) for c in CURRENT if c.schedule_group == "connect")
+
+
+def test_phases_share_stores_and_change_no_verdict(tmp_path, in_tmp, transitions):
+    off = run(tmp_path, "off", "off")
+    unphased = list(transitions)
+    transitions.clear()
+    on = run(tmp_path, "on", "on")
+    assert verdicts(on) == verdicts(off)
+    assert on["_exit"] == off["_exit"] == 0
+    connects_on = [t for t in transitions if t[1] == "CONNECTING"]
+    connects_off = [t for t in unphased if t[1] == "CONNECTING"]
+    # The tour's connects (see the estimate above), plus the FAILED entry's connect and nothing per case.
+    assert len(connects_on) == 4 < len(connects_off)
+    assert len({store for store, _ in transitions}) == 1  # one shared store served every phase
+    phases = on["state_phases"]
+    assert (phases["on"], phases["phases"], phases["rebuilds"], phases["shared_stores"]) == (True, 4, 0, 1)
+    assert off["state_phases"]["on"] is False
+
+
+def test_a_wrongly_accepted_request_fails_only_its_case_and_the_phase_recovers(tmp_path, in_tmp, transitions):
+    """A delete accepted while CONNECTING/CONNECTED/DISCONNECTING/FAILED removes the shared store; a connect
+    accepted while FAILED moves it on: only those cases FAIL, the next case gets its state again."""
+    faults = ("delete-connected-allowed", "connect-failed-allowed")
+    off = run(tmp_path, "off", "off", faults)
+    on = run(tmp_path, "on", "on", faults)
+    assert verdicts(on) == verdicts(off)
+    failed = {cid for cid, v in verdicts(on).items() if v == "FAIL"}
+    assert failed == {"DeleteCustomKeyStore/scenario/refused-while-connecting",
+                      "DeleteCustomKeyStore/scenario/refused-while-connected",
+                      "DeleteCustomKeyStore/scenario/refused-while-disconnecting",
+                      "DeleteCustomKeyStore/scenario/refused-while-failed",
+                      "ConnectCustomKeyStore/scenario/refused-while-failed"}
+    phases = on["state_phases"]
+    assert phases["rebuilds"] >= 4 and phases["shared_stores"] >= 4  # each deleted store was replaced
+    notes = [c["detail"] for c in on["cases"] if "re-established" in c["detail"] or "is gone" in c["detail"]]
+    assert notes  # the case after the one that moved the store says so
+
+
+def test_plan_prices_the_phased_and_the_naive_order_of_the_example_live_config(monkeypatch):
+    from importlib.resources import files
+
+    from conformance.cli.targets import case_cost, render_plan
+    from conformance.targets.config import parse_config
+    from conformance.yamlfile import read_yaml
+
+    example = files("conformance.targets") / "target-config.example.yaml"
+    raw = read_yaml(example, "example config")
+    pem = "-----BEGIN CERTIFICATE-----\nZXhhbXBsZQ==\n-----END CERTIFICATE-----\n"
+    for role in ("trust_anchor_certificate", "unrelated_trust_anchor_certificate"):
+        raw["world"]["cloudhsm"].pop(f"{role}_file")
+        raw["world"]["cloudhsm"][role] = pem
+    monkeypatch.setenv("KMSUSER_PASSWORD", "kmsuser-pw")
+    lines = render_plan(parse_config(raw), CURRENT, edition="current", brief=True)
+    text = "\n".join(lines)
+    assert "state phases: on (auto: live AWS)" in text
+    assert "stateful run: its connect/disconnect rules are off here" in text and "--stateful-transitions N" in text
+    blocks = {line.split("]")[0].strip(" ["): int(line.split(",")[2].split()[0])
+              for line in lines if line.startswith("  [")}
+    assert sum(n for name, n in blocks.items() if name.startswith("phase ")) == 4  # the tour
+    others = sum(case_cost(c, live=True, stateful_budget=0)[0] for c in CURRENT if phase_state(c) not in PHASE_ORDER)
+    row = {line.split()[0]: int(line.split()[3]) for line in lines if line.startswith("    phased (")
+           or line.startswith("    naive (")}
+    assert row["phased"] == 4 + others == sum(blocks.values())
+    naive = sum(case_cost(c, live=True, stateful_budget=0)[0] for c in CURRENT)
+    assert row["naive"] == naive > row["phased"]
