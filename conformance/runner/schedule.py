@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from conformance.cases.base import Case
-from conformance.cases.scenarios.kit import MAY_LEAVE_KEY, left_state, phase_state
+from conformance.cases.scenarios.kit import MAY_LEAVE_KEY, entered_state, left_state, phase_state
 
 # How `plan` names a group of the tail that runs last because it may leave a key in a store.
 LAST_SUFFIX = " (last: may leave a key)"
@@ -76,9 +76,13 @@ def order_cases(cases: Iterable[Case], *, phased: bool = False) -> list[Case]:
 
 
 def phase_tour(members: Iterable[Case]) -> list[Case]:
-    """State-group cases in phase order; inside a phase: keepers, may-leave-a-key, then movers."""
+    """State-phase cases in phase order. Inside a phase: the case that opens it with its own transition
+    (tag `enters:STATE`, it holds the store while the others run), the cases that keep the state, those
+    that may leave a key, then the one that moves the store on to the next phase's state. A case that
+    moves it anywhere else would end the state for the next phase too: those run after the last phase."""
     members = list(members)
     out: list[Case] = []
+    after: list[Case] = []
     for i, state in enumerate(PHASE_ORDER):
         following = PHASE_ORDER[i + 1] if i + 1 < len(PHASE_ORDER) else None
         # The next phase's entry: CONNECTING settles to CONNECTED; CONNECTED is left by a disconnect.
@@ -86,13 +90,18 @@ def phase_tour(members: Iterable[Case]) -> list[Case]:
 
         def rank(case: Case) -> int:
             left = left_state(case)
+            if entered_state(case) is not None:
+                return -1
             if left is None:
                 return 1 if MAY_LEAVE_KEY in case.tags else 0
             return 3 if left == onward else 2
 
-        phase = [c for c in members if phase_state(c) == state]
-        out += sorted(phase, key=rank)  # stable: the collection order inside each rank
-    return out
+        phase = sorted((c for c in members if phase_state(c) == state), key=rank)  # stable inside a rank
+        if following is not None:
+            after += [c for c in phase if rank(c) == 2]
+            phase = [c for c in phase if rank(c) != 2]
+        out += phase
+    return out + after
 
 
 def phased_groups(cases: Iterable[Case]) -> list[tuple[str, list[Case]]]:

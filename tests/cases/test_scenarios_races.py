@@ -164,4 +164,4 @@ def test_with_state_phases_a_window_that_closes_is_never_judged_either(tmp_path)
         ctx.phases.release()
         _no_fail_no_error(results)
         assert results[RENAME_CONNECTING].verdict == Verdict.NOT_TRIGGERABLE
-        assert ctx.phases.stores >= 1 and ctx.phases.entries == len(PHASE_ORDER)
+        assert ctx.phases.stores >= 1 and ctx.phases.entries >= len(PHASE_ORDER)

@@ -47,31 +47,42 @@ def verdicts(results: dict) -> dict[str, str]:
     return {c["id"]: c["verdict"] for c in results["cases"]}
 
 
-def test_the_tour_orders_each_phase_keepers_first_and_the_case_that_moves_on_last():
+def test_the_tour_opens_each_phase_with_its_own_transition_and_ends_it_with_the_case_that_moves_on():
+    from itertools import groupby
+
+    from conformance.cases.scenarios.kit import entered_state
+
     tour = [c for c in order_cases(CURRENT, phased=True) if phase_state(c) in PHASE_ORDER]
-    assert [phase_state(c) for c in tour] == sorted((phase_state(c) for c in tour), key=PHASE_ORDER.index)
-    for state in PHASE_ORDER:
-        phase = [c for c in tour if phase_state(c) == state]
-        movers = [i for i, c in enumerate(phase) if left_state(c)]
-        assert phase and movers == list(range(len(phase) - len(movers), len(phase))), [c.id for c in phase]
-    # The estimate plan prints: one connect for CONNECTING and CONNECTED (the case that waits out CONNECTING
-    # hands CONNECTED on), one disconnect for DISCONNECTING, one failed connect for FAILED, and one connect
-    # each for the two cases that end a window the next case needs (disconnect while CONNECTING / CONNECTED).
-    assert sum(c for _, c, _ in tour_transitions(tour)) == 4
-    # The cases that may leave a key run last but for the tail, after every other group.
+    blocks = [(state, list(cases)) for state, cases in groupby(tour, key=phase_state)]
+    # The four phases in order; a case that would end a phase's state for the next phase runs after them.
+    assert [state for state, _ in blocks][:4] == list(PHASE_ORDER)
+    assert [c.id for _, cases in blocks[4:] for c in cases] == ["DisconnectCustomKeyStore/scenario/disconnects-connecting"]
+    for state, cases in blocks[:4]:
+        openers = [i for i, c in enumerate(cases) if entered_state(c)]
+        movers = [i for i, c in enumerate(cases) if left_state(c)]
+        assert openers in ([], [0]) and movers == list(range(len(cases) - len(movers), len(cases))), state
+    opener = {state: cases[0].id for state, cases in blocks[:4] if entered_state(cases[0])}
+    # The connect-success case's connect opens CONNECTING; the disconnect of a CONNECTED store DISCONNECTING.
+    assert opener == {"CONNECTING": "ConnectCustomKeyStore/scenario/connects",
+                      "DISCONNECTING": "DisconnectCustomKeyStore/scenario/disconnects-connected"}
+    # The estimate plan prints: the opening connect serves CONNECTING and (waited out) CONNECTED, the opening
+    # disconnect DISCONNECTING, one failed connect FAILED, one connect the disconnect-while-CONNECTING case.
+    assert sum(c for _, c, _ in tour_transitions(tour)) == 3
+    # The tour runs after every other group but the tail of cases that may leave a key.
     ordered = order_cases(CURRENT, phased=True)
-    assert ordered.index(tour[0]) > max(ordered.index(c) for c in CURRENT if c.schedule_group == "connect")
+    assert ordered.index(tour[0]) > max(ordered.index(c) for c in CURRENT
+                                        if c.schedule_group == "connect" and c not in tour)
 
 
 def test_phases_share_one_store_and_every_state_case_still_passes(tmp_path, in_tmp, transitions):
     on = run(tmp_path, "on", "on")
     assert set(verdicts(on).values()) == {"PASS"} and on["_exit"] == 0  # as without phases (baseline)
     connects = [t for t in transitions if t[1] == "CONNECTING"]
-    # The tour's four connects (see the estimate above), the case after it one of its own.
-    assert len([t for t in connects if t[0] == connects[0][0]]) == 4
+    # The tour's three connects (see the estimate above), the case after it one of its own.
+    assert len([t for t in connects if t[0] == connects[0][0]]) == 3
     assert len({store for store, _ in transitions}) == 2  # one shared store served every phase
     phases = on["state_phases"]
-    assert (phases["on"], phases["phases"], phases["rebuilds"], phases["shared_stores"]) == (True, 4, 0, 1)
+    assert (phases["on"], phases["phases"], phases["rebuilds"], phases["shared_stores"]) == (True, 5, 0, 1)
 
 
 def test_a_wrongly_accepted_request_fails_only_its_case_and_the_phase_recovers(tmp_path, in_tmp, transitions):
@@ -111,12 +122,12 @@ def test_plan_prices_the_phased_and_the_naive_order_of_the_example_live_config(m
     text = "\n".join(lines)
     assert "state phases: on (auto: live AWS)" in text
     assert "stateful run: its connect/disconnect rules are off here" in text and "--stateful-transitions N" in text
-    blocks = {line.split("]")[0].strip(" ["): int(line.split(",")[2].split()[0])
-              for line in lines if line.startswith("  [")}
-    assert sum(n for name, n in blocks.items() if name.startswith("phase ")) == 4  # the tour
+    blocks = [(line.split("]")[0].strip(" ["), int(line.split(",")[2].split()[0]))
+              for line in lines if line.startswith("  [")]
+    assert sum(n for name, n in blocks if name.startswith("phase ")) == 3  # the tour
     others = sum(case_cost(c, live=True, stateful_budget=0)[0] for c in CURRENT if phase_state(c) not in PHASE_ORDER)
     row = {line.split()[0]: int(line.split()[3]) for line in lines if line.startswith("    phased (")
            or line.startswith("    naive (")}
-    assert row["phased"] == 4 + others == sum(blocks.values())
+    assert row["phased"] == 3 + others == sum(n for _, n in blocks)
     naive = sum(case_cost(c, live=True, stateful_budget=0)[0] for c in CURRENT)
     assert row["naive"] == naive > row["phased"]

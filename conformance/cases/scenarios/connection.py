@@ -11,6 +11,7 @@ from __future__ import annotations
 from conformance.cases.base import Case, CollectContext
 from conformance.cases.scenarios.kit import (
     Scenario,
+    enters,
     err,
     leaves,
     ok,
@@ -26,7 +27,7 @@ OPS = ("CreateCustomKeyStore", "DescribeCustomKeyStores", "DeleteCustomKeyStore"
 WRONG_PASSWORD = "not-the-kmsuser-pw"
 
 
-def connect_ok(s: Scenario) -> None:
+def connect_ok(s: Scenario):
     sid = s.store()
     obs = s.call("connect", CON, {"CustomKeyStoreId": sid}, expect=ok(), main=True)
     raw = (obs.raw_body or "").strip()
@@ -34,6 +35,7 @@ def connect_ok(s: Scenario) -> None:
     first = (s.entry(sid, label="describe right after connect") or {}).get("ConnectionState")
     s.check("right after connect the store is CONNECTING or CONNECTED", first in ("CONNECTING", "CONNECTED"),
             f"state {first}")
+    yield from s.hold(sid, "CONNECTING")  # with state phases: every "while CONNECTING" case runs now
     state = s.wait(sid)
     s.check("the store ends CONNECTED", state == "CONNECTED", f"state {state}")
 
@@ -92,6 +94,7 @@ def disconnect_ok(state: str):
         obs, sid = held.obs, held.store_id
         raw = (obs.raw_body or "").strip()
         s.check("disconnect answers {} or an empty body", obs.ok and raw in ("", "{}"), f"body {raw!r}")
+        yield from s.hold(sid, "DISCONNECTING")  # with state phases: every "while DISCONNECTING" case runs now
         final = s.wait(sid, ("DISCONNECTED",))
         entry = s.entry(sid, label="describe after disconnect") or {}
         s.check("the store ends DISCONNECTED", final == "DISCONNECTED", f"state {final}")
@@ -148,7 +151,8 @@ def collect(cc: CollectContext) -> list[Case]:
 
     return [
         sc(f"{CON}/scenario/connects", CON, ["CON-001"],
-           "Connect answers {} at once; the store goes CONNECTING and ends CONNECTED", connect_ok),
+           "Connect answers {} at once; the store goes CONNECTING and ends CONNECTED", connect_ok,
+           tags=(enters("CONNECTING"),)),
         sc(f"{CON}/scenario/wrong-password-fails", CON, ["CON-002", "CON-010"],
            "With a wrong stored kmsuser password the attempt ends FAILED with INVALID_CREDENTIALS", wrong_password,
            roles=("active_cluster_id", "trust_anchor_certificate")),
@@ -175,7 +179,7 @@ def collect(cc: CollectContext) -> list[Case]:
            cluster_broken("CloudHsmClusterInvalidConfigurationException", "lose every HSM"), cycles=0),
         sc(f"{DIS}/scenario/disconnects-connected", DIS, ["DIS-001"],
            "Disconnect on a CONNECTED store answers {} and ends DISCONNECTED", disconnect_ok("CONNECTED"),
-           group="state-connected", tags=to_disconnected),
+           group="state-connected", tags=(enters("DISCONNECTING"),)),
         sc(f"{DIS}/scenario/refused-while-disconnected", DIS, ["DIS-002"],
            "Disconnect on a DISCONNECTED store gives CustomKeyStoreInvalidStateException",
            refused(DIS, "DISCONNECTED"), group="disconnected", cycles=0),

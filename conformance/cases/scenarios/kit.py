@@ -47,13 +47,41 @@ LEAVES = "leaves:"
 STATE_GROUP_PREFIX = "state-"
 
 
+# Tag prefix of the case that opens a phase with a transition it judges itself ("enters:CONNECTING":
+# the connect-success case's connect): it holds the shared store in that state (Scenario.hold) while
+# the phase's cases run, then goes on to check how the transition ended.
+ENTERS = "enters:"
+
+
+@dataclass(frozen=True)
+class Hold:
+    """What a scenario yields to hold its (shared) store in `state` for the cases of that phase."""
+
+    state: str
+    store_id: str
+
+
+def enters(state: str) -> str:
+    """The tag of the case that opens the phase of `state` with its own, judged, transition."""
+    return ENTERS + state
+
+
+def entered_state(case: Case) -> str | None:
+    """The phase a case opens (tag `enters:STATE`), else None."""
+    return next((t[len(ENTERS):] for t in case.tags if t.startswith(ENTERS)), None)
+
+
 def leaves(state: str) -> str:
     """The tag of a state-group case that leaves its store in `state`."""
     return LEAVES + state
 
 
 def phase_state(case: Case) -> str | None:
-    """The ConnectionState a state-group case needs its store in (None: not a state-group case)."""
+    """The phase a case belongs to: the ConnectionState a state-group case needs its store in, or the one
+    it opens (tag `enters:STATE`); None: not part of the state phases."""
+    opened = entered_state(case)
+    if opened is not None:
+        return opened
     group = case.schedule_group or ""
     return group[len(STATE_GROUP_PREFIX):].upper() if group.startswith(STATE_GROUP_PREFIX) else None
 
@@ -83,6 +111,7 @@ class PhaseStores:
         self.reentries = 0  # planned: a case that moves the store on was followed by one that needs the state
         self.rebuilds = 0  # unplanned: the state did not hold to the next case (or the store was gone)
         self._moved = False  # the last case was one that moves the store on (tag leaves:STATE)
+        self.held_by: str | None = None  # the case holding the store for its phase (Scenario.hold)
         self.stores = 0  # shared stores created
         self.notes: list[str] = []
 
@@ -99,7 +128,10 @@ class PhaseStores:
             entry = {"ConnectionState": "DISCONNECTED"}
         seen = entry.get("ConnectionState")
         moved, self._moved = self._moved, left_state(s.case) is not None
-        if state != self.phase:
+        if entered_state(s.case) is not None:  # it makes the transition itself, judged
+            self.phase = state
+            self.entries += 1
+        elif state != self.phase:
             self.phase = state
             self.entries += 1
         elif seen != state and moved:
@@ -264,7 +296,9 @@ class Scenario:
         self.sync_driver_steps()
         phases: PhaseStores | None = getattr(self.ctx, "phases", None)
         needed = phase_state(self.case)
-        if phases is not None and needed is not None and not overrides and state in ("DISCONNECTED", needed):
+        opens = entered_state(self.case) is not None  # it brings the store to what it needs itself
+        if phases is not None and needed is not None and not overrides and (opens or state in ("DISCONNECTED",
+                                                                                                 needed)):
             store_id = phases.store_for(self, needed)
             self.sync_driver_steps()
             if state != "DISCONNECTED":
@@ -276,6 +310,25 @@ class Scenario:
         if state != "DISCONNECTED":
             self.bring(store_id, state)
         return store_id
+
+    def hold(self, store_id: str, state: str):
+        """Hold the shared store in `state` while the cases of that phase run (state phases only).
+
+        A generator: `yield from s.hold(sid, "CONNECTING")`. It pauses the case only when the store is the
+        phase's shared one and Describe shows `state`; otherwise (no phases, a window already closed)
+        nothing happens and the case goes on alone, as without phases.
+        """
+        phases: PhaseStores | None = getattr(self.ctx, "phases", None)
+        if phases is None or phases.store_id != store_id or entered_state(self.case) != state:
+            return
+        self.sync_driver_steps()
+        if (self.driver.describe(store_id, record=False) or {}).get("ConnectionState") != state:
+            return
+        phases.held_by = self.case.id
+        yield Hold(state, store_id)
+        phases.held_by = None
+        self.target.begin_case(self.case.id)
+        self.driver.take_steps()  # the phase's cases took theirs
 
     def bring(self, store_id: str, state: str) -> None:
         """Drive a store to `state` (NotTriggerable when the target cannot show it)."""
@@ -436,10 +489,10 @@ def scenario(
     ops = tuple(dict.fromkeys((operation, *needs_operations)))
     needs_roles = tuple(needs_roles)
 
-    def run(rec: Recorder) -> None:
+    def run(rec: Recorder):
         s = Scenario(rec)
         s.require_lineage(needs_roles)
-        body(s)
+        return body(s)  # a generator when the body holds its store for a phase (the kernel drives it)
 
     return Case(
         id=case_id,
