@@ -102,6 +102,11 @@ def test_a_wrongly_accepted_request_fails_only_its_case_and_the_phase_recovers(t
     assert phases["rebuilds"] >= 4 and phases["shared_stores"] >= 4  # each deleted store was replaced
     notes = [c["detail"] for c in on["cases"] if "re-established" in c["detail"] or "is gone" in c["detail"]]
     assert notes  # the case after the one that moved the store says so
+    # The cases that opened CONNECTING and DISCONNECTING held the store that was deleted under them: each
+    # was run again on a store of its own, so what it checked after its hold is about its own transition.
+    detail = {c["id"]: c["detail"] for c in on["cases"]}
+    for opener in ("ConnectCustomKeyStore/scenario/connects", "DisconnectCustomKeyStore/scenario/disconnects-connected"):
+        assert "run again on a store of its own" in detail[opener]
 
 
 def test_plan_prices_the_phased_and_the_naive_order_of_the_example_live_config(monkeypatch):
