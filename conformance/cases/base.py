@@ -43,6 +43,9 @@ class CaseOptions:
     stateful_steps: int = 15
     stateful_budget_s: float = 30.0
     stateful_shrink_budget_s: float = 10.0
+    # Connects and disconnects the stateful run may make in all (None: no limit). On a slow target
+    # each costs minutes; 0 turns the connect/disconnect rules off (the default on live AWS).
+    stateful_transitions: int | None = None
     schemathesis_examples: int = 6  # per operation and generation mode
     schemathesis_budget_s: float | None = None  # per operation
     # Put KMS keys into stores even when the target cannot pass their 7-30 day deletion window.
@@ -73,6 +76,9 @@ class CaseContext:
     # The `kms-conformance run` flags that select this run's target and judge as it does
     # (conformance.runner.options.rerun_args); empty: the in-process reference, defaults.
     rerun_args: tuple[str, ...] = ()
+    # State phases (`run --state-phases`): the shared stores of the state groups
+    # (cases.scenarios.kit.PhaseStores); None: every case makes its own store.
+    phases: Any = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.options, CaseOptions):

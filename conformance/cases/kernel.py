@@ -9,8 +9,9 @@ the outcome); only the detail text and which step is shown are composed here.
 
 from __future__ import annotations
 
+import inspect
 import time
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Generator, Iterable
 
 from conformance.cases.base import Case, CaseContext
 from conformance.cases.requests import boto3_request, reproduce_command, send, wire_request
@@ -223,6 +224,18 @@ def precheck(case: Case, ctx: CaseContext) -> CaseResult | None:
 
 def run_case(case: Case, ctx: CaseContext) -> CaseResult:
     """Run one case of any kind; whatever happens, return a CaseResult (never raise, except Ctrl-C)."""
+    steps = run_case_steps(case, ctx)
+    while True:
+        try:
+            next(steps)  # a hold (state phases) is a no-op here: the case simply goes on
+        except StopIteration as done:
+            return done.value
+
+
+def run_case_steps(case: Case, ctx: CaseContext) -> Generator[Any, None, CaseResult]:
+    """`run_case` as a generator: a case whose run yields (a scenario holding its store in a state for
+    the cases of a state phase, kit.Scenario.hold) pauses there; the CaseResult is the return value.
+    Closing the generator ends the case as an exception would, cleanup included."""
     started = time.monotonic()
     result = precheck(case, ctx)
     if result is None:
@@ -231,7 +244,9 @@ def run_case(case: Case, ctx: CaseContext) -> CaseResult:
             ctx.target.begin_case(case.id)
             if ctx.driver is not None:
                 ctx.driver.take_steps()  # steps of an earlier case's cleanup do not belong to this one
-            case.run(rec)
+            out = case.run(rec)
+            if inspect.isgenerator(out):
+                yield from out
         except KeyboardInterrupt:
             raise
         except Exception as exc:  # noqa: BLE001 - a case's crash must not stop the run

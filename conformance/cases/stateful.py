@@ -196,6 +196,9 @@ class _Run:
         self.examples = 0
         self.calls = 0
         self.over = False
+        # Connects + disconnects left (None: no limit): on a slow target each costs minutes.
+        self.transitions_left: int | None = ctx.options.stateful_transitions
+        self.transitions_skipped = 0
         prefix = ctx.driver.name("sm") if ctx.driver is not None else "kmsconf-sm"
         self.names = {k: f"{prefix}-{k}" for k in NAME_KEYS}
 
@@ -212,6 +215,26 @@ class _Run:
         if time.monotonic() > self.deadline:
             self.over = True
         return self.over
+
+    def may_transition(self) -> bool:
+        """Whether a connect/disconnect rule may still call (the transition budget); counts a skip."""
+        if self.transitions_left is None or self.transitions_left > 0:
+            return True
+        self.transitions_skipped += 1
+        return False
+
+    def transitioned(self) -> None:
+        if self.transitions_left is not None:
+            self.transitions_left = max(0, self.transitions_left - 1)
+
+    def budget_note(self) -> str:
+        if not self.transitions_skipped:
+            return ""
+        budget = self.ctx.options.stateful_transitions
+        return (f" (transition budget of {budget} spent: {self.transitions_skipped} connect/disconnect step(s) "
+                f"not sent; raise it with --stateful-transitions)" if budget else
+                f" (connect/disconnect rules off on this target: stateful_transitions 0; "
+                f"{self.transitions_skipped} step(s) not sent; enable with --stateful-transitions N)")
 
     def diverged(self, check: Check) -> Divergence:
         if self.failure is None or len(self.steps) <= len(self.failing_steps):
@@ -410,22 +433,24 @@ class StoreMachine(RuleBasedStateMachine):
 
     @rule(store=stores)
     def connect(self, store):
-        if self.run.out_of_time():
+        if self.run.out_of_time() or not self.run.may_transition():
             return
         tid, mid = store
         obs, _, _ = self._both("connect", "ConnectCustomKeyStore", {"CustomKeyStoreId": tid}, {"CustomKeyStoreId": mid})
         if obs.ok:
+            self.run.transitioned()
             self._settle(tid)
         self._compare_views()
 
     @rule(store=stores)
     def disconnect(self, store):
-        if self.run.out_of_time():
+        if self.run.out_of_time() or not self.run.may_transition():
             return
         tid, mid = store
         obs, _, _ = self._both("disconnect", "DisconnectCustomKeyStore", {"CustomKeyStoreId": tid},
                                {"CustomKeyStoreId": mid})
         if obs.ok:
+            self.run.transitioned()
             self._settle(tid)
         self._compare_views()
 
@@ -512,7 +537,7 @@ def run_stateful(rec: Recorder) -> None:
         if any(op in ctx.target.capabilities.unimplemented for op in OPERATIONS):
             decided = unimplemented("target does not implement the custom key store operations", ids)
         else:
-            note = " (time budget reached)" if run.over else ""
+            note = (" (time budget reached)" if run.over else "") + run.budget_note()
             decided = check_property(case.id, run.examples, None, requirements=ids).restated(
                 f"{run.examples} sequences, {run.calls} target calls, no divergence from the model{note}")
     if decided.verdict != Verdict.FAIL:  # only a divergence shows its sequence

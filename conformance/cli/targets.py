@@ -16,7 +16,7 @@ from collections import Counter
 from typing import Any, Iterable
 
 from conformance import EDITIONS
-from conformance.errors import EXIT_OK, EXIT_UNEXPECTED
+from conformance.errors import EXIT_OK, EXIT_UNEXPECTED, UsageError
 
 BILLING_NOTE_HSM = ("CloudHSM: HSM-hours accrue for every HSM in the clusters the world names, for as long as "
                     "they exist; the suite creates and deletes no cluster or HSM")
@@ -31,6 +31,11 @@ def register(subparsers) -> None:
     p.add_argument("--brief", action="store_true", help="groups and totals only, not every case")
     p.add_argument("--create-keys", action="store_true",
                    help="plan as `run --create-keys` would (live AWS: the key cases put keys into stores)")
+    p.add_argument("--state-phases", choices=("auto", "on", "off"), default=None,
+                   help="plan the order `run --state-phases` would use (default: the config's run.state_phases, "
+                        "else auto)")
+    p.add_argument("--stateful-transitions", type=int, default=None, metavar="N",
+                   help="connects + disconnects the stateful run may make, as `run --stateful-transitions`")
     p.set_defaults(func=cmd_plan)
 
     c = subparsers.add_parser("cleanup", help="remove custom key stores a crashed run left (from the ledger)")
@@ -63,8 +68,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
     config = config_from_options(target=args.target, config_path=args.config, endpoint_url=args.endpoint_url)
     cases = _collect(args.edition, args.keyword)
-    for line in render_plan(config, cases, edition=args.edition, brief=args.brief,
-                            create_keys=args.create_keys):
+    if args.stateful_transitions is not None and args.stateful_transitions < 0:
+        raise UsageError("--stateful-transitions must be >= 0")
+    for line in render_plan(config, cases, edition=args.edition, brief=args.brief, create_keys=args.create_keys,
+                            state_phases=args.state_phases, stateful_transitions=args.stateful_transitions):
         print(line)
     from conformance.targets.keys_pending import planned_holds
 
@@ -104,11 +111,54 @@ def keys_hold_line(config: Any, live: bool, create_keys: bool) -> str:
             "(`kms-conformance cleanup` deletes it after that date); otherwise the run finishes the deletion itself")
 
 
-def render_plan(config: Any, cases: Iterable[Any], *, edition: str, brief: bool = False,
-                create_keys: bool = False) -> list[str]:
+# What a plan assumes for its estimates (said in its output).
+CALL_ESTIMATE_S = 0.1  # one API call that is not a connect or disconnect
+# HSMs in each named cluster: two active HSMs in two AZs where a store must connect or a related
+# cluster must be usable, one in the clusters that stand for "not active" / "one HSM only".
+HSMS_PER_CLUSTER = {"active_cluster_id": 2, "related_cluster_id": 2, "unrelated_cluster_id": 2,
+                    "inactive_cluster_id": 1, "invalid_config_cluster_id": 1}
+# Cases that put a key in a store: on live AWS they end NOT_TRIGGERABLE before making one (the key's
+# deletion waits 7-30 days) unless the run opts in with --create-keys / run.create_keys.
+KEY_GROUP = "with-keys"
+
+
+def plan_phases(mode: str, config: Any, live: bool) -> tuple[bool | None, str]:
+    """What `run` would decide about state phases, as far as a plan can know without calling the target."""
+    from conformance.runner.schedule import decide_phases
+
+    s = config.target
+    if mode != "auto" or live:
+        return decide_phases(mode, live=live, clock=False, observable=True, transition_s=None,
+                             connect_timeout_s=None)
+    if s.adapter in ("reference", "moto") and not s.endpoint_url:
+        return decide_phases(mode, live=False, clock=s.adapter == "reference", observable=s.adapter == "reference",
+                             transition_s=None, connect_timeout_s=None)
+    timeout = config.world.timeouts.connect_s if config.timeouts_given else None
+    on, why = decide_phases(mode, live=False, clock=False, observable=True, transition_s=None,
+                            connect_timeout_s=timeout)
+    if on:
+        return on, why
+    return None, "auto: decided when the run starts, by how long the transition probe's connect takes"
+
+
+def case_cost(case: Any, *, live: bool, stateful_budget: int | None, create_keys: bool = False) -> tuple[int, int]:
+    """(connects, disconnects) a case costs when it runs on its own store."""
+    if case.kind == "stateful" and stateful_budget is not None:
+        cycles = min(int(case.connect_cycles or 0), (stateful_budget + 1) // 2)
+        return cycles, cycles
+    if live and not create_keys and case.schedule_group == KEY_GROUP:
+        return 0, 0
+    cycles = int(case.connect_cycles or 0)
+    return cycles, cycles
+
+
+def render_plan(config: Any, cases: Iterable[Any], *, edition: str, brief: bool = False, create_keys: bool = False,
+                state_phases: str | None = None, stateful_transitions: int | None = None) -> list[str]:
     """The plan as lines of text (pure: no target is opened or called)."""
+    from conformance.cases.scenarios.kit import phase_state
     from conformance.reference import default_world
-    from conformance.runner.schedule import schedule_groups
+    from conformance.runner.schedule import PHASE_ORDER, order_cases, phased_groups, schedule_groups, \
+        stateful_transitions as stateful_budget_for, tour_transitions
     from conformance.targets.adapters import EMULATOR_TIMEOUTS, REFERENCE_TIMEOUTS
     from conformance.world import Timeouts
 
@@ -121,11 +171,26 @@ def render_plan(config: Any, cases: Iterable[Any], *, edition: str, brief: bool 
         world = default_world()
     timeouts = config.world.timeouts if config.timeouts_given else (
         Timeouts() if live else REFERENCE_TIMEOUTS if s.adapter == "reference" else EMULATOR_TIMEOUTS)
+    mode = state_phases or config.run.get("state_phases") or "auto"
+    phased, phases_why = plan_phases(mode, config, live)
+    given_budget = stateful_transitions if stateful_transitions is not None else config.run.get("stateful_transitions")
+    budget = stateful_budget_for(given_budget, live=live, slow=bool(phased))
 
     lines = [f"kms-conformance plan (edition {edition}) - no call is made to the target"]
     where = s.endpoint_url or ("AWS" if live else "in-process" if s.adapter in ("reference", "moto") else "-")
     lines.append(f"target: {s.adapter} at {where}, region {s.region}"
                  + ("  [LIVE AWS: `run` and `cleanup` need --allow-live]" if live else ""))
+    state = {True: "on", False: "off", None: "auto"}[phased]
+    lines.append(f"state phases: {state} ({phases_why}); set with --state-phases auto|on|off or the config's "
+                 "run.state_phases")
+    if budget == 0:
+        lines.append("stateful run: its connect/disconnect rules are off here (stateful_transitions 0"
+                     + (", the default on live AWS" if given_budget is None else "") + "); enable them with "
+                     "--stateful-transitions N or run.stateful_transitions: N (each transition costs up to "
+                     f"{timeouts.connect_s:g} s)")
+    elif budget is not None:
+        lines.append(f"stateful run: at most {budget} connect/disconnect transition(s) (--stateful-transitions, "
+                     "run.stateful_transitions)")
 
     runnable: list[Any] = []
     skipped: list[tuple[Any, list[str]]] = []
@@ -136,33 +201,71 @@ def render_plan(config: Any, cases: Iterable[Any], *, edition: str, brief: bool 
     if missing_roles:
         lines.append(f"world roles missing: {', '.join(missing_roles)} -> {len(skipped)} case(s) SKIPPED")
 
+    def is_member(case: Any) -> bool:
+        return phase_state(case) in PHASE_ORDER
+
+    tour = {id(c): (cn, dn) for c, cn, dn in tour_transitions([c for c in order_cases(runnable, phased=True)
+                                                                if is_member(c)])}
+
+    def cost(case: Any, in_phases: bool) -> tuple[int, int]:
+        if in_phases and is_member(case):
+            return tour[id(case)]
+        return case_cost(case, live=live, stateful_budget=budget, create_keys=create_keys or config.create_keys)
+
+    use_phases = phased is not False
     lines.append("")
-    lines.append(f"run order ({len(runnable)} case(s), grouped to minimise connect/disconnect cycles):")
+    blocks = phased_groups(runnable) if use_phases else schedule_groups(runnable)
+    lines.append(f"run order ({len(runnable)} case(s), "
+                 + ("state groups as one tour of shared stores" + (" if the probe finds the target slow"
+                                                                     if phased is None else "")
+                    if use_phases else "grouped to minimise connect/disconnect cycles") + "):")
     calls: Counter[str] = Counter()
-    total_cycles = 0
-    for group, members in schedule_groups(runnable):
-        cycles = sum(int(c.connect_cycles or 0) for c in members)
+    for group, members in blocks:
+        cycles = sum(cost(c, use_phases)[0] for c in members)
         group_calls = sum(len(case_calls(c)) for c in members)
-        total_cycles += cycles
         lines.append(f"  [{group}] {len(members)} case(s), {group_calls} API call(s), {cycles} connect cycle(s)")
         for case in members:
             calls.update(case_calls(case))
             if not brief:
-                cyc = f", {case.connect_cycles} cycle(s)" if case.connect_cycles else ""
+                own = cost(case, use_phases)[0]
+                cyc = f", {own} cycle(s)" if own else ""
                 lines.append(f"    {case.id}: {', '.join(case_calls(case))}{cyc}")
     if skipped and not brief:
         lines.append("  skipped (world role missing):")
         for case, missing in skipped:
             lines.append(f"    {case.id}: needs {', '.join(missing)}")
 
+    total_calls = sum(calls.values())
     lines.append("")
     lines.append("totals:")
-    lines.append(f"  API calls: {sum(calls.values())} ("
+    lines.append(f"  API calls: {total_calls} ("
                  + ", ".join(f"{op} {n}" for op, n in sorted(calls.items(), key=lambda kv: (-kv[1], kv[0])))
                  + ")")
-    worst = total_cycles * (timeouts.connect_s + timeouts.disconnect_s)
-    lines.append(f"  connect/disconnect cycles: {total_cycles} (worst case {worst / 60:.0f} min at "
-                 f"connect {timeouts.connect_s:g} s + disconnect {timeouts.disconnect_s:g} s each)")
+    hsms = sum(n for role, n in HSMS_PER_CLUSTER.items() if getattr(world, role, None))
+
+    def estimate(in_phases: bool) -> tuple[int, float, float]:
+        connects = disconnects = 0
+        for case in runnable:
+            cn, dn = cost(case, in_phases)
+            connects, disconnects = connects + cn, disconnects + dn
+        wall_s = connects * timeouts.connect_s + disconnects * timeouts.disconnect_s + total_calls * CALL_ESTIMATE_S
+        return connects, wall_s, hsms * wall_s / 3600
+
+    chosen = estimate(use_phases)
+    naive = estimate(False)
+    lines.append(f"  connect/disconnect cycles: {chosen[0]} (worst case {chosen[1] / 60:.0f} min at "
+                 f"connect {timeouts.connect_s:g} s + disconnect {timeouts.disconnect_s:g} s each, plus "
+                 f"{CALL_ESTIMATE_S:g} s per other API call)")
+    lines.append("  cost by order             cycles   wall time (worst case)   billable HSM-hours")
+    for label, (cycles, wall_s, hsm_h) in (("phased (state phases)", estimate(True)), ("naive (no phases)", naive)):
+        mark = "  <- this run" if (label.startswith("phased") == use_phases) else ""
+        lines.append(f"    {label:<22} {cycles:>6}   {_duration(wall_s):>22}   {hsm_h:>18.1f}{mark}")
+    lines.append(f"  (a cycle is one connect, successful or failed, and the disconnect after it; HSM-hours: {hsms} "
+                 f"HSM(s) assumed in the clusters named - 2 in active/related/unrelated, 1 in inactive and "
+                 f"invalid-config - times the wall time; "
+                 + ("cases that need a key in a store end NOT_TRIGGERABLE before making one on live AWS unless "
+                    "the run sets --create-keys / run.create_keys; " if live else "")
+                 + "the transition probe of endpoint targets adds one cycle)")
     stores = calls.get("CreateCustomKeyStore", 0)
     keys = calls.get("CreateKey", 0)
     lines.append("billable resources:")
@@ -176,8 +279,12 @@ def render_plan(config: Any, cases: Iterable[Any], *, edition: str, brief: bool 
                  "deleted and is scheduled for deletion (7-day minimum waiting period)")
     if keys:
         lines.append(f"  - {keys_hold_line(config, live, create_keys)}")
-    lines.append(f"  - KMS API requests: {sum(calls.values())} (plus Describe polls while waiting for states)")
+    lines.append(f"  - KMS API requests: {total_calls} (plus Describe polls while waiting for states)")
     return lines
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
 
 
 # ------------------------------------------------------------------------------------------ cleanup

@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 from conformance import EDITIONS
 from conformance.errors import UsageError
+from conformance.targets.config import STATE_PHASES
 from conformance.targets.health import DEFAULT_RETRY_BUDGET_S, DEFAULT_TRIES
 from conformance.verdicts import STRICTNESS
 
@@ -38,6 +39,8 @@ class RunOptions:
     retry_budget: float = DEFAULT_RETRY_BUDGET_S  # total retry wait per run, in seconds
     progress: bool = True  # live progress bar and summary table on the terminal
     workers: int | None = None  # worker processes (None: the config's run.workers, else 1); runner/workers.py
+    state_phases: str | None = None  # auto | on | off (None: the config's run.state_phases, else auto)
+    stateful_transitions: int | None = None  # None: the config's run.stateful_transitions, else per target
     modules: tuple[str, ...] | None = None  # case modules to collect (None = all); tests narrow a run with it
     extra: dict = field(default_factory=dict)  # options passed through to the cases (tests shrink examples)
 
@@ -56,6 +59,10 @@ class RunOptions:
             raise UsageError("--retry-budget must be >= 0 seconds")
         if self.workers is not None and self.workers < 1:
             raise UsageError("--workers must be at least 1")
+        if self.state_phases is not None and self.state_phases not in STATE_PHASES:
+            raise UsageError(f"--state-phases must be one of {', '.join(STATE_PHASES)}, not {self.state_phases!r}")
+        if self.stateful_transitions is not None and self.stateful_transitions < 0:
+            raise UsageError("--stateful-transitions must be >= 0")
         return self
 
 
@@ -159,6 +166,13 @@ OPTIONS: tuple[Option, ...] = (
     Option("workers", ("--workers",), None,
            "split the cases over N worker processes that never contend (default: the config's run.workers, "
            "else 1); verdicts do not depend on N", metavar="N", type=int),
+    # Cost on live and slow targets; the pytest plugin runs each case on its own (no phases there).
+    Option("state_phases", ("--state-phases",), None,
+           "share one store per connection state across the cases that need it (auto: on for aws and for targets "
+           "whose connects take seconds; else the config's run.state_phases)", choices=STATE_PHASES),
+    Option("stateful_transitions", ("--stateful-transitions",), "--kms-stateful-transitions",
+           "connects + disconnects the stateful run may make (0: none; default: run.stateful_transitions, else 0 on "
+           "aws, 2 on slow targets, unlimited elsewhere)", metavar="N", type=int, rerun=True),
     # pytest draws its own progress; the plugin always runs without ours.
     Option("progress", ("--no-progress",), None, "no progress bar or summary table", action="store_false"),
 )

@@ -46,16 +46,18 @@ def run_suite(options: RunOptions) -> RunOutcome:
     done = 0
     try:
         session.open()
+        cases = session.schedule(cases)  # state phases, where the target is slow (decided once it is open)
         session.start_results()
         with _progress(len(cases), options.progress) as bar:
             try:
-                for case in cases:
-                    if bar is not None:
+                for case in [*cases, None]:
+                    if bar is not None and case is not None:
                         bar.start_case(case.id)
-                    result = session.run_case(case)
-                    done += 1
-                    if bar is not None:
-                        bar.advance(result)
+                    # A case holding a shared store for its phase comes back when its phase is over.
+                    for result in session.run_scheduled(case) if case is not None else session.finish_held():
+                        done += 1
+                        if bar is not None:
+                            bar.advance(result)
                     stopped = session.health_stop()
                     if stopped:
                         notes.append(f"{stopped}; stopped early: results cover the cases run so far")

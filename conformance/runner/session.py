@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conformance import __version__
+from conformance import SETTLES_TO, __version__
 from conformance.cases import collect_cases
 from conformance.cases.base import Case, CaseContext, CaseOptions
-from conformance.cases.kernel import run_case
+from conformance.cases.kernel import run_case, run_case_steps
 from conformance.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNEXPECTED, UsageError
 from conformance.redact import scrub
 from conformance.report import expectations as ex
@@ -25,7 +25,7 @@ from conformance.report.render import render_results
 from conformance.report.results import ResultsWriter
 from conformance.runner.determinism import import_suite_modules
 from conformance.runner.options import RunOptions, rerun_args
-from conformance.runner.schedule import order_cases
+from conformance.runner.schedule import PHASE_ORDER, decide_phases, order_cases, stateful_transitions
 from conformance.runner.select import select_for_run
 from conformance.runner.signals import StopSignals
 from conformance.targets.capabilities import probe_transitions, transitions_note
@@ -83,6 +83,8 @@ class RunSession:
         self._config = None  # the target config, read by check_inputs
         self.signals = StopSignals()  # SIGTERM / SIGHUP stop the run as Ctrl-C does (see signals.py)
         self.held_notes: list[str] = []  # stores earlier runs left holding keys pending deletion (keys_pending.py)
+        self.phases_note: dict[str, Any] = {}  # state phases: on/off and why (results.json `state_phases`)
+        self._held: tuple | None = None  # (case, its steps, the Hold it yielded, phase marks) while parked
 
     # -- setup -------------------------------------------------------------------------------
     def load_spec(self) -> None:
@@ -147,6 +149,41 @@ class RunSession:
             options=case_options,
             rerun_args=rerun_args(o),
         )
+        self._budget_transitions(config, "stateful_transitions" in o.extra)
+
+    def _slowness(self, config) -> dict[str, Any]:
+        from conformance.targets.live import is_live
+
+        caps = self.target.capabilities
+        # A replayed live run is scheduled as it was recorded (its requests must come in the same order).
+        recorded = (getattr(self.target, "recorded_identity", None) or {}).get("adapter")
+        return {"live": is_live(config) or recorded == "aws", "clock": self.target.abilities.clock is not None,
+                "observable": bool(caps.observable_transitions), "transition_s": getattr(caps, "transition_s", None),
+                "connect_timeout_s": config.world.timeouts.connect_s if config.timeouts_given else None}
+
+    def _budget_transitions(self, config, fixed: bool) -> None:
+        """The stateful run's connects + disconnects: option, config `run.stateful_transitions`, else per target."""
+        if fixed:
+            return
+        given = self.options.stateful_transitions
+        if given is None:
+            given = config.run.get("stateful_transitions")
+        facts = self._slowness(config)
+        slow = decide_phases("auto", **facts)[0]
+        self._ctx.options.stateful_transitions = stateful_transitions(given, live=facts["live"], slow=slow)
+
+    def schedule(self, cases: list[Case]) -> list[Case]:
+        """The run order once the target is open: with state phases (decided here) the state groups share
+        one store per state (kit.PhaseStores); the pytest plugin never calls this (one case per item)."""
+        from conformance.cases.scenarios.kit import PhaseStores
+
+        mode = self.options.state_phases or self._config.run.get("state_phases") or "auto"
+        on, why = decide_phases(mode, **self._slowness(self._config))
+        self.phases_note = {"mode": mode, "on": on, "why": why}
+        if not on:
+            return cases
+        self._ctx.phases = PhaseStores(self.driver)
+        return order_cases(cases, phased=True)
 
     def start_results(self) -> None:
         ident = self.target.identity
@@ -169,10 +206,73 @@ class RunSession:
 
     # -- running -----------------------------------------------------------------------------
     def run_case(self, case: Case) -> CaseResult:
+        phases = self._ctx.phases if self._ctx is not None else None
+        if phases is not None and phases.store_id is not None and not _phase_member(case):
+            phases.release()  # the tour is over: its store must not hold the lineage for what follows
         result = run_case(case, self._ctx)
+        return self._record(result)
+
+    def _record(self, result: CaseResult) -> CaseResult:
         if self.writer is not None:
             self.writer.add(result)
         return result
+
+    def run_scheduled(self, case: Case) -> list[CaseResult]:
+        """Run `case` in the schedule's order; the results that are complete now (none, one or two).
+
+        With state phases, a case that opens a phase with its own transition (tag `enters:STATE`) holds
+        the shared store there (kit.Scenario.hold): it is parked while the cases of that phase run and
+        resumed before the first case that is not one of them; its result comes then.
+        """
+        done: list[CaseResult] = []
+        phases = self._ctx.phases if self._ctx is not None else None
+        if self._held is not None and not _inside_hold(case, self._held[2].state):
+            done.append(self._resume_held())
+        if phases is None:
+            return done + [self.run_case(case)]
+        if phases.store_id is not None and not _phase_member(case):
+            phases.release()
+        steps = run_case_steps(case, self._ctx)
+        try:
+            hold = next(steps)
+        except StopIteration as finished:
+            return done + [self._record(finished.value)]
+        self._held = (case, steps, hold, _phase_marks(phases))
+        return done
+
+    def finish_held(self) -> list[CaseResult]:
+        """The parked case's result, when the schedule ended inside its hold."""
+        return [self._resume_held()] if self._held is not None else []
+
+    def _resume_held(self) -> CaseResult:
+        """Resume the parked case, or, when a case of its phase moved or replaced the shared store (a target
+        that wrongly accepted a refused request), end it and run it again on its own store: what it checks
+        after its hold must be about its own transition, never about another case's doing."""
+        case, steps, hold, marks = self._held
+        self._held = None
+        phases = self._ctx.phases
+        try:
+            entry = self.driver.describe(hold.store_id, record=False) if phases.store_id == hold.store_id else None
+        except Exception:  # noqa: BLE001 - unknown state: the case is run again on its own
+            entry = None
+        seen = (entry or {}).get("ConnectionState")
+        if _phase_marks(phases) == marks and seen in (hold.state, *SETTLES_TO.get(hold.state, ())):
+            while True:
+                try:
+                    next(steps)
+                except StopIteration as finished:
+                    return self._record(finished.value)
+        steps.close()  # its cleanup runs; the shared store is not its own
+        phases.rebuilds += 1
+        phases.release()  # it holds the lineage the case's own store needs
+        self._ctx.phases = None
+        try:
+            result = run_case(case, self._ctx)
+        finally:
+            self._ctx.phases = phases
+        result.detail = scrub(f"{result.detail} [run again on a store of its own: a case of its "
+                              f"{hold.state} phase moved the shared store (seen {seen or 'gone'})]")
+        return self._record(result)
 
     # -- inputs, checked before the first request ------------------------------------------
     def check_inputs(self) -> None:
@@ -225,6 +325,12 @@ class RunSession:
             return None
         self.signals.phase = "cleanup"
         try:
+            if self._held is not None:  # interrupted inside a hold: end the parked case (its cleanup runs)
+                self._held[1].close()
+                self._held = None
+            phases = self._ctx.phases if self._ctx is not None else None
+            if phases is not None:
+                phases.release()
             outcome = self.driver.cleanup()
         except KeyboardInterrupt:
             return f"cleanup skipped (second stop signal): run `{self.cleanup_command()}` to remove leftover stores"
@@ -245,6 +351,11 @@ class RunSession:
             notes = [*(notes or []), f"stopped by {self.signals.name}"]
         extra = {"interrupted": interrupted}
         notes = [*self.held_notes, *(notes or [])]
+        phases = self._ctx.phases if self._ctx is not None else None
+        if self.phases_note:
+            extra["state_phases"] = {**self.phases_note, **(phases.summary() if phases is not None else {})}
+            if phases is not None and phases.notes:
+                notes = [*(notes or []), *phases.notes]
         if notes:
             extra["notes"] = notes
         results = self.writer.finish(extra=extra) if self.writer else {}
@@ -282,6 +393,25 @@ class RunSession:
             except Exception:  # noqa: BLE001 - closing must not hide the run's outcome
                 pass
             self.target = None
+
+
+def _phase_member(case: Case) -> bool:
+    from conformance.cases.scenarios.kit import phase_state
+
+    return phase_state(case) in PHASE_ORDER
+
+
+def _inside_hold(case: Case, state: str) -> bool:
+    """Whether `case` runs while a case holds the shared store in `state`: a case of that phase that
+    keeps the state or moves it on as planned (not another phase's opener)."""
+    from conformance.cases.scenarios.kit import entered_state, phase_state
+
+    return phase_state(case) == state and entered_state(case) is None
+
+
+def _phase_marks(phases) -> tuple:
+    """What changes when a phase's shared store was moved or replaced against the plan."""
+    return phases.store_id, phases.rebuilds, phases.reentries, phases.stores
 
 
 def _check_writable_dir(path: str | os.PathLike, flag: str) -> None:

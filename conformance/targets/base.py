@@ -20,6 +20,9 @@ class Capabilities:
     # How observable_transitions was decided, for the report: "config", "adapter", "probed: saw
     # CONNECTING", "probed: not observed (...)"; "to probe" until capabilities.probe_transitions ran.
     transitions_source: str = "adapter"
+    # Wall-clock seconds the transition probe's connect took to settle (None: not probed); the
+    # runner turns state phases on for a target whose connects take seconds (runner/schedule.py).
+    transition_s: float | None = None
     # The target answered a probe with JSON, so an HTML 500 is a framework's "no handler" page.
     speaks_json: bool = False
     # The AWS account the target answers for (live AWS; None when unknown).

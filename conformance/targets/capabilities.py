@@ -10,6 +10,7 @@ UNIMPLEMENTED, never FAIL: the target is honest about a gap, not wrong.
 from __future__ import annotations
 
 import functools
+import time
 from typing import TYPE_CHECKING
 
 from conformance import CUSTOM_KEY_STORE_OPERATIONS, SERVICE_TARGET_PREFIX
@@ -185,11 +186,14 @@ def _look_for_transitions(target: "Target", driver) -> tuple[bool, str]:
     store_id = None
     try:
         store_id = driver.create_store(CustomKeyStoreName=driver.name("transition-probe"))
+        started = time.monotonic()
         after_connect = driver.connect(store_id, wait=False)
         final = after_connect
         if after_connect == "CONNECTING":
             seen.append("CONNECTING")
             final = driver.wait_for_state(store_id, ("CONNECTED", "FAILED"), target.timeouts.connect_s)
+        # How long a connect takes here: only what a run costs depends on it (state phases), no verdict.
+        target.capabilities.transition_s = round(time.monotonic() - started, 3)
         if final == "CONNECTED" and driver.disconnect(store_id, wait=False) == "DISCONNECTING":
             seen.append("DISCONNECTING")
     except Exception as exc:  # noqa: BLE001 - any setup trouble: keep the default and say why

@@ -44,12 +44,15 @@ TARGET_KEYS = {
                          "cleanup; false: never)",
 }
 WORLD_KEYS = ("cloudhsm", "timeouts")
-# Keys of the `run:` section: how the suite may use the target (not where it is).
+# Keys of the `run:` section: how a run against this target is carried out (the command line wins).
 RUN_KEYS = {
     "create_keys": "put KMS keys into stores even on live AWS, where a key pending deletion holds its store "
                    "and cluster lineage 7-30 days (same as --create-keys)",
     "workers": "worker processes of a run (same as --workers)",
+    "state_phases": "auto | on | off: share one store per connection state (auto: on for aws and slow targets)",
+    "stateful_transitions": "connects + disconnects the stateful run may make (0: none; default 0 on aws)",
 }
+STATE_PHASES = ("auto", "on", "off")
 CLOUDHSM_KEYS = (CLUSTER_ROLES + CERTIFICATE_ROLES + tuple(f"{r}_file" for r in CERTIFICATE_ROLES)
                  + ("kmsuser_password",))
 TIMEOUT_KEYS = tuple(f.name for f in fields(Timeouts))
@@ -101,6 +104,7 @@ class TargetConfig:
     source: str | None = None
     create_keys: bool = False  # run.create_keys
     run_workers: int | None = None  # `run.workers`: worker processes of a run (--workers overrides it)
+    run: dict[str, Any] = field(default_factory=dict)  # the `run:` section (RUN_KEYS), checked
 
 
 def load_config(path: str | os.PathLike) -> TargetConfig:
@@ -121,7 +125,6 @@ def parse_config(data: Any, *, source: str = "<config>", base_dir: Path | None =
     _expect_mapping(target_raw, "target", where)
     _expect_mapping(world_raw, "world", where)
     _expect_mapping(run_raw, "run", where)
-    _reject_unknown(run_raw, tuple(RUN_KEYS), "run.", where)
     create_keys = run_raw.get("create_keys", False)
     if not isinstance(create_keys, bool):
         raise ConfigError(f"{where}: run.create_keys: expected true or false, got {create_keys!r}")
@@ -132,7 +135,7 @@ def parse_config(data: Any, *, source: str = "<config>", base_dir: Path | None =
     world, world_given, timeouts_given = _parse_world(world_raw, where, base_dir)
     return TargetConfig(target=settings, world=world, world_given=world_given,
                         timeouts_given=timeouts_given, source=source, create_keys=create_keys,
-                        run_workers=_parse_run_workers(run_raw, where))
+                        run_workers=_parse_run_workers(run_raw, where), run=_parse_run(run_raw, where))
 
 
 def _parse_run_workers(raw: dict, where: str) -> int | None:
@@ -207,6 +210,23 @@ def _parse_target(raw: dict, where: str) -> TargetSettings:
     if s.adapter == "replay" and not s.cassette:
         raise ConfigError(f"{where}: target.cassette: required for adapter replay (directory of a recorded run)")
     return s
+
+
+def _parse_run(raw: dict, where: str) -> dict[str, Any]:
+    _reject_unknown(raw, tuple(RUN_KEYS), "run.", where)
+    out: dict[str, Any] = {}
+    if "state_phases" in raw:
+        value = raw["state_phases"]
+        value = {True: "on", False: "off"}.get(value, value) if isinstance(value, bool) else value
+        if value not in STATE_PHASES:
+            raise ConfigError(f"{where}: run.state_phases: expected one of {', '.join(STATE_PHASES)}")
+        out["state_phases"] = value
+    if "stateful_transitions" in raw:
+        value = raw["stateful_transitions"]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ConfigError(f"{where}: run.stateful_transitions: expected a whole number >= 0")
+        out["stateful_transitions"] = value
+    return out
 
 
 def _parse_world(raw: dict, where: str, base_dir: Path | None) -> tuple[World, bool, bool]:

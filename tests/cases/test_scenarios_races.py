@@ -147,3 +147,21 @@ def test_slow_transitions_are_judged(tmp_path):
         result = run(ALL[RENAME_CONNECTING], ctx)
     assert result.verdict == Verdict.PASS, result.detail
     assert "not judged" not in result.detail
+
+
+def test_with_state_phases_a_window_that_closes_is_never_judged_either(tmp_path):
+    """The same adversary with one shared store per state (PhaseStores): every state group's case is
+    PASS or NOT_TRIGGERABLE, never FAIL or ERROR, whatever the order of the phase."""
+    from conformance.cases.scenarios.kit import PhaseStores, phase_state
+    from conformance.runner.schedule import PHASE_ORDER
+
+    # (The fake's GenerateRandom always answers 3 bytes: its CONNECTED-store case is not about states.)
+    members = [cid for cid, case in ALL.items() if phase_state(case) in PHASE_ORDER
+               and cid != "GenerateRandom/scenario/connected-store"]
+    with fake_context(tmp_path, shown_for=2) as (ctx, target, driver):
+        ctx.phases = PhaseStores(driver)
+        results = {case.id: run(case, ctx) for case in order_cases((ALL[cid] for cid in members), phased=True)}
+        ctx.phases.release()
+        _no_fail_no_error(results)
+        assert results[RENAME_CONNECTING].verdict == Verdict.NOT_TRIGGERABLE
+        assert ctx.phases.stores >= 1 and ctx.phases.entries >= len(PHASE_ORDER)

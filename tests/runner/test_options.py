@@ -52,7 +52,7 @@ def test_every_plugin_entry_is_a_pytest_option_and_the_plugin_has_no_other(pytes
 
 def test_entries_without_a_pytest_flag_say_why_pytest_does_not_need_one():
     assert {o.field for o in OPTIONS if o.plugin_flag is None} == {"keyword", "cases", "update_expectations", "progress",
-                                                                 "workers"}  # pytest-xdist -n
+                                                                 "workers", "state_phases"}  # pytest-xdist -n; no phases under pytest
 
 
 def test_plugin_values_reach_run_options():

@@ -11,7 +11,9 @@ from __future__ import annotations
 from conformance.cases.base import Case, CollectContext
 from conformance.cases.scenarios.kit import (
     Scenario,
+    enters,
     err,
+    leaves,
     ok,
     request_in_state,
     restore,
@@ -25,7 +27,7 @@ OPS = ("CreateCustomKeyStore", "DescribeCustomKeyStores", "DeleteCustomKeyStore"
 WRONG_PASSWORD = "not-the-kmsuser-pw"
 
 
-def connect_ok(s: Scenario) -> None:
+def connect_ok(s: Scenario):
     sid = s.store()
     obs = s.call("connect", CON, {"CustomKeyStoreId": sid}, expect=ok(), main=True)
     raw = (obs.raw_body or "").strip()
@@ -33,6 +35,7 @@ def connect_ok(s: Scenario) -> None:
     first = (s.entry(sid, label="describe right after connect") or {}).get("ConnectionState")
     s.check("right after connect the store is CONNECTING or CONNECTED", first in ("CONNECTING", "CONNECTED"),
             f"state {first}")
+    yield from s.hold(sid, "CONNECTING")  # with state phases: every "while CONNECTING" case runs now
     state = s.wait(sid)
     s.check("the store ends CONNECTED", state == "CONNECTED", f"state {state}")
 
@@ -91,6 +94,7 @@ def disconnect_ok(state: str):
         obs, sid = held.obs, held.store_id
         raw = (obs.raw_body or "").strip()
         s.check("disconnect answers {} or an empty body", obs.ok and raw in ("", "{}"), f"body {raw!r}")
+        yield from s.hold(sid, "DISCONNECTING")  # with state phases: every "while DISCONNECTING" case runs now
         final = s.wait(sid, ("DISCONNECTED",))
         entry = s.entry(sid, label="describe after disconnect") or {}
         s.check("the store ends DISCONNECTED", final == "DISCONNECTED", f"state {final}")
@@ -137,14 +141,18 @@ def cluster_broken(code: str, change: str):
 
 
 def collect(cc: CollectContext) -> list[Case]:
-    def sc(case_id, op, reqs, title, body, group="connect", cycles=1, roles=None):
+    def sc(case_id, op, reqs, title, body, group="connect", cycles=1, roles=None, tags=()):
         kw = {} if roles is None else {"needs_roles": roles}
         return scenario(case_id, op, reqs, title, body, needs_operations=OPS, schedule_group=group,
-                        connect_cycles=cycles, **kw)
+                        connect_cycles=cycles, tags=tags, **kw)
+
+    # Cases of a state group that move their store on (with state phases they end their phase).
+    to_connected, to_disconnected = (leaves("CONNECTED"),), (leaves("DISCONNECTED"),)
 
     return [
         sc(f"{CON}/scenario/connects", CON, ["CON-001"],
-           "Connect answers {} at once; the store goes CONNECTING and ends CONNECTED", connect_ok),
+           "Connect answers {} at once; the store goes CONNECTING and ends CONNECTED", connect_ok,
+           tags=(enters("CONNECTING"),)),
         sc(f"{CON}/scenario/wrong-password-fails", CON, ["CON-002", "CON-010"],
            "With a wrong stored kmsuser password the attempt ends FAILED with INVALID_CREDENTIALS", wrong_password,
            roles=("active_cluster_id", "trust_anchor_certificate")),
@@ -159,7 +167,7 @@ def collect(cc: CollectContext) -> list[Case]:
            group="state-connected"),
         sc(f"{CON}/scenario/accepted-while-connecting", CON, ["CON-006"],
            "Connect on a CONNECTING store is accepted and the attempt continues", connect_noop("CONNECTING"),
-           group="state-connecting"),
+           group="state-connecting", tags=to_connected),
         scenario(f"{CON}/scenario/not-found", CON, ["CON-007"],
                  "Connect on an unknown store id gives CustomKeyStoreNotFoundException", not_found(CON),
                  needs_roles=(), schedule_group="stateless"),
@@ -171,7 +179,7 @@ def collect(cc: CollectContext) -> list[Case]:
            cluster_broken("CloudHsmClusterInvalidConfigurationException", "lose every HSM"), cycles=0),
         sc(f"{DIS}/scenario/disconnects-connected", DIS, ["DIS-001"],
            "Disconnect on a CONNECTED store answers {} and ends DISCONNECTED", disconnect_ok("CONNECTED"),
-           group="state-connected"),
+           group="state-connected", tags=(enters("DISCONNECTING"),)),
         sc(f"{DIS}/scenario/refused-while-disconnected", DIS, ["DIS-002"],
            "Disconnect on a DISCONNECTED store gives CustomKeyStoreInvalidStateException",
            refused(DIS, "DISCONNECTED"), group="disconnected", cycles=0),
@@ -180,10 +188,10 @@ def collect(cc: CollectContext) -> list[Case]:
            refused(DIS, "DISCONNECTING"), group="state-disconnecting"),
         sc(f"{DIS}/scenario/disconnects-connecting", DIS, ["DIS-004"],
            "Disconnect on a CONNECTING store is accepted and ends DISCONNECTED", disconnect_ok("CONNECTING"),
-           group="state-connecting"),
+           group="state-connecting", tags=to_disconnected),
         sc(f"{DIS}/scenario/disconnects-failed", DIS, ["DIS-005"],
            "Disconnect on a FAILED store ends DISCONNECTED and clears the error code", disconnect_ok("FAILED"),
-           group="state-failed", roles=("active_cluster_id", "trust_anchor_certificate")),
+           group="state-failed", roles=("active_cluster_id", "trust_anchor_certificate"), tags=to_disconnected),
         scenario(f"{DIS}/scenario/not-found", DIS, ["DIS-006"],
                  "Disconnect on an unknown store id gives CustomKeyStoreNotFoundException", not_found(DIS),
                  needs_roles=(), schedule_group="stateless"),

@@ -40,6 +40,121 @@ STATE_ATTEMPTS = 3
 # Tag of cases whose wrong success can leave a KMS key in a store (the store, and so its cluster
 # lineage, then stays in use for the key's waiting period): the schedule runs them last.
 MAY_LEAVE_KEY = "may-leave-key"
+# Tag prefix of a state group's case that moves its store on to another state ("leaves:CONNECTED"):
+# with state phases it runs last in its phase, so the cases before it share the state.
+LEAVES = "leaves:"
+# Schedule groups whose cases need a store in one state (the state phases share one store per state).
+STATE_GROUP_PREFIX = "state-"
+
+
+# Tag prefix of the case that opens a phase with a transition it judges itself ("enters:CONNECTING":
+# the connect-success case's connect): it holds the shared store in that state (Scenario.hold) while
+# the phase's cases run, then goes on to check how the transition ended.
+ENTERS = "enters:"
+
+
+@dataclass(frozen=True)
+class Hold:
+    """What a scenario yields to hold its (shared) store in `state` for the cases of that phase."""
+
+    state: str
+    store_id: str
+
+
+def enters(state: str) -> str:
+    """The tag of the case that opens the phase of `state` with its own, judged, transition."""
+    return ENTERS + state
+
+
+def entered_state(case: Case) -> str | None:
+    """The phase a case opens (tag `enters:STATE`), else None."""
+    return next((t[len(ENTERS):] for t in case.tags if t.startswith(ENTERS)), None)
+
+
+def leaves(state: str) -> str:
+    """The tag of a state-group case that leaves its store in `state`."""
+    return LEAVES + state
+
+
+def phase_state(case: Case) -> str | None:
+    """The phase a case belongs to: the ConnectionState a state-group case needs its store in, or the one
+    it opens (tag `enters:STATE`); None: not part of the state phases."""
+    opened = entered_state(case)
+    if opened is not None:
+        return opened
+    group = case.schedule_group or ""
+    return group[len(STATE_GROUP_PREFIX):].upper() if group.startswith(STATE_GROUP_PREFIX) else None
+
+
+def left_state(case: Case) -> str | None:
+    """The state a case leaves its store in, when it moves it on (tag `leaves:STATE`)."""
+    return next((t[len(LEAVES):] for t in case.tags if t.startswith(LEAVES)), None)
+
+
+class PhaseStores:
+    """One shared store per state phase (`run --state-phases`): what a slow target's connects cost.
+
+    A case of a state group asks `Scenario.store()` for a store and gets this shared one instead of
+    a new one; it is not deleted when the case ends. Before each case the store's state is read:
+    the first case of a phase brings it there (the phase's entry); a later case that finds it
+    elsewhere (the window closed in time, or a target wrongly accepted a request that moved it)
+    re-establishes it, counted in `rebuilds`: the case that moved it was judged by its own
+    observation, and the next one gets the state it needs, so no verdict depends on the order.
+    A store that is gone is replaced. `release()` deletes it when the phases are over.
+    """
+
+    def __init__(self, driver: StoreDriver):
+        self.driver = driver
+        self.store_id: str | None = None
+        self.phase: str | None = None  # the state the current phase holds
+        self.entries = 0  # phases entered
+        self.reentries = 0  # planned: a case that moves the store on was followed by one that needs the state
+        self.rebuilds = 0  # unplanned: the state did not hold to the next case (or the store was gone)
+        self._moved = False  # the last case was one that moves the store on (tag leaves:STATE)
+        self.held_by: str | None = None  # the case holding the store for its phase (Scenario.hold)
+        self.stores = 0  # shared stores created
+        self.notes: list[str] = []
+
+    def store_for(self, s: "Scenario", state: str) -> str:
+        """The shared store for a case that needs `state` (created, or replaced when gone)."""
+        entry = self.driver.describe(self.store_id, record=False) if self.store_id is not None else None
+        if self.store_id is not None and entry is None:
+            s.note(f"the shared {state} store {self.store_id} is gone: a new one replaces it")
+            self.rebuilds += 1
+            self.store_id = None
+        if self.store_id is None:
+            self.store_id = self.driver.create_store(CustomKeyStoreName=self.driver.name("phase"))
+            self.stores += 1
+            entry = {"ConnectionState": "DISCONNECTED"}
+        seen = entry.get("ConnectionState")
+        moved, self._moved = self._moved, left_state(s.case) is not None
+        if entered_state(s.case) is not None:  # it makes the transition itself, judged
+            self.phase = state
+            self.entries += 1
+        elif state != self.phase:
+            self.phase = state
+            self.entries += 1
+        elif seen != state and moved:
+            self.reentries += 1
+        elif seen != state:
+            self.rebuilds += 1
+            s.note(f"the shared store was {seen}, not {state}, when this case began: the phase "
+                   f"re-established {state} for it")
+        return self.store_id
+
+    def release(self) -> None:
+        """Delete the shared store (the phases are over); a failure leaves it to the run's cleanup."""
+        store_id, self.store_id, self.phase = self.store_id, None, None
+        if store_id is not None:
+            try:
+                self.driver.delete_store(store_id)
+            except Exception as exc:  # noqa: BLE001 - the ledger cleanup at the end retries it
+                self.notes.append(f"shared phase store {store_id} not deleted: {scrub(str(exc))}")
+            self.driver.take_steps()  # they belong to no case
+
+    def summary(self) -> dict[str, int]:
+        return {"phases": self.entries, "reentries": self.reentries, "rebuilds": self.rebuilds,
+                "shared_stores": self.stores}
 
 def ok(status: int = 200, **kw: Any) -> Expected:
     """Expected success."""
@@ -173,14 +288,47 @@ class Scenario:
 
     # -- stores -------------------------------------------------------------------------
     def store(self, state: str = "DISCONNECTED", **overrides: Any) -> str:
-        """A new store (made through the driver, so it is in the cleanup ledger) in `state`."""
+        """A new store (made through the driver, so it is in the cleanup ledger) in `state`.
+
+        With state phases on, a state-group case asking for a plain store gets its phase's shared
+        store (PhaseStores), which outlives the case: `request_in_state` / `state` bring it there.
+        """
         self.sync_driver_steps()
+        phases: PhaseStores | None = getattr(self.ctx, "phases", None)
+        needed = phase_state(self.case)
+        opens = entered_state(self.case) is not None  # it brings the store to what it needs itself
+        if phases is not None and needed is not None and not overrides and (opens or state in ("DISCONNECTED",
+                                                                                                 needed)):
+            store_id = phases.store_for(self, needed)
+            self.sync_driver_steps()
+            if state != "DISCONNECTED":
+                self.bring(store_id, state)
+            return store_id
         store_id = self.driver.create_store(**overrides)
         self.stores.append(store_id)
         self.sync_driver_steps()
         if state != "DISCONNECTED":
             self.bring(store_id, state)
         return store_id
+
+    def hold(self, store_id: str, state: str):
+        """Hold the shared store in `state` while the cases of that phase run (state phases only).
+
+        A generator: `yield from s.hold(sid, "CONNECTING")`. It pauses the case only when the store is the
+        phase's shared one and Describe shows `state`; otherwise (no phases, a window already closed)
+        nothing happens and the case goes on alone, as without phases.
+        """
+        phases: PhaseStores | None = getattr(self.ctx, "phases", None)
+        if phases is None or phases.store_id != store_id or entered_state(self.case) != state:
+            return
+        self.sync_driver_steps()
+        if (self.driver.describe(store_id, record=False) or {}).get("ConnectionState") != state:
+            return
+        phases.held_by = self.case.id
+        yield Hold(state, store_id)
+        phases.held_by = None
+        self.target.begin_case(self.case.id)
+        self.driver.take_steps()  # the phase's cases took theirs
 
     def bring(self, store_id: str, state: str) -> None:
         """Drive a store to `state` (NotTriggerable when the target cannot show it)."""
@@ -346,11 +494,11 @@ def scenario(
     ops = tuple(dict.fromkeys((operation, *needs_operations)))
     needs_roles = tuple(needs_roles)
 
-    def run(rec: Recorder) -> None:
+    def run(rec: Recorder):
         s = Scenario(rec)
         if lineage_check:
             s.require_lineage(needs_roles)
-        body(s)
+        return body(s)  # a generator when the body holds its store for a phase (the kernel drives it)
 
     return Case(
         id=case_id,
