@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -13,6 +14,9 @@ from conformance.verdicts import Verdict
 from test_scenarios_support import collect_context, reference_context, run, stores_left
 
 EDITIONS = ("current", "2019-12")
+# Words by which a NOT_TRIGGERABLE reason would talk about the suite's own plans, not the target.
+SUITE_PLANS = re.compile(r"\bissues?\b|\blater\b|\bfuture\b|\bnot yet\b|\bcome with\b|\bdeferred\b|\btodo\b",
+                         re.IGNORECASE)
 
 
 def _cases(edition):
@@ -29,6 +33,7 @@ def test_every_scenario_passes_on_the_reference(tmp_path, edition):
             result = run(case, ctx)
             if result.verdict == Verdict.NOT_TRIGGERABLE:
                 assert result.detail, case.id
+                assert not SUITE_PLANS.search(result.detail), f"{case.id}: {result.detail}"
                 not_triggerable.append(case.id)
             elif result.verdict != Verdict.PASS:
                 bad.append(f"{case.id}: {result.verdict} {result.detail}")
@@ -38,8 +43,10 @@ def test_every_scenario_passes_on_the_reference(tmp_path, edition):
                     bad.append(f"{case.id}: no PASS check cites {undecided}")
             assert not stores_left(ctx), f"{case.id} left stores behind"
     assert not bad, "\n".join(bad)
-    # Only requirements no target can show (KMSInternalException) and deferred XKS ones.
+    # Only requirements no target can show (KMSInternalException).
     assert all("/not-triggerable-" in cid for cid in not_triggerable), not_triggerable
+    if edition == "current":  # the external key store cases of the catalogue's Xks* errors run and pass
+        assert not [cid for cid in not_triggerable if "-040" <= cid[-4:] <= "-048"], not_triggerable
 
 
 @pytest.mark.parametrize("edition", EDITIONS)
