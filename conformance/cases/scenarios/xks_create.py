@@ -17,6 +17,7 @@ from conformance.cases.scenarios.xks_kit import (
     create_refused,
     made_up_credential,
     new_store,
+    other_path,
     role,
     store_params,
     vpc_service,
@@ -83,7 +84,7 @@ def uri_in_use(s: Scenario) -> None:
 def endpoint_in_use(s: Scenario) -> None:
     new_store(s, "setup: a store with VPC endpoint service connectivity", connectivity=VPC, suffix="vpc")
     create_refused(s, "create a public-endpoint store on the VPC store's endpoint",
-                   store_params(s, endpoint=role(s, "vpc_uri_endpoint"), suffix="public"),
+                   store_params(s, endpoint=role(s, "vpc_uri_endpoint"), path=other_path(s), suffix="public"),
                    "XksProxyUriEndpointInUseException", "CRE-041")
 
 

@@ -40,10 +40,21 @@ def credential(s: Scenario) -> dict[str, str]:
 
 
 def vpc_service(s: Scenario, which: str) -> tuple[str, str]:
-    """A VPC endpoint service of the world by role (`vpc_endpoint_services.<which>`): its name and
-    the URI endpoint (https:// + its private DNS name) a store using it gives."""
+    """A VPC endpoint service of the world by role (`vpc_endpoint_services.<which>`): its name and the
+    URI endpoint (https:// + its private DNS name) a store using it gives; a service without a private
+    DNS name of its own (one that does not exist) is named with the world's VPC URI endpoint."""
     base = f"vpc_endpoint_services.{which}"
-    return role(s, f"{base}.service_name"), role(s, f"{base}.uri_endpoint")
+    name = role(s, f"{base}.service_name")
+    try:
+        return name, role(s, f"{base}.uri_endpoint")
+    except MissingRole:
+        return name, role(s, "vpc_uri_endpoint")
+
+
+def other_path(s: Scenario) -> str:
+    """A URI path on the world's proxy other than its working one (uniqueness cases; no proxy call
+    is reached with it when the target checks uniqueness as documented)."""
+    return "/kms-conformance" + role(s, "uri_path")
 
 
 def made_up_credential(s: Scenario) -> dict[str, str]:

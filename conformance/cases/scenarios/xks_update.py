@@ -17,6 +17,7 @@ from conformance.cases.scenarios.xks_kit import (
     credential,
     made_up_credential,
     new_store,
+    other_path,
     role,
     store_params,
     vpc_service,
@@ -59,7 +60,8 @@ def endpoint_in_use(s: Scenario) -> None:
     new_store(s, "setup: a store with VPC endpoint service connectivity", connectivity=VPC, suffix="vpc")
     sid = new_store(s, suffix="public")
     refused_update(s, sid, "move a public-endpoint store to the VPC store's endpoint",
-                   {"XksProxyUriEndpoint": vpc_endpoint}, "XksProxyUriEndpointInUseException", "UPD-041")
+                   {"XksProxyUriEndpoint": vpc_endpoint, "XksProxyUriPath": other_path(s)},
+                   "XksProxyUriEndpointInUseException", "UPD-041")
 
 
 def service_in_use(s: Scenario) -> None:
