@@ -253,7 +253,11 @@ class StoreMachine(RuleBasedStateMachine):
         self.ctx = ctx
         world = ctx.target.world
         region = ctx.target.identity.region or "us-east-1"
-        self.model = ReferenceBackend(ReferenceConfig.from_world(world, edition=ctx.edition, region=region))
+        # The model reaches the target's XKS proxy the way the target does (only a reference target
+        # says how: `xks_network`); elsewhere the sequences hold CloudHSM stores only.
+        self.xks_network = dict(getattr(ctx.target, "xks_network", None) or {})
+        xks_kw = {"xks_network": self.xks_network} if self.xks_network else {}
+        self.model = ReferenceBackend(ReferenceConfig.from_world(world, edition=ctx.edition, region=region, **xks_kw))
         self.t2m: dict[str, str] = {}
         self.created: list[str] = []
         self.last: tuple[str, dict, str | None, str | None] | None = None  # the step a Describe view follows
@@ -442,7 +446,8 @@ class StoreMachine(RuleBasedStateMachine):
         return world_credential if right else XKS_WRONG_CREDENTIAL
 
     def xks_ready(self) -> bool:
-        return bool(self._xks("uri_endpoint") and self._xks("uri_path") and self._xks_credential(True))
+        return bool(self.xks_network and self._xks("uri_endpoint") and self._xks("uri_path")
+                    and self._xks_credential(True))
 
     @precondition(xks_ready)
     @rule(target=stores, name=st.sampled_from(NAME_KEYS), path=st.sampled_from(XKS_PATHS),

@@ -183,6 +183,12 @@ class _ReferenceTarget(WireTarget):
         super().__init__(**kw)
         self._proxy = proxy
 
+    @property
+    def xks_network(self) -> dict[str, str]:
+        """Where this target reaches the hosts of its world.xks (a model of it, such as the stateful
+        case's, reaches the same proxy double through it)."""
+        return dict(self._proxy.network) if self._proxy is not None else {}
+
     def close(self) -> None:
         super().close()
         if self._proxy is not None:
