@@ -240,7 +240,7 @@ class XksRules:
         """One part of the credential: both come together (the model requires both members)."""
         if credential is None:
             return old or ""
-        return credential[part]
+        return credential.get(part) or old or ""
 
     def create_xks_store(self, p: dict) -> XksSettings:
         """Every Create check of an external key store; the settings to store when all pass."""
