@@ -84,6 +84,21 @@ FAULT_CASES = [
     ("delete-ignores-keys", "current", "DeleteCustomKeyStore/scenario/has-keys"),
     ("createkey-disconnected-allowed", "current", "GenerateRandom/scenario/refused-while-failed"),
     ("invalid-marker-ignored", "current", "DescribeCustomKeyStores/scenario/invalid-marker"),
+    # external key stores
+    ("xks-endpoint-change-while-connected", "current", "UpdateCustomKeyStore/scenario/xks-connected-refusals"),
+    ("xks-secret-in-describe", "current", "CreateCustomKeyStore/scenario/xks-public-endpoint"),
+    ("xks-uri-not-unique", "current", "CreateCustomKeyStore/scenario/not-triggerable-cre-040"),
+    ("xks-vpc-service-not-unique", "current", "UpdateCustomKeyStore/scenario/not-triggerable-upd-044"),
+    ("xks-auth-failure-misreported", "current", "CreateCustomKeyStore/scenario/not-triggerable-cre-043"),
+    ("xks-connect-ignores-proxy", "current", "ConnectCustomKeyStore/scenario/xks-proxy-timed-out"),
+    ("xks-connect-error-code-generic", "current", "ConnectCustomKeyStore/scenario/xks-invalid-credentials"),
+    ("xks-create-skips-health-check", "current", "CreateCustomKeyStore/scenario/not-triggerable-cre-047"),
+    ("xks-key-reuse-allowed", "current", "CreateKey/scenario/xks-key-in-use"),
+    ("xks-key-not-checked", "current", "CreateKey/scenario/xks-key-not-found"),
+]
+# Seeded faults a generated case detects (the rule lives in the model, not in a scenario).
+GENERATED_FAULT_CASES = [
+    ("xks-credential-part-alone", "UpdateCustomKeyStore/combination/credential-access-key-only"),
 ]
 
 
@@ -94,6 +109,27 @@ def test_seeded_fault_makes_the_named_scenario_fail(tmp_path, fault, edition, ca
         result = run(case, ctx)
     assert result.verdict == Verdict.FAIL, f"{fault}: {result.verdict} {result.detail}"
     assert result.detail
+
+
+@pytest.mark.parametrize("fault,case_id", GENERATED_FAULT_CASES, ids=[c.rsplit("/", 1)[-1] for _, c in GENERATED_FAULT_CASES])
+def test_seeded_fault_makes_the_named_generated_case_fail(tmp_path, fault, case_id):
+    from conformance.cases import structural
+
+    case = {c.id: c for c in structural.collect(collect_context("current"))}[case_id]
+    with reference_context(tmp_path, "current") as ctx:
+        assert run(case, ctx).verdict == Verdict.PASS
+    with reference_context(tmp_path, "current", faults=[fault]) as ctx:
+        result = run(case, ctx)
+    assert result.verdict == Verdict.FAIL, f"{fault}: {result.verdict} {result.detail}"
+
+
+def test_every_external_key_store_fault_is_detected_by_a_named_case():
+    from conformance.reference.faults import FAULTS
+
+    xks = {name for name in FAULTS if name.startswith("xks-")}
+    assert xks, "the XKS rules have seeded faults"
+    named = {f for f, _, _ in FAULT_CASES} | {f for f, _ in GENERATED_FAULT_CASES}
+    assert xks <= named, f"XKS faults no test names a detecting case for: {sorted(xks - named)}"
 
 
 def test_a_missing_world_role_skips_only_the_cases_that_need_it(tmp_path):
