@@ -203,3 +203,30 @@ def test_served_reference_and_proxy_double_through_boto3():
 def test_loopback_only():
     with pytest.raises(ValueError, match="loopback"):
         InProcess(xks_network={"xks.example.com": "http://10.0.0.1:443"})
+
+
+def test_world_control_breaks_a_vpc_endpoint_service_in_process_and_over_the_control_surface():
+    from conformance.targets import config_from_options, open_target
+
+    target = open_target(config_from_options(target="reference"), announce=lambda line: None)
+    try:
+        xks = target.world.xks
+        params = {**xks_params(vpc="main"), "XksProxyUriEndpoint": xks.vpc_uri_endpoint,
+                  "XksProxyVpcEndpointServiceName": xks.vpc_endpoint_service_name,
+                  "XksProxyAuthenticationCredential": target.world.xks_credential()}
+        control = target.abilities.world_control
+        control.set_vpc_endpoint_service(xks.vpc_endpoint_service_name, acceptance_required=True)
+        assert target.call("CreateCustomKeyStore", params).error_code == (
+            "XksProxyVpcEndpointServiceInvalidConfigurationException")
+        control.set_vpc_endpoint_service(xks.vpc_endpoint_service_name, acceptance_required=False)
+        assert target.call("CreateCustomKeyStore", params).status == 200
+    finally:
+        target.close()
+    ref = InProcess(control_api=True)
+    status, _, body = ref.raw('{"ServiceName": "%s", "KmsPrincipalAllowed": false}' % W.vpc_endpoint_service_name,
+                              target="ReferenceControl.SetVpcEndpointService")
+    assert status == 200
+    assert refused(ref.client().create_custom_key_store, **xks_params(vpc="main")) == (
+        "XksProxyVpcEndpointServiceNotFoundException")
+    assert ref.raw('{"ServiceName": "com.amazonaws.vpce.us-east-1.vpce-svc-nothing"}',
+                   target="ReferenceControl.SetVpcEndpointService")[0] == 400
