@@ -176,6 +176,19 @@ def kms_principal(region: str) -> str:
     return f"cks.kms.{region}.amazonaws.com"
 
 
+def change_vpc_service(services: dict[tuple[str, str], VpcEndpointService], name: str, region: str, *,
+                       acceptance_required: bool | None = None, kms_principal_allowed: bool | None = None) -> bool:
+    """The test control surface: make a service (by name, any owner) require acceptance or drop KMS; False: unknown."""
+    matches = [s for s in services.values() if s.name == name]
+    for service in matches:
+        if acceptance_required is not None:
+            service.acceptance_required = acceptance_required
+        if kms_principal_allowed is not None:
+            others = tuple(p for p in service.allowed_principals if p != kms_principal(region))
+            service.allowed_principals = others + ((kms_principal(region),) if kms_principal_allowed else ())
+    return bool(matches)
+
+
 def vpc_service_problem(services: dict[tuple[str, str], VpcEndpointService], name: str, owner: str,
                         region: str, uri_endpoint: str) -> tuple[str, str] | None:
     """(VPC_NOT_FOUND | VPC_INVALID, why) for what KMS would find wrong with the service; None: usable."""

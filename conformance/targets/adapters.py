@@ -160,7 +160,8 @@ def _open_reference(config: TargetConfig, *, edition: str, faults: tuple[str, ..
                                                     f"{disconnect_delay:g}s" if delays_given else
                                                     "adapter: virtual clock"),
                                 speaks_json=True, faults=tuple(faults))
-    abilities = Abilities(clock=clock, world_control=InProcessWorldControl(app.backend.world),
+    abilities = Abilities(clock=clock, world_control=InProcessWorldControl(app.backend.world,
+                                                                           ref_config.xks_vpc_services, s.region),
                           pending_deletions=app.backend)
     return _ReferenceTarget(
         proxy,
