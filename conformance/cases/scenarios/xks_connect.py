@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from conformance.cases.base import Case, CollectContext
 from conformance.cases.scenarios.kit import Scenario, ok
-from conformance.errors import NotTriggerable
 from conformance.cases.scenarios.xks_kit import (
     CONNECT_OPS,
     VPC,
@@ -50,22 +49,22 @@ def fails_with(code: str, rid: str, *, path: str | None = None, wrong_credential
     return body
 
 
-def vpc_service_breaks(code: str, rid: str, problem: str):
+def vpc_service_breaks(code: str, rid: str, broken: dict, fixed: dict):
     """A VPC endpoint service that goes wrong after the store was made on it (Create checks the service,
-    so only a change of the world can show what Connect then says)."""
+    so only a change of the world can show what Connect then says): `broken` and `fixed` are the
+    service's settings (WorldControl.set_vpc_endpoint_service) during the connect and after it."""
     def body(s: Scenario) -> None:
-        why = f"needs the store's VPC endpoint service to go wrong ({problem}) after the store exists"
-        control = s.target.abilities.need_world_control(why)
-        breaks = getattr(control, "set_vpc_endpoint_service_problem", None)
-        if breaks is None:
-            raise NotTriggerable(f"{why}; this target's world control cannot change a VPC endpoint service")
+        what = ", ".join(f"{k} {v}" for k, v in broken.items())
+        control = s.target.abilities.need_world_control(
+            f"needs the store's VPC endpoint service to change ({what}) after the store exists")
         service = role(s, "vpc_endpoint_service_name")
         sid = new_store(s, "setup: a VPC endpoint service store", connectivity=VPC, suffix="vpc")
-        breaks(service, problem)
+        s.note(f"world: VPC endpoint service {service}: {what}")
+        control.set_vpc_endpoint_service(service, **broken)
         try:
             entry = connect_and_settle(s, sid, expect=ok(), requirements=[rid]) or {}
         finally:
-            breaks(service, None)
+            control.set_vpc_endpoint_service(service, **fixed)
         s.check(f"the store ends FAILED with {code}",
                 entry.get("ConnectionState") == "FAILED" and entry.get("ConnectionErrorCode") == code,
                 f"ConnectionState {entry.get('ConnectionState')}, ConnectionErrorCode "
@@ -100,10 +99,12 @@ def collect(cc: CollectContext) -> list[Case]:
            "A URI path the proxy does not serve ends the connect FAILED with XKS_PROXY_INVALID_CONFIGURATION",
            fails_with("XKS_PROXY_INVALID_CONFIGURATION", "CON-085", path="unknown_path")),
         sc("xks-vpc-endpoint-service-not-found", ["CON-086"],
-           "A VPC endpoint service that disappeared ends the connect FAILED with XKS_VPC_ENDPOINT_SERVICE_NOT_FOUND",
-           vpc_service_breaks("XKS_VPC_ENDPOINT_SERVICE_NOT_FOUND", "CON-086", "not_found")),
+           "A VPC endpoint service that no longer allows KMS ends the connect FAILED with XKS_VPC_ENDPOINT_SERVICE_NOT_FOUND",
+           vpc_service_breaks("XKS_VPC_ENDPOINT_SERVICE_NOT_FOUND", "CON-086", {"kms_principal_allowed": False},
+                              {"kms_principal_allowed": True})),
         sc("xks-vpc-endpoint-service-invalid", ["CON-087"],
            "A VPC endpoint service that now asks for acceptance ends the connect FAILED with "
            "XKS_VPC_ENDPOINT_SERVICE_INVALID_CONFIGURATION",
-           vpc_service_breaks("XKS_VPC_ENDPOINT_SERVICE_INVALID_CONFIGURATION", "CON-087", "acceptance_required")),
+           vpc_service_breaks("XKS_VPC_ENDPOINT_SERVICE_INVALID_CONFIGURATION", "CON-087",
+                              {"acceptance_required": True}, {"acceptance_required": False})),
     ]
