@@ -120,6 +120,8 @@ def open_target(
 def _world(config: TargetConfig, *, default_timeouts: Timeouts, fallback: World | None = None) -> World:
     """The config's world, or the given default world; timeouts from the config when it has them."""
     world = copy.deepcopy(config.world) if config.world_given or fallback is None else fallback
+    if config.xks_given and not config.world_given and fallback is not None:
+        world.xks = copy.deepcopy(config.world.xks)  # world.xks alone: the default CloudHSM world keeps it
     if not config.timeouts_given:
         world.timeouts = copy.deepcopy(default_timeouts)
     else:
