@@ -230,3 +230,18 @@ def test_world_control_breaks_a_vpc_endpoint_service_in_process_and_over_the_con
         "XksProxyVpcEndpointServiceNotFoundException")
     assert ref.raw('{"ServiceName": "com.amazonaws.vpce.us-east-1.vpce-svc-nothing"}',
                    target="ReferenceControl.SetVpcEndpointService")[0] == 400
+
+
+def test_serve_option_maps_proxy_hosts_to_loopback_ports():
+    from conformance.cli.serve import xks_network
+    from conformance.errors import UsageError
+    from conformance.targets.reference_xks import default_reference_xks
+
+    xks = default_reference_xks("us-east-1")
+    network = xks_network(["4600", "Other.Example.com=4601"], xks)
+    assert network[W.uri_endpoint.removeprefix("https://")] == "http://127.0.0.1:4600"
+    assert network["xks-vpc.kms-conformance.test"] == "http://127.0.0.1:4600"
+    assert network["other.example.com"] == "http://127.0.0.1:4601"
+    for bad in ("=4600", "host=port", "70000"):
+        with pytest.raises(UsageError, match="--xks-proxy-http"):
+            xks_network([bad], xks)
