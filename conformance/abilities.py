@@ -58,6 +58,10 @@ class WorldControl(Protocol):
 
     def remove_cluster(self, cluster_id: str) -> None: ...
 
+    def set_vpc_endpoint_service(self, service_name: str, *, acceptance_required: bool | None = None,
+                                 kms_principal_allowed: bool | None = None) -> None:
+        """Change a VPC endpoint service of the XKS world (e.g. so a store's Connect finds it broken)."""
+
 
 @dataclass
 class Abilities:

@@ -48,7 +48,8 @@ class MissingRole(CaseOutcome):
 
     def __init__(self, role: str):
         self.role = role
-        super().__init__(f"world role '{role}' is not configured (world.cloudhsm.{role})")
+        where = f"world.{role}" if "." in role else f"world.cloudhsm.{role}"  # xks roles are dotted paths
+        super().__init__(f"world role '{role}' is not configured ({where})")
 
 
 class NotTriggerable(CaseOutcome):

@@ -4,7 +4,8 @@
   by validation (no ValidationException / SerializationException, no 5xx). Store
   ids are unknown, so Update/Connect/Disconnect/Delete must answer
   CustomKeyStoreNotFoundException and Create (on an unknown cluster)
-  CloudHsmClusterNotFoundException.
+  CloudHsmClusterNotFoundException, or, for an external key store whose URI
+  endpoint no proxy serves, XksProxyUriUnreachableException.
 - invalid-rejected: an input that breaks one member constraint (missing required,
   length min-1 / max+1, pattern, enum, value range) gets ValidationException
   with the oracle's predicted violations (judged at the run's strictness).
@@ -41,12 +42,17 @@ from conformance.verdicts import (
     harness_error,
     judge_check,
 )
-# Members left out of generated input: the XKS members carry service-logic rules
-# for another store type (external key stores come with a later issue).
-SKIPPED_MEMBERS = frozenset({
+# The members only an external key store takes. On Create they go together (an XKS profile of
+# valid input, beside the CloudHSM one): each store type has service-logic rules for the other's members.
+XKS_MEMBERS = frozenset({
     "XksProxyUriEndpoint", "XksProxyUriPath", "XksProxyVpcEndpointServiceName", "XksProxyVpcEndpointServiceOwner",
     "XksProxyAuthenticationCredential", "XksProxyConnectivity",
 })
+# An XKS Create names a proxy at a generated URI endpoint: no proxy answers there, so the store is refused
+# as unreachable (CRE-042). VPC members are left out (their checks depend on a VPC endpoint service).
+XKS_CREATE_MEMBERS = ("XksProxyUriEndpoint", "XksProxyUriPath", "XksProxyAuthenticationCredential",
+                      "XksProxyConnectivity")
+XKS_UNREACHABLE = "XksProxyUriUnreachableException"
 # Service logic (not the model) needs these for a CloudHSM store (CRE-005): always sent on Create.
 CLOUDHSM_CREATE_MEMBERS = ("CloudHsmClusterId", "TrustAnchorCertificate", "KeyStorePassword")
 FAILING = (Verdict.FAIL, Verdict.ERROR)
@@ -77,13 +83,39 @@ def valid_value(model, shape_name: str) -> st.SearchStrategy:
     hi = shape.max_length if shape.max_length is not None else max(lo, 64)
     hi = min(hi, max(lo, 300))  # keep requests small; bounds themselves are the structural cases' job
     if shape.pattern:
-        return st.from_regex(shape.pattern, fullmatch=True).filter(lambda v: lo <= _utf16_len(v) <= hi)
+        return st.from_regex(_sized_pattern(shape.pattern, lo, hi), fullmatch=True).filter(
+            lambda v: lo <= _utf16_len(v) <= hi)
     return st.text(TEXT, min_size=lo, max_size=hi)
+
+
+_OPEN_TAIL = re.compile(r"^\^([A-Za-z0-9:/]*)(\[[^\]]+\])\+\$$")
+
+
+def _sized_pattern(pattern: str, lo: int, hi: int) -> str:
+    """`^prefix[class]+$` with the repetition bounded by the length limits (the XKS members' form), so
+    from_regex draws lengths in range instead of being filtered (a 43-64 character secret would rarely
+    come out of an open `+`); any other pattern is returned as it is."""
+    m = _OPEN_TAIL.match(pattern)
+    if not m:
+        return pattern
+    fixed = len(m.group(1))
+    return f"^{m.group(1)}{m.group(2)}{{{max(1, lo - fixed)},{max(1, hi - fixed)}}}$"
 
 
 def _members(model, operation: str) -> list:
     shape = model.input_shape(operation)
-    return [m for m in (shape.members if shape else ()) if m.name not in SKIPPED_MEMBERS]
+    members = list(shape.members if shape else ())
+    if operation == "CreateCustomKeyStore":  # the CloudHSM profile; the XKS one is xks_create_input
+        members = [m for m in members if m.name not in XKS_MEMBERS]
+    return members
+
+
+def _member_value(model, shape_name: str) -> st.SearchStrategy:
+    """Valid values of a member's shape; a structure gets its required members (the XKS credential)."""
+    shape = model.shape(shape_name)
+    if shape.type == "structure":
+        return st.fixed_dictionaries({m.name: _member_value(model, m.shape) for m in shape.members if m.required})
+    return valid_value(model, shape_name)
 
 
 def _fixed(operation: str, ctx_unknown_id: str) -> dict[str, Any]:
@@ -104,7 +136,7 @@ def valid_input(model, operation: str) -> st.SearchStrategy:
     required: dict[str, st.SearchStrategy] = {}
     optional: dict[str, st.SearchStrategy] = {}
     for m in members:
-        strat = valid_value(model, m.shape)
+        strat = _member_value(model, m.shape)
         if m.name == "CustomKeyStoreId" and operation != "DescribeCustomKeyStores":
             strat = unknown_store_ids()
         if m.name == "CustomKeyStoreType":
@@ -116,8 +148,23 @@ def valid_input(model, operation: str) -> st.SearchStrategy:
         else:
             optional[m.name] = strat
     # Documented combination rules (an id or a name, not both) hold for valid input too.
-    return st.fixed_dictionaries(required, optional=optional).map(
+    cloudhsm = st.fixed_dictionaries(required, optional=optional).map(
         lambda params, _op=operation: respect_combinations(_op, params))
+    xks = xks_create_input(model) if operation == "CreateCustomKeyStore" else None
+    return cloudhsm if xks is None else st.one_of(cloudhsm, xks)
+
+
+def xks_create_input(model) -> st.SearchStrategy | None:
+    """A valid Create of an external key store with public endpoint connectivity (None where the
+    edition's model has no external key stores)."""
+    shape = model.input_shape("CreateCustomKeyStore")
+    if shape is None or any(shape.member(m) is None for m in XKS_CREATE_MEMBERS):
+        return None
+    parts = {m: _member_value(model, shape.member(m).shape) for m in XKS_CREATE_MEMBERS}
+    parts["CustomKeyStoreName"] = valid_value(model, shape.member("CustomKeyStoreName").shape)
+    parts["CustomKeyStoreType"] = st.just("EXTERNAL_KEY_STORE")
+    parts["XksProxyConnectivity"] = st.just("PUBLIC_ENDPOINT")
+    return st.fixed_dictionaries(parts)
 
 
 def _invalid_strings(shape) -> list[tuple[str, st.SearchStrategy]]:
@@ -191,6 +238,8 @@ def expected_for_valid(operation: str, params: dict, edition: str) -> Expected |
     if operation in ("UpdateCustomKeyStore", "ConnectCustomKeyStore", "DisconnectCustomKeyStore",
                      "DeleteCustomKeyStore"):
         return Expected(status=400, error_code="CustomKeyStoreNotFoundException")
+    if operation == "CreateCustomKeyStore" and params.get("CustomKeyStoreType") == "EXTERNAL_KEY_STORE":
+        return Expected(status=400, error_code=XKS_UNREACHABLE)
     if operation == "CreateCustomKeyStore":
         return Expected(status=400, error_code="CloudHsmClusterNotFoundException")
     if operation == "DescribeCustomKeyStores" and "CustomKeyStoreId" in params and "Marker" not in params:
@@ -212,8 +261,8 @@ def check_valid(ctx: CaseContext, operation: str, params: dict, obs, requirement
         return rejected
     expected = expected_for_valid(operation, params, ctx.edition)
     if expected is not None:
-        return judge_check(expected, obs, ctx.strictness, request={"params": params},
-                           requirements=(NOT_FOUND_RULES[operation],))
+        rule = "CRE-042" if expected.error_code == XKS_UNREACHABLE else NOT_FOUND_RULES[operation]
+        return judge_check(expected, obs, ctx.strictness, request={"params": params}, requirements=(rule,))
     return check_not_rejected_by_validation(obs, requirements=(VALID_ACCEPTED_RULE,))
 
 

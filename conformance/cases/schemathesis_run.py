@@ -116,9 +116,10 @@ def cloudhsm_profile(document: dict) -> dict:
     """The rendered document narrowed to CloudHSM stores (a copy; the spec's rendering is untouched).
 
     The model leaves store-type rules to service logic: a CloudHSM store needs cluster id,
-    trust anchor and password (CRE-005), and XKS stores come with a later issue. Without
-    this, nearly every positive Create body would be one AWS refuses for reasons the
-    schema cannot show.
+    trust anchor and password (CRE-005), and an external key store's answer depends on the
+    proxy at its URI endpoint, which a generated body cannot name (external key stores are
+    checked by the XKS scenarios and the property cases instead). Without this, nearly every
+    positive Create body would be one AWS refuses for reasons the schema cannot show.
     """
     import copy
 
@@ -172,7 +173,7 @@ def _service_logic_limits(operation: str, body: Any) -> bool:
     """Positive bodies whose answer depends on service logic the schema cannot say (not judged).
 
     CreateCustomKeyStore: a CloudHSM store needs cluster id, trust anchor and password
-    (CRE-005) and XKS stores come with a later issue.
+    (CRE-005); an external key store's answer depends on the proxy its body names.
     """
     if operation != "CreateCustomKeyStore" or not isinstance(body, dict):
         return False

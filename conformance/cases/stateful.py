@@ -30,6 +30,7 @@ from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
     multiple,
+    precondition,
     rule,
     run_state_machine_as_test,
 )
@@ -53,6 +54,12 @@ WRONG_PASSWORD = "not-the-kmsuser-pw"
 NAME_KEYS = ("a", "b")
 ENTRY_KEYS = ("CustomKeyStoreName", "CloudHsmClusterId", "ConnectionState", "ConnectionErrorCode",
               "CustomKeyStoreType")
+# External key stores beside the CloudHSM ones (where the world names a proxy): on the world's working
+# URI path or on the path the proxy does not serve, with the world's credential or one it does not know.
+# Only proxy faults that answer at once: a sequence must not wait on a proxy's timeout.
+XKS_PATHS = ("uri_path", "faulty_paths.unknown_path")
+XKS_VIEW_KEYS = ("Connectivity", "UriEndpoint", "UriPath", "AccessKeyId")
+XKS_WRONG_CREDENTIAL = {"AccessKeyId": "KMSCONFORMANCESTATE2", "RawSecretAccessKey": "a" * 43 + "kmsconformancestate="}
 
 
 class Divergence(AssertionError):
@@ -106,12 +113,16 @@ _ANSWER_RULES: dict[str, dict[str | None, tuple[str, ...]]] = {
         None: ("CRE-001",), "CloudHsmClusterInUseException": ("CRE-030", "CRE-031"),
         "CustomKeyStoreNameInUseException": ("CRE-032",), "CloudHsmClusterNotFoundException": ("CRE-033",),
         "CloudHsmClusterNotActiveException": ("CRE-034",), "IncorrectTrustAnchorException": ("CRE-035",),
-        "CloudHsmClusterInvalidConfigurationException": ("CRE-036",), "LimitExceededException": ("CRE-037",)},
+        "CloudHsmClusterInvalidConfigurationException": ("CRE-036",), "LimitExceededException": ("CRE-037",),
+        "XksProxyUriInUseException": ("CRE-040",), "XksProxyIncorrectAuthenticationCredentialException": ("CRE-043",),
+        "XksProxyInvalidConfigurationException": ("CRE-048",)},
     "UpdateCustomKeyStore": {
         "CustomKeyStoreNotFoundException": ("UPD-030",), "CustomKeyStoreNameInUseException": ("UPD-031",),
         "CloudHsmClusterNotFoundException": ("UPD-032",), "CloudHsmClusterNotRelatedException": ("UPD-033",),
         "CloudHsmClusterNotActiveException": ("UPD-034",),
-        "CloudHsmClusterInvalidConfigurationException": ("UPD-035",)},
+        "CloudHsmClusterInvalidConfigurationException": ("UPD-035",), "XksProxyUriInUseException": ("UPD-040",),
+        "XksProxyIncorrectAuthenticationCredentialException": ("UPD-043",),
+        "XksProxyInvalidConfigurationException": ("UPD-048",)},
     "ConnectCustomKeyStore": {
         None: ("CON-001",), "CustomKeyStoreNotFoundException": ("CON-007",),
         "CloudHsmClusterNotActiveException": ("CON-008",), "CloudHsmClusterInvalidConfigurationException": ("CON-009",)},
@@ -160,10 +171,12 @@ def view_rules(operation: str, params: dict, code: str | None, state: str | None
                model_state: str | None) -> tuple[str, ...]:
     """The requirement ids a Describe view after the step checks (what the step should have changed)."""
     if operation == "CreateCustomKeyStore":
-        return ("CRE-003",)
+        return ("CRE-080", "DES-081") if params.get("CustomKeyStoreType") == "EXTERNAL_KEY_STORE" else ("CRE-003",)
     if operation == "UpdateCustomKeyStore":
         if code:
             return ("UPD-006",)
+        if any(m.startswith("Xks") for m in params):
+            return ("UPD-080",) if state == "CONNECTED" else ("UPD-082",)
         shown = [rid for m, rid in (("NewCustomKeyStoreName", "UPD-002"), ("CloudHsmClusterId", "UPD-005"),
                                     ("KeyStorePassword", "UPD-003")) if m in params]
         return tuple(shown) or ("UPD-001",)
@@ -263,7 +276,11 @@ class StoreMachine(RuleBasedStateMachine):
         self.ctx = ctx
         world = ctx.target.world
         region = ctx.target.identity.region or "us-east-1"
-        self.model = ReferenceBackend(ReferenceConfig.from_world(world, edition=ctx.edition, region=region))
+        # The model reaches the target's XKS proxy the way the target does (only a reference target
+        # says how: `xks_network`); elsewhere the sequences hold CloudHSM stores only.
+        self.xks_network = dict(getattr(ctx.target, "xks_network", None) or {})
+        xks_kw = {"xks_network": self.xks_network} if self.xks_network else {}
+        self.model = ReferenceBackend(ReferenceConfig.from_world(world, edition=ctx.edition, region=region, **xks_kw))
         self.t2m: dict[str, str] = {}
         self.created: list[str] = []
         self.last: tuple[str, dict, str | None, str | None] | None = None  # the step a Describe view follows
@@ -345,8 +362,11 @@ class StoreMachine(RuleBasedStateMachine):
             elif sid not in self.t2m.values():
                 continue
             view = {k: e.get(k) for k in ENTRY_KEYS if k in e}
+            xks = e.get("XksProxyConfiguration")
+            if isinstance(xks, dict):
+                view["Xks"] = {k: xks.get(k) for k in XKS_VIEW_KEYS}
             view["TrustAnchor"] = _anchor_digest(e.get("TrustAnchorCertificate"))
-            view["has_password"] = any("password" in k.lower() for k in e)
+            view["has_password"] = any("password" in k.lower() or "secretaccesskey" in k.lower() for k in e)
             out[sid] = view
         return out
 
@@ -427,6 +447,75 @@ class StoreMachine(RuleBasedStateMachine):
         if password is not None:
             params["KeyStorePassword"] = (self.ctx.target.world.kmsuser_password if password == "right"
                                           else WRONG_PASSWORD)
+        self._both(f"update {sorted(params)}", "UpdateCustomKeyStore", {"CustomKeyStoreId": tid, **params},
+                   {"CustomKeyStoreId": mid, **params})
+        self._compare_views()
+
+    # -- external key stores ------------------------------------------------------------
+    def _xks(self, name: str) -> str | None:
+        """A world.xks role's value, None where the world (or the edition) has no external key stores."""
+        if self.ctx.edition != "current":
+            return None
+        try:
+            return self.ctx.target.world.get(f"xks.{name}")
+        except Exception:  # noqa: BLE001 - MissingRole: this world has no such proxy role
+            return None
+
+    def _xks_credential(self, right: bool) -> dict | None:
+        try:
+            world_credential = self.ctx.target.world.xks_credential()
+        except Exception:  # noqa: BLE001 - MissingRole, or a world without external key stores
+            return None
+        return world_credential if right else XKS_WRONG_CREDENTIAL
+
+    def xks_ready(self) -> bool:
+        return bool(self.xks_network and self._xks("uri_endpoint") and self._xks("uri_path")
+                    and self._xks_credential(True))
+
+    @precondition(xks_ready)
+    @rule(target=stores, name=st.sampled_from(NAME_KEYS), path=st.sampled_from(XKS_PATHS),
+          right_credential=st.booleans())
+    def create_xks(self, name, path, right_credential):
+        if self.run.out_of_time():
+            return multiple()
+        uri_path = self._xks(path)
+        if uri_path is None:
+            return multiple()
+        params = {"CustomKeyStoreName": self.run.names[name], "CustomKeyStoreType": "EXTERNAL_KEY_STORE",
+                  "XksProxyConnectivity": "PUBLIC_ENDPOINT", "XksProxyUriEndpoint": self._xks("uri_endpoint"),
+                  "XksProxyUriPath": uri_path,
+                  "XksProxyAuthenticationCredential": self._xks_credential(right_credential)}
+        ledger = getattr(self.ctx.driver, "ledger", None)
+        if ledger is not None:
+            ledger.intent(params["CustomKeyStoreName"])
+        obs, m_status, m_body = self._both(f"create external key store {name} on {path}", "CreateCustomKeyStore",
+                                           params)
+        if obs.ok and m_status == 200:
+            tid, mid = obs.body.get("CustomKeyStoreId"), m_body.get("CustomKeyStoreId")
+            if ledger is not None:
+                ledger.created(params["CustomKeyStoreName"], tid)
+            self.t2m[tid] = mid
+            self._compare_views()
+            return (tid, mid)
+        if ledger is not None and not obs.ok:
+            ledger.deleted(params["CustomKeyStoreName"], None, note="create refused")
+        return multiple()
+
+    @precondition(xks_ready)
+    @rule(store=stores, path=st.one_of(st.none(), st.sampled_from(XKS_PATHS)),
+          credential=st.sampled_from([None, "right", "wrong"]))
+    def update_xks(self, store, path, credential):
+        """Proxy members sent to any store of the sequence (a CloudHSM store refuses them like the model)."""
+        if self.run.out_of_time():
+            return
+        tid, mid = store
+        params: dict[str, Any] = {}
+        if path is not None and self._xks(path):
+            params["XksProxyUriPath"] = self._xks(path)
+        if credential is not None:
+            params["XksProxyAuthenticationCredential"] = self._xks_credential(credential == "right")
+        if not params:
+            return
         self._both(f"update {sorted(params)}", "UpdateCustomKeyStore", {"CustomKeyStoreId": tid, **params},
                    {"CustomKeyStoreId": mid, **params})
         self._compare_views()
@@ -553,12 +642,14 @@ def run_stateful(rec: Recorder) -> None:
 
 REQUIREMENTS = ("CRE-001", "CRE-003", "CRE-030", "CRE-032", "UPD-002", "UPD-006", "UPD-036", "CON-001",
                 "DIS-001", "DEL-001", "DES-002", "DES-003")
+# External key stores join the sequences in the current edition (where the world names a proxy).
+XKS_REQUIREMENTS = ("CRE-080", "DES-081", "UPD-080", "UPD-082")
 
 
 def collect(cc: CollectContext) -> list[Case]:
     case = Case(
         id="UpdateCustomKeyStore/stateful/differential-vs-model", operation="UpdateCustomKeyStore", kind="stateful",
-        requirements=REQUIREMENTS,
+        requirements=REQUIREMENTS + (XKS_REQUIREMENTS if cc.edition == "current" else ()),
         title="Random sequences of the six operations answer like the model (status, code, Describe view)",
         run=run_stateful, editions=(cc.edition,),
         needs_roles=("active_cluster_id", "trust_anchor_certificate", "kmsuser_password"),

@@ -41,6 +41,14 @@ CLUSTER_NOT_FOUND = "CloudHsmClusterNotFoundException"
 # Create members whose valid values lead, with an unknown cluster, to CloudHsmClusterNotFoundException.
 CREATE_CLOUDHSM_MEMBERS = ("CustomKeyStoreName", "CloudHsmClusterId", "TrustAnchorCertificate", "KeyStorePassword")
 UNKNOWN_MEMBER = "KmsConformanceUnknownMember"
+# An external key store's Create with public endpoint connectivity: these members, on a URI endpoint no
+# proxy serves, get past validation to XksProxyUriUnreachableException (CRE-042). Without one of them
+# the store is refused as incomplete (CRE-082); VPC connectivity also needs its service name (CRE-083).
+XKS_CREATE_MEMBERS = ("XksProxyConnectivity", "XksProxyUriEndpoint", "XksProxyUriPath",
+                      "XksProxyAuthenticationCredential")
+XKS_UNREACHABLE = "XksProxyUriUnreachableException"
+# The reserved .invalid top-level domain never resolves, so no proxy answers there (on any target).
+UNREACHABLE_ENDPOINT = "https://kms-conformance-no-proxy.invalid"
 
 # JSON values of each JSON type, to send where another type is due.
 _JSON_SAMPLES = {"string": "x", "number": 7, "boolean": True, "object": {}, "array": []}
@@ -300,6 +308,42 @@ def base_params(model, operation: str, member_path: str | None = None) -> dict:
     return base
 
 
+def xks_base_params(model) -> dict | None:
+    """Valid params of an external key store's Create whose URI endpoint no proxy serves (None where the
+    edition's model has no external key stores)."""
+    shape = model.input_shape("CreateCustomKeyStore")
+    if shape is None or any(shape.member(m) is None for m in XKS_CREATE_MEMBERS + ("CustomKeyStoreType",)):
+        return None
+    credential = model.shape(shape.member("XksProxyAuthenticationCredential").shape)
+    return {
+        "CustomKeyStoreName": "kms-conformance-structural-probe",
+        "CustomKeyStoreType": "EXTERNAL_KEY_STORE",
+        "XksProxyConnectivity": "PUBLIC_ENDPOINT",
+        "XksProxyUriEndpoint": UNREACHABLE_ENDPOINT,
+        "XksProxyUriPath": "/kms/xks/v1",
+        "XksProxyAuthenticationCredential": _valid_value(model, credential),
+    }
+
+
+def _xks_valid(member_path: str | None, value: Any) -> bool:
+    """Whether a valid value of this Create member is sent on an external key store's request."""
+    if member_path is None:
+        return False
+    top = member_path.split(".", 1)[0]
+    if top == "CustomKeyStoreType":
+        return value == "EXTERNAL_KEY_STORE"
+    if top == "XksProxyConnectivity":
+        return value != "VPC_ENDPOINT_SERVICE"  # that one needs a VPC endpoint service as well
+    return top in XKS_CREATE_MEMBERS
+
+
+def _get_path(params: dict, path: str) -> Any:
+    cur: Any = params
+    for part in path.split("."):
+        cur = cur.get(part) if isinstance(cur, dict) else None
+    return cur
+
+
 def valid_outcome(cc: CollectContext, cite: Citations, operation: str, member_path: str | None, value: Any = None) -> tuple[Expected, tuple[str, ...]] | None:
     """The answer to a valid request built on base_params, with the ids it cites; None if not certain."""
     if operation == "CreateCustomKeyStore":
@@ -386,7 +430,17 @@ class _Gen:
         pred = self.predict(op, params)
         if pred is not None:
             raise AssertionError(f"oracle rejects the valid value of {op}/{detail}: {pred.message}")
-        outcome = valid_outcome(self.cc, self.cite, op, member.path if member else None, value)
+        path = member.path if member else None
+        xks_base = xks_base_params(self.model) if op == "CreateCustomKeyStore" else None
+        if xks_base is not None and _xks_valid(path, value if value is not None else _get_path(params, path)):
+            params = _set_path(xks_base, path, _get_path(params, path))
+            if self.predict(op, params) is not None:
+                raise AssertionError(f"oracle rejects the valid external key store request of {op}/{detail}")
+            outcome_ids = self.cite.error(op, XKS_UNREACHABLE)
+            outcome: tuple[Expected, tuple[str, ...]] | None = (error(XKS_UNREACHABLE, level=self.cite.level(outcome_ids)),
+                                                                outcome_ids)
+        else:
+            outcome = valid_outcome(self.cc, self.cite, op, path, value)
         if outcome is None:
             return
         expected, outcome_ids = outcome
@@ -536,6 +590,8 @@ class _Gen:
     def operation(self, op: str) -> None:
         for m in input_members(self.model, op):
             self.member(m)
+        if op == "CreateCustomKeyStore":
+            self.xks_required(op)
         # Unknown member: ignored, so the answer is the valid outcome.
         base = base_params(self.model, op)
         outcome = valid_outcome(self.cc, self.cite, op, None)
@@ -569,6 +625,30 @@ class _Gen:
                 expected=Expected(status=200, level=self.cite.level(self.cite.generic("PROTO-008"))),
                 requirements=tuple(ids) + self.cite.generic("PROTO-008"),
             )
+
+
+    def xks_required(self, op: str) -> None:
+        """The members an external key store needs though the model leaves them optional: each left
+        out in turn (CRE-082), and VPC connectivity without its service name (CRE-083)."""
+        base = xks_base_params(self.model)
+        if base is None:
+            return
+        cases = [(m, {k: v for k, v in base.items() if k != m}, "CRE-082") for m in XKS_CREATE_MEMBERS]
+        cases.append(("XksProxyVpcEndpointServiceName", {**base, "XksProxyConnectivity": "VPC_ENDPOINT_SERVICE"},
+                      "CRE-083"))
+        for member, params, rid in cases:
+            if self.predict(op, params) is not None:
+                raise AssertionError(f"oracle refuses the external key store request without {member}")
+            ids = self.cite.generic(rid)
+            if not ids:
+                continue  # an edition whose catalogue lacks the rule
+            connectivity = params.get("XksProxyConnectivity")
+            self.add(op=op, detail=f"{member}/required-for-external-key-store",
+                     title=f"an external key store{' with ' + connectivity if connectivity else ''} without {member}",
+                     request=_naming_nothing(op, params, "boto3"),
+                     expected=error("ValidationException", level=self.cite.level(ids),
+                                    note="[INFER] the answer to an incomplete external key store is not documented"),
+                     requirements=ids, cleanup=_cleanup_created)
 
 
 def _cleanup_created(ctx, obs) -> None:

@@ -13,12 +13,13 @@ from conformance import __version__
 from conformance.errors import EXIT_INTERRUPTED, EXIT_USAGE, ConformanceError
 from conformance.redact import scrub
 
-from conformance.cli import adequacy, cases, report, run, serve, spec, targets
+from conformance.cli import adequacy, cases, report, run, serve, spec, targets, xks
 
 # Command groups, in help order; each has `register(subparsers)`.
 COMMAND_GROUPS = (
     spec,  # spec sync | diff | requirements | openapi
     serve,  # serve
+    xks,  # xks-proxy
     targets,  # plan | cleanup
     run,  # run
     cases,  # cases [--where ID]

@@ -42,6 +42,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--enable-control", action="store_true",
                    help="also answer the test control surface (X-Amz-Target ReferenceControl.*: add or remove "
                         "clusters, make them go inactive, change the kmsuser password); off by default")
+    p.add_argument("--xks-proxy-http", action="append", default=[], metavar="HOST=PORT|PORT",
+                   help="reach the XKS proxy named https://HOST over plain HTTP at 127.0.0.1:PORT (repeatable); "
+                        "a bare PORT maps every host world.xks names (the reference's one deviation from AWS's "
+                        "HTTPS-only rule, loopback only; e.g. a `kms-conformance xks-proxy` port)")
+    p.add_argument("--xks-proxy-timeout", type=float, default=None, metavar="S",
+                   help="seconds the reference waits for an XKS proxy answer (default 1.0; AWS waits 0.25)")
     p.set_defaults(func=cmd_serve)
 
 
@@ -68,11 +74,14 @@ def _check_loopback(host: str) -> None:
 def build_config(args: argparse.Namespace) -> tuple[ReferenceConfig, int]:
     """ReferenceConfig and port from the options and the optional target config file."""
     from conformance.reference import FAULTS, ReferenceConfig
+    from conformance.reference.xks import build_vpc_services
     from conformance.targets.config import load_config
+    from conformance.targets.reference_xks import default_reference_xks
 
     kw: dict[str, Any] = {}
     port = args.port
     world = None
+    xks = None
     faults = list(args.fault or [])
     if args.config:
         cfg = load_config(args.config)  # ConfigError (exit 2) names the bad key
@@ -92,12 +101,21 @@ def build_config(args: argparse.Namespace) -> tuple[ReferenceConfig, int]:
             port = urlsplit(t.endpoint_url).port
         if cfg.world_given:
             world = cfg.world
+        if cfg.xks_given:
+            xks = cfg.world.xks
     if args.edition:
         kw["edition"] = args.edition
     if args.connect_delay is not None:
         kw["connect_delay_s"] = args.connect_delay
     if args.disconnect_delay is not None:
         kw["disconnect_delay_s"] = args.disconnect_delay
+    xks = xks or default_reference_xks(kw.get("region", "us-east-1"))
+    kw["xks_network"] = xks_network(args.xks_proxy_http or [], xks)
+    kw["xks_vpc_services"] = build_vpc_services(xks, account_id="111122223333", region=kw.get("region", "us-east-1"))
+    if args.xks_proxy_timeout is not None:
+        if args.xks_proxy_timeout <= 0:
+            raise UsageError("--xks-proxy-timeout must be > 0")
+        kw["xks_proxy_timeout_s"] = args.xks_proxy_timeout
     unknown = [f for f in faults if f not in FAULTS]
     if unknown:
         raise UsageError(f"unknown fault(s): {', '.join(unknown)} (see `kms-conformance serve --list-faults`)")
@@ -108,6 +126,19 @@ def build_config(args: argparse.Namespace) -> tuple[ReferenceConfig, int]:
             raise UsageError(f"--{key[:-2].replace('_', '-')} must not be negative")
     config = ReferenceConfig.from_world(world, **kw) if world is not None else ReferenceConfig(**kw)
     return config, DEFAULT_PORT if port is None else port
+
+
+def xks_network(values: list[str], xks) -> dict[str, str]:
+    """`--xks-proxy-http HOST=PORT` / `PORT` as the reference's loopback map."""
+    from conformance.targets.reference_xks import loopback_network
+
+    network: dict[str, str] = {}
+    for value in values:
+        host, _, port = value.rpartition("=")
+        if not port.isdigit() or not 0 < int(port) < 65536 or (host == "" and "=" in value):
+            raise UsageError(f"--xks-proxy-http {value}: expected HOST=PORT or PORT (a port on 127.0.0.1)")
+        network.update({host.lower(): f"http://127.0.0.1:{port}"} if host else loopback_network(xks, int(port)))
+    return network
 
 
 def banner(config: ReferenceConfig, endpoint: str, config_file: str | None = None) -> str:
@@ -152,6 +183,13 @@ def banner(config: ReferenceConfig, endpoint: str, config_file: str | None = Non
                  f"sha256:{fingerprint(config.world.trust_anchor_certificate)}")
     lines.append(f"    get the trust anchor      : {anchor_cmd} > anchor.pem"
                  "  (then --trust-anchor-certificate file://anchor.pem)")
+    if config.edition != "2019-12":
+        lines.append("  xks proxies   : " + ("none: every XKS proxy is unreachable (--xks-proxy-http HOST=PORT)"
+                                          if not config.xks_network else
+                                          "plain HTTP on loopback (the reference's one deviation from AWS's "
+                                          "HTTPS-only rule)"))
+        for host, base in config.xks_network.items():
+            lines.append(f"    https://{host:<40} -> {base}")
     lines.append(f"  environment   : {export}")
     lines.append(f"  try: aws kms describe-custom-key-stores --endpoint-url {endpoint} --region {config.region}")
     return "\n".join(lines)

@@ -30,7 +30,7 @@ def register(subparsers) -> None:
                    help="slice file (default: specs/kms-custom-key-stores.json of the source checkout)")
     p.set_defaults(func=cmd_sync)
 
-    p = sub.add_parser("diff", help="every model difference between two editions")
+    p = sub.add_parser("diff", help="every model and requirement difference between two editions")
     p.add_argument("old", type=_edition_arg, help="edition, e.g. 2019-12")
     p.add_argument("new", type=_edition_arg, help="edition, e.g. current")
     p.add_argument("--format", choices=("table", "json"), default="table")
@@ -80,10 +80,11 @@ def cmd_sync(args) -> int:
 
 
 def cmd_diff(args) -> int:
-    from conformance.spec.diff import diff_models, render_diff_table
+    from conformance.spec.diff import diff_models, render_diff_table, requirement_differences
     from conformance.spec.editions import edition_model
 
     diffs = diff_models(edition_model(args.old), edition_model(args.new), operations=args.operation)
+    diffs += requirement_differences(args.old, args.new, operations=args.operation)
     if args.format == "json":
         print(json.dumps({"old": args.old, "new": args.new, "differences": [d.to_dict() for d in diffs]}, indent=1))
     else:

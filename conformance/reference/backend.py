@@ -64,6 +64,8 @@ from conformance.reference.errors import (
 )
 from conformance.reference.validation import RequestValidation
 from conformance.reference.world import Cluster, normalize_pem
+from conformance.reference.xks import XksSettings
+from conformance.reference.xks_rules import XKS, XksRules
 from conformance.spec import edition_semantics
 
 KMS_OPERATIONS = CUSTOM_KEY_STORE_OPERATIONS + (
@@ -79,15 +81,21 @@ DAY_S = 86400.0
 class Store:
     id: str
     name: str
-    cluster_id: str
-    lineage: str
-    trust_anchor: str
-    password: str = field(repr=False)
+    cluster_id: str | None  # CloudHSM stores: the cluster, its lineage, trust anchor, kmsuser password
+    lineage: str | None
+    trust_anchor: str | None
+    password: str | None = field(repr=False)
     creation_date: float = 0.0
     seq: int = 0
     state: str = "DISCONNECTED"
     error_code: str | None = None
     deadline: float | None = None  # when CONNECTING / DISCONNECTING ends
+    xks: XksSettings | None = None  # external key stores: the proxy configuration (xks_rules.py)
+    pending_error: str | None = None  # XKS: what the running connection attempt found (None: it connects)
+
+    @property
+    def store_type(self) -> str:
+        return XKS if self.xks is not None else "AWS_CLOUDHSM"
 
 
 @dataclass
@@ -102,9 +110,10 @@ class Key:
     state: str = "Enabled"
     deletion_date: float | None = None
     pending_days: int | None = None
+    xks_key_id: str | None = None  # a key in an external key store: its external key
 
 
-class ReferenceBackend(RequestValidation):
+class ReferenceBackend(XksRules, RequestValidation):
     """One account in one Region of the emulated KMS (plus the CloudHSM clusters it sees).
 
     Every rule is a small named method (`check_*`, a predicate or an answer), so
@@ -184,6 +193,8 @@ class ReferenceBackend(RequestValidation):
 
     def _connect_outcome(self, store: Store) -> str | None:
         """None when the connection succeeds, else the ConnectionErrorCode."""
+        if store.xks is not None:
+            return store.pending_error  # found when Connect was called (xks_connect_probe)
         cluster = self.world.get(store.cluster_id)
         if cluster is None:
             return "CLUSTER_NOT_FOUND"
@@ -314,18 +325,16 @@ class ReferenceBackend(RequestValidation):
                 return sid
 
     def describe_entry(self, store: Store) -> dict[str, Any]:
-        entry: dict[str, Any] = {
-            "CustomKeyStoreId": store.id,
-            "CustomKeyStoreName": store.name,
-            "CloudHsmClusterId": store.cluster_id,
-            "TrustAnchorCertificate": store.trust_anchor,
-            "ConnectionState": store.state,
-            "CreationDate": store.creation_date,
-        }
+        entry: dict[str, Any] = {"CustomKeyStoreId": store.id, "CustomKeyStoreName": store.name}
+        if store.xks is None:
+            entry.update(CloudHsmClusterId=store.cluster_id, TrustAnchorCertificate=store.trust_anchor)
+        entry.update(ConnectionState=store.state, CreationDate=store.creation_date)
         if store.error_code and self.shows_connection_error(store):
             entry["ConnectionErrorCode"] = store.error_code
         if self.edition != "2019-12":
-            entry["CustomKeyStoreType"] = "AWS_CLOUDHSM"
+            entry["CustomKeyStoreType"] = store.store_type
+        if store.xks is not None:
+            entry["XksProxyConfiguration"] = self.xks_configuration(store.xks)
         return entry
 
     def check_filter_matched(self, stores: list[Store]) -> None:
@@ -342,8 +351,10 @@ class ReferenceBackend(RequestValidation):
     # ------------------------------------------------------------------ custom key stores
     def _CreateCustomKeyStore(self, p: dict) -> dict:
         store_type = p.get("CustomKeyStoreType") if self.edition != "2019-12" else None
-        if store_type == "EXTERNAL_KEY_STORE":
-            raise UnsupportedOperationException("External key stores are not supported by this reference target yet.")
+        if store_type == XKS:
+            return self._create_external_key_store(p)
+        if self.edition != "2019-12":  # the 2019-12 model has no XKS member: they are unknown, ignored
+            self.check_cloudhsm_members(p)
         for member in ("CloudHsmClusterId", "TrustAnchorCertificate", "KeyStorePassword"):
             if p.get(member) is None:  # [INFER] AWS enforces these in service logic since 2022-07
                 raise ValidationException(f"{member} is required for a custom key store of type AWS_CLOUDHSM.")
@@ -362,8 +373,21 @@ class ReferenceBackend(RequestValidation):
         self.stores[store.id] = store
         return {"CustomKeyStoreId": store.id}
 
+    def _create_external_key_store(self, p: dict) -> dict:
+        settings = self.create_xks_store(p)
+        self._seq += 1
+        store = Store(id=self._new_store_id(), name=p["CustomKeyStoreName"], cluster_id=None, lineage=None,
+                      trust_anchor=None, password=None, creation_date=round(self.clock(), 3), seq=self._seq,
+                      xks=settings)
+        self.stores[store.id] = store
+        return {"CustomKeyStoreId": store.id}
+
     def _UpdateCustomKeyStore(self, p: dict) -> dict:
         store = self._store(p["CustomKeyStoreId"])
+        if store.xks is not None:
+            return self._update_external_key_store(store, p)
+        if self.edition != "2019-12":
+            self.check_cloudhsm_members(p)
         self.check_update_state(store, p)
         new_name = p.get("NewCustomKeyStoreName")
         if new_name is not None:
@@ -376,6 +400,21 @@ class ReferenceBackend(RequestValidation):
             self.check_cluster_configuration(cluster)
         self.apply_update(store, p)
         return {}
+
+    def _update_external_key_store(self, store: Store, p: dict) -> dict:
+        self.check_xks_members(p, creating=False)
+        self.check_update_state(store, p)
+        new_name = p.get("NewCustomKeyStoreName")
+        if new_name is not None:
+            self.check_update_name(store, new_name)
+        settings = self.update_xks_store(store, p)
+        self.apply_update(store, p)
+        if settings is not None:
+            self.apply_xks_update(store, settings)
+        return {}
+
+    def apply_xks_update(self, store: Store, settings: XksSettings) -> None:
+        store.xks = settings
 
     def apply_update(self, store: Store, p: dict) -> None:
         """Only after every check passed: a refused update changes nothing (UPD-006)."""
@@ -391,6 +430,11 @@ class ReferenceBackend(RequestValidation):
         if store.state in ("CONNECTED", "CONNECTING"):
             return {}  # already (being) connected: a no-op
         self.check_connect_state(store)
+        if store.xks is not None:  # every failure shows as FAILED with its code, none as an exception
+            store.pending_error = self.xks_connect_probe(store)
+            self.clear_connection_error(store)
+            self._start(store, "CONNECTING", self.config.connect_delay_s)
+            return {}
         cluster = self.world.get(store.cluster_id)
         if cluster is not None:  # errors detected at once leave the store DISCONNECTED
             if cluster.state != "ACTIVE":
@@ -450,14 +494,16 @@ class ReferenceBackend(RequestValidation):
         origin = p.get("Origin") or "AWS_KMS"
         sid = p.get("CustomKeyStoreId")
         store = None
+        if self.edition != "2019-12" and (origin == XKS or p.get("XksKeyId") is not None):
+            return self._create_external_key(p)
         if origin == "AWS_CLOUDHSM" and sid is None:
             raise ValidationException("CustomKeyStoreId is required when Origin is AWS_CLOUDHSM.")  # [INFER]
         if sid is not None:
             if origin not in ("AWS_CLOUDHSM", "EXTERNAL_KEY_STORE"):
                 raise ValidationException("Origin must be AWS_CLOUDHSM when a CloudHSM CustomKeyStoreId is given.")  # [INFER]
-            if origin == "EXTERNAL_KEY_STORE":
-                raise UnsupportedOperationException("External key stores are not supported by this reference target yet.")
             store = self._store_for_crypto(sid, "CreateKey")
+            if store.xks is not None:
+                self.check_xks_key_request(p, store)  # an AWS_CLOUDHSM origin in an external key store
             cluster = self.world.get(store.cluster_id)
             if cluster is None or not cluster.meets_store_requirements():
                 raise CloudHsmClusterInvalidConfigurationException(
@@ -470,6 +516,23 @@ class ReferenceBackend(RequestValidation):
         key = Key(id=key_id, arn=f"arn:aws:kms:{self.config.region}:{self.config.account_id}:key/{key_id}",
                   store_id=store.id if store else None, cluster_id=store.cluster_id if store else None,
                   origin=origin, description=p.get("Description") or "", creation_date=round(self.clock(), 3))
+        self.keys[key_id] = key
+        return {"KeyMetadata": self._key_metadata(key)}
+
+    def _create_external_key(self, p: dict) -> dict:
+        if p.get("Origin") != XKS:
+            raise ValidationException(f"XksKeyId is valid only when Origin is {XKS}.")  # [INFER]
+        if p.get("CustomKeyStoreId") is None:
+            raise ValidationException(f"CustomKeyStoreId is required when Origin is {XKS}.")  # [INFER]
+        store = self._store(p["CustomKeyStoreId"])
+        xks_key_id = self.check_xks_key_request(p, store)
+        self.check_crypto_state(store, "CreateKey")
+        self.check_xks_key_unused(store, xks_key_id)
+        self.check_xks_key(store, xks_key_id, f"arn:aws:iam::{self.config.account_id}:root")
+        key_id = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        key = Key(id=key_id, arn=f"arn:aws:kms:{self.config.region}:{self.config.account_id}:key/{key_id}",
+                  store_id=store.id, cluster_id=None, origin=XKS, description=p.get("Description") or "",
+                  creation_date=round(self.clock(), 3), xks_key_id=xks_key_id)
         self.keys[key_id] = key
         return {"KeyMetadata": self._key_metadata(key)}
 
@@ -500,7 +563,10 @@ class ReferenceBackend(RequestValidation):
         }
         if key.store_id:
             md["CustomKeyStoreId"] = key.store_id
+        if key.cluster_id:
             md["CloudHsmClusterId"] = key.cluster_id
+        if key.xks_key_id:
+            md["XksKeyConfiguration"] = {"Id": key.xks_key_id}
         if key.deletion_date is not None:
             md["DeletionDate"] = round(key.deletion_date, 3)
             md["PendingDeletionWindowInDays"] = key.pending_days
@@ -527,6 +593,8 @@ class ReferenceBackend(RequestValidation):
         if n is None:
             raise ValidationException("NumberOfBytes is required.")
         if p.get("CustomKeyStoreId") is not None:
+            if self._store(p["CustomKeyStoreId"]).xks is not None:
+                raise UnsupportedOperationException("GenerateRandom does not take an external key store.")
             self._store_for_crypto(p["CustomKeyStoreId"], "GenerateRandom")
         data = bytes(self._rng.getrandbits(8) for _ in range(n))
         return {"Plaintext": base64.b64encode(data).decode()}

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
+from urllib.parse import urlsplit
 
 from conformance import EDITIONS
 from conformance.reference.faults import FAULTS
@@ -17,6 +19,7 @@ from conformance.reference.world import (
     build_world,
     default_cluster_world,
 )
+from conformance.reference.xks import VpcEndpointService, build_vpc_services
 from conformance.world import World
 
 # AWS's documented example credentials: the only ones accepted unless configured otherwise.
@@ -58,6 +61,14 @@ class ReferenceConfig:
     max_json_depth: int = 128
     echo_limit_chars: int = 8192
     read_timeout_s: float = 10.0
+    # External key stores. The reference reaches a proxy named https://HOST at the plain-HTTP
+    # loopback base URL this map gives for HOST (its one deviation from AWS's HTTPS-only rule;
+    # reference/xks.py); any other host is unreachable. The proxy call's timeout (AWS: 250 ms)
+    # is longer here so a loaded machine never times out a healthy loopback proxy.
+    xks_network: dict[str, str] = field(default_factory=dict)
+    xks_proxy_timeout_s: float = 1.0
+    # The simulated VPC endpoint services, by (service name, owner account).
+    xks_vpc_services: dict[tuple[str, str], VpcEndpointService] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.edition not in EDITIONS:
@@ -66,6 +77,10 @@ class ReferenceConfig:
         if self.kmsuser_password != self.world.kmsuser_password:
             # The configured password is the kmsuser password of every cluster in the world.
             self.world.set_kmsuser_password(self.kmsuser_password)
+        for host, base in self.xks_network.items():
+            check_loopback_base_url(host, base)
+        if self.xks_proxy_timeout_s <= 0:
+            raise ValueError("xks_proxy_timeout_s must be > 0")
         unknown = [f for f in self.faults if f not in FAULTS]
         if unknown:
             raise ValueError(f"unknown fault(s): {', '.join(unknown)} (see `kms-conformance serve --list-faults`)")
@@ -78,7 +93,22 @@ class ReferenceConfig:
         cw = build_world(roles, trust_anchor_certificate=getattr(world, "trust_anchor_certificate", None),
                          kmsuser_password=password, region=kw.get("region", "us-east-1"),
                          unrelated_trust_anchor_certificate=getattr(world, "unrelated_trust_anchor_certificate", None))
+        xks = getattr(world, "xks", None)
+        if xks is not None and "xks_vpc_services" not in kw:
+            kw["xks_vpc_services"] = build_vpc_services(xks, account_id=kw.get("account_id", "111122223333"),
+                                                        region=kw.get("region", "us-east-1"))
         return cls(world=cw, kmsuser_password=password, **kw)
+
+
+def check_loopback_base_url(host: str, base: str) -> None:
+    """The plain-HTTP deviation is for loopback only: http://127.0.0.1:PORT (or another loopback address)."""
+    parts = urlsplit(base)
+    try:
+        loopback = ipaddress.ip_address(parts.hostname or "").is_loopback
+    except ValueError:
+        loopback = parts.hostname == "localhost"
+    if parts.scheme != "http" or not loopback or not parts.port:
+        raise ValueError(f"XKS proxy host {host}: {base!r} is not a plain-HTTP loopback URL (http://127.0.0.1:PORT)")
 
 
 def default_world() -> World:

@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 from conformance.reference.errors import ReferenceControlException, UnknownOperationException
 from conformance.reference.world import Cluster
+from conformance.reference.xks import change_vpc_service
 
 CONTROL_PREFIX = "ReferenceControl"
 
@@ -60,6 +61,19 @@ def _set_password(backend: Any, p: dict) -> dict:
     return {}
 
 
+def _set_vpc_service(backend: Any, p: dict) -> dict:
+    flags = {}
+    for member, key in (("AcceptanceRequired", "acceptance_required"), ("KmsPrincipalAllowed", "kms_principal_allowed")):
+        if member in p:
+            if not isinstance(p[member], bool):
+                raise ReferenceControlException(f"{member} must be true or false")
+            flags[key] = p[member]
+    name = _text(p, "ServiceName")
+    if not change_vpc_service(backend.config.xks_vpc_services, name, backend.config.region, **flags):
+        raise ReferenceControlException(f"unknown VPC endpoint service {name!r}")
+    return {}
+
+
 ACTIONS: dict[str, Callable[[Any, dict], dict]] = {
     "AddCluster": _add_cluster,
     "RemoveCluster": lambda b, p: (b.world.remove_cluster(_cluster(b, p)), {})[1],
@@ -67,6 +81,7 @@ ACTIONS: dict[str, Callable[[Any, dict], dict]] = {
     "SetNetworkOk": lambda b, p: (b.world.set_network_ok(_cluster(b, p), bool(p.get("Ok", True))), {})[1],
     "SetHsms": _set_hsms,
     "SetKmsuserPassword": _set_password,
+    "SetVpcEndpointService": _set_vpc_service,
     "CompletePendingDeletions": lambda b, p: {"Deleted": b.complete_pending_deletions()},
     "Reset": lambda b, p: (b.reset(), {})[1],
 }

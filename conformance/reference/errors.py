@@ -162,6 +162,56 @@ class IncorrectTrustAnchorException(KmsError):
     code = "IncorrectTrustAnchorException"
 
 
+# --- external key stores (XKS): the proxy and the VPC endpoint service behind a store
+class XksProxyIncorrectAuthenticationCredentialException(KmsError):
+    code = "XksProxyIncorrectAuthenticationCredentialException"
+
+
+class XksProxyInvalidConfigurationException(KmsError):
+    code = "XksProxyInvalidConfigurationException"
+
+
+class XksProxyInvalidResponseException(KmsError):
+    code = "XksProxyInvalidResponseException"
+
+
+class XksProxyUriEndpointInUseException(KmsError):
+    code = "XksProxyUriEndpointInUseException"
+
+
+class XksProxyUriInUseException(KmsError):
+    code = "XksProxyUriInUseException"
+
+
+class XksProxyUriUnreachableException(KmsError):
+    code = "XksProxyUriUnreachableException"
+
+
+class XksProxyVpcEndpointServiceInUseException(KmsError):
+    code = "XksProxyVpcEndpointServiceInUseException"
+
+
+class XksProxyVpcEndpointServiceInvalidConfigurationException(KmsError):
+    code = "XksProxyVpcEndpointServiceInvalidConfigurationException"
+
+
+class XksProxyVpcEndpointServiceNotFoundException(KmsError):
+    code = "XksProxyVpcEndpointServiceNotFoundException"
+
+
+# --- KMS keys in an external key store
+class XksKeyNotFoundException(KmsError):
+    code = "XksKeyNotFoundException"
+
+
+class XksKeyInvalidConfigurationException(KmsError):
+    code = "XksKeyInvalidConfigurationException"
+
+
+class XksKeyAlreadyInUseException(KmsError):
+    code = "XksKeyAlreadyInUseException"
+
+
 # --- KMS keys
 class NotFoundException(KmsError):
     code = "NotFoundException"

@@ -33,6 +33,7 @@ from conformance.reference.errors import (
     NotFoundException,
     UnknownOperationException,
     ValidationException,
+    XksProxyInvalidConfigurationException,
 )
 from conformance.spec import Prediction, Shape, type_mismatches
 
@@ -322,6 +323,72 @@ class _SignatureAgeNotChecked:
         return False
 
 
+# ---------------------------------------------------------------- external key stores (XKS)
+class _XksEndpointWhileConnected:
+    """The XKS members that need DISCONNECTED are treated like the name: accepted while CONNECTED."""
+
+    def update_needs_disconnected(self, p: dict) -> bool:
+        return super().update_needs_disconnected({k: v for k, v in p.items() if not k.startswith("Xks")})
+
+
+class _XksCredentialPartAlone:
+    """The credential's two members are optional on the emulator's copy of the model: one part alone is taken."""
+
+    def emulator_shape(self, shape: Shape) -> Shape:
+        shape = super().emulator_shape(shape)
+        if shape.name == "XksProxyAuthenticationCredentialType":
+            return dataclasses.replace(shape, members=tuple(dataclasses.replace(m, required=False)
+                                                            for m in shape.members))
+        return shape
+
+
+class _XksSecretInDescribe:
+    def xks_configuration(self, settings: Any) -> dict[str, Any]:
+        return {**super().xks_configuration(settings), "RawSecretAccessKey": settings.secret_access_key}
+
+
+class _XksUriNotUnique:
+    def check_xks_uri_unique(self, settings: Any, except_id: str | None) -> None:
+        pass
+
+
+class _XksVpcServiceNotUnique:
+    def check_xks_vpc_service_unique(self, settings: Any, except_id: str | None) -> None:
+        pass
+
+
+class _XksAuthFailureMisreported:
+    def xks_health_error(self, failure: str) -> KmsError:
+        if failure == "credentials":
+            return XksProxyInvalidConfigurationException("The external key store proxy configuration is invalid.")
+        return super().xks_health_error(failure)
+
+
+class _XksConnectIgnoresProxy:
+    def xks_connect_probe(self, store: Any) -> str | None:
+        return None
+
+
+class _XksConnectErrorCodeGeneric:
+    def xks_connect_code(self, failure: str) -> str:
+        return "NETWORK_ERRORS"
+
+
+class _XksCreateSkipsHealthCheck:
+    def xks_checks_proxy_on_create(self, settings: Any) -> bool:
+        return False
+
+
+class _XksKeyReuseAllowed:
+    def check_xks_key_unused(self, store: Any, xks_key_id: str) -> None:
+        pass
+
+
+class _XksKeyNotChecked:
+    def check_xks_key(self, store: Any, xks_key_id: str, key_arn_hint: str) -> None:
+        pass
+
+
 _FAULTS = [
     # --- connection state rules
     Fault("update-skips-state-check", "UpdateCustomKeyStore never checks the connection state.",
@@ -429,6 +496,40 @@ _FAULTS = [
           "Requests refused before any operation runs (oversized or stalled body, garbage request line, oversize "
           "headers) get the web framework's HTML error page instead of AWS JSON.",
           ["PROTO-018", "PROTO-003"], "http", hooks=_HttpErrorsAsHtml),
+    # --- external key stores (XKS)
+    Fault("xks-endpoint-change-while-connected",
+          "UpdateCustomKeyStore changes the proxy URI endpoint, connectivity or VPC endpoint service of a CONNECTED "
+          "external key store.", ["UPD-081", "UPD-036"], hooks=_XksEndpointWhileConnected),
+    Fault("xks-credential-part-alone",
+          "An XksProxyAuthenticationCredential with only one of AccessKeyId and RawSecretAccessKey is accepted.",
+          ["CRE-069", "CRE-072", "UPD-069", "UPD-072"], "model", hooks=_XksCredentialPartAlone),
+    Fault("xks-secret-in-describe", "XksProxyConfiguration in Describe includes the RawSecretAccessKey.",
+          ["DES-081"], hooks=_XksSecretInDescribe),
+    Fault("xks-uri-not-unique",
+          "Create/Update accept a proxy URI endpoint and path that another external key store uses.",
+          ["CRE-040", "CRE-041", "UPD-040", "UPD-041", "UPD-006"], hooks=_XksUriNotUnique),
+    Fault("xks-vpc-service-not-unique",
+          "Create/Update accept a VPC endpoint service that another external key store uses.",
+          ["CRE-044", "UPD-044", "UPD-006"], hooks=_XksVpcServiceNotUnique),
+    Fault("xks-auth-failure-misreported",
+          "A proxy that refuses the SigV4 credential is reported as XksProxyInvalidConfigurationException.",
+          ["CRE-043", "UPD-043"], hooks=_XksAuthFailureMisreported),
+    Fault("xks-connect-ignores-proxy",
+          "ConnectCustomKeyStore connects an external key store whatever its proxy or VPC endpoint service answers.",
+          ["CON-081", "CON-082", "CON-083", "CON-084", "CON-085", "CON-086", "CON-087"],
+          hooks=_XksConnectIgnoresProxy),
+    Fault("xks-connect-error-code-generic",
+          "A failed external key store connection ends FAILED with NETWORK_ERRORS instead of its XKS_* code.",
+          ["CON-081", "CON-082", "CON-083", "CON-084", "CON-085", "CON-086", "CON-087"],
+          hooks=_XksConnectErrorCodeGeneric),
+    Fault("xks-create-skips-health-check",
+          "CreateCustomKeyStore makes a public-endpoint external key store without asking its proxy.",
+          ["CRE-042", "CRE-043", "CRE-047", "CRE-048"], hooks=_XksCreateSkipsHealthCheck),
+    Fault("xks-key-reuse-allowed", "CreateKey backs a second KMS key of a store with an external key already in use.",
+          ["KEY-083"], hooks=_XksKeyReuseAllowed),
+    Fault("xks-key-not-checked",
+          "CreateKey never asks the proxy about the external key (unknown or unusable keys are accepted).",
+          ["KEY-081", "KEY-082"], hooks=_XksKeyNotChecked),
     # --- authentication
     Fault("signature-not-checked", "Requests are served without any SigV4 check.",
           ["AUTH-001", "AUTH-002", "AUTH-003", "AUTH-004", "AUTH-005"], "http", hooks=_SignatureNotChecked),

@@ -91,6 +91,21 @@ def diff_models(old: ServiceModel, new: ServiceModel, operations: list[str] | tu
     return out + shape_rows
 
 
+def requirement_differences(old_edition: str, new_edition: str,
+                            operations: list[str] | tuple[str, ...] | None = None) -> list[Difference]:
+    """The catalogue's requirements that apply in one edition and not the other (e.g. every XKS rule),
+    one row each (kind `requirement`), in catalogue order: the checks the edition change adds or drops."""
+    from conformance.spec.requirements import load_requirements
+
+    rows: list[Difference] = []
+    for r in load_requirements():
+        was, now = r.applies_to(old_edition), r.applies_to(new_edition)
+        if was == now or (operations and r.operation not in operations):
+            continue
+        rows.append(Difference(r.id, "requirement", r.title, "applies" if was else "absent", "applies" if now else "absent"))
+    return rows
+
+
 def describe_shape(s: Shape) -> str:
     """One-line summary of a shape's constraints, e.g. `string len 7..32 sensitive`."""
     parts = [s.type]

@@ -51,6 +51,7 @@ from conformance.targets.reference_abilities import (
     ServedPendingDeletions,
     ServedWorldControl,
 )
+from conformance.targets.reference_xks import ReferenceProxy
 from conformance.targets.replay import ReplayTarget
 from conformance.targets.wire import HttpTransport, MotoTransport, WsgiTransport, tcp_reachable
 from conformance.targets.wire_target import WireTarget
@@ -119,6 +120,8 @@ def open_target(
 def _world(config: TargetConfig, *, default_timeouts: Timeouts, fallback: World | None = None) -> World:
     """The config's world, or the given default world; timeouts from the config when it has them."""
     world = copy.deepcopy(config.world) if config.world_given or fallback is None else fallback
+    if config.xks_given and not config.world_given and fallback is not None:
+        world.xks = copy.deepcopy(config.world.xks)  # world.xks alone: the default CloudHSM world keeps it
     if not config.timeouts_given:
         world.timeouts = copy.deepcopy(default_timeouts)
     else:
@@ -135,12 +138,22 @@ def _open_reference(config: TargetConfig, *, edition: str, faults: tuple[str, ..
     secret_key = s.secret_access_key or EXAMPLE_SECRET_ACCESS_KEY
     connect_delay = REFERENCE_CONNECT_DELAY_S if s.connect_delay_s is None else s.connect_delay_s
     disconnect_delay = REFERENCE_DISCONNECT_DELAY_S if s.disconnect_delay_s is None else s.disconnect_delay_s
+    # External key stores exist in the current edition only: its own proxy double on loopback.
+    proxy = ReferenceProxy(config.world.xks if config.xks_given else None, s.region) if edition != "2019-12" else None
+    xks_kw = {}
+    if proxy is not None:
+        world.xks = proxy.world
+        register_secret(world.xks.credential.secret_access_key)
+        xks_kw = {"xks_network": proxy.network}
     try:
         ref_config = ReferenceConfig.from_world(
             world, edition=edition, access_key_id=access_key, secret_access_key=secret_key, region=s.region,
             connect_delay_s=connect_delay, disconnect_delay_s=disconnect_delay, faults=faults, clock=clock,
+            **xks_kw,
         )
     except ValueError as exc:
+        if proxy is not None:
+            proxy.stop()
         raise UsageError(str(exc)) from None
     app = make_app(ref_config)
     delays_given = s.connect_delay_s is not None or s.disconnect_delay_s is not None
@@ -149,9 +162,11 @@ def _open_reference(config: TargetConfig, *, edition: str, faults: tuple[str, ..
                                                     f"{disconnect_delay:g}s" if delays_given else
                                                     "adapter: virtual clock"),
                                 speaks_json=True, faults=tuple(faults))
-    abilities = Abilities(clock=clock, world_control=InProcessWorldControl(app.backend.world),
+    abilities = Abilities(clock=clock, world_control=InProcessWorldControl(app.backend.world,
+                                                                           ref_config.xks_vpc_services, s.region),
                           pending_deletions=app.backend)
-    return WireTarget(
+    return _ReferenceTarget(
+        proxy,
         identity=Identity(name=s.name or "reference", adapter="reference", version=__version__,
                           endpoint="in-process", region=s.region),
         world=world,
@@ -162,6 +177,26 @@ def _open_reference(config: TargetConfig, *, edition: str, faults: tuple[str, ..
         capabilities=capabilities,
         abilities=abilities,
     )
+
+
+class _ReferenceTarget(WireTarget):
+    """The in-process reference; close() also stops its XKS proxy double."""
+
+    def __init__(self, proxy: ReferenceProxy | None, **kw):
+        super().__init__(**kw)
+        self._proxy = proxy
+
+    @property
+    def xks_network(self) -> dict[str, str]:
+        """Where this target reaches the hosts of its world.xks (a model of it, such as the stateful
+        case's, reaches the same proxy double through it)."""
+        return dict(self._proxy.network) if self._proxy is not None else {}
+
+    def close(self) -> None:
+        super().close()
+        if self._proxy is not None:
+            self._proxy.stop()
+            self._proxy = None
 
 
 def _open_moto(config: TargetConfig, *, edition: str, faults, announce) -> Target:

@@ -20,7 +20,19 @@ from urllib.parse import urlsplit
 from conformance.errors import ConfigError
 from conformance.redact import register_secret
 from conformance.yamlfile import read_yaml
-from conformance.world import CERTIFICATE_ROLES, CLUSTER_ROLES, Timeouts, World
+from conformance.world import (
+    CERTIFICATE_ROLES,
+    CLUSTER_ROLES,
+    XKS_CONNECTIVITIES,
+    XKS_FAULTY_PATH_ROLES,
+    XKS_KEY_ROLES,
+    XKS_SCALAR_ROLES,
+    XKS_VPC_SERVICE_ROLES,
+    Timeouts,
+    World,
+    XksVpcService,
+    XksWorld,
+)
 
 ADAPTERS = ("reference", "moto", "endpoint", "aws", "replay")
 
@@ -43,7 +55,7 @@ TARGET_KEYS = {
                          "(default: tried where useful, e.g. to let pending key deletions complete in "
                          "cleanup; false: never)",
 }
-WORLD_KEYS = ("cloudhsm", "timeouts")
+WORLD_KEYS = ("cloudhsm", "xks", "timeouts")
 # Keys of the `run:` section: how a run against this target is carried out (the command line wins).
 RUN_KEYS = {
     "create_keys": "put KMS keys into stores even on live AWS, where a key pending deletion holds its store "
@@ -56,6 +68,9 @@ STATE_PHASES = ("auto", "on", "off")
 CLOUDHSM_KEYS = (CLUSTER_ROLES + CERTIFICATE_ROLES + tuple(f"{r}_file" for r in CERTIFICATE_ROLES)
                  + ("kmsuser_password",))
 TIMEOUT_KEYS = tuple(f.name for f in fields(Timeouts))
+XKS_KEYS = XKS_SCALAR_ROLES + ("credential", "keys", "faulty_paths", "vpc_endpoint_services")
+XKS_CREDENTIAL_KEYS = ("access_key_id", "secret_access_key")
+XKS_VPC_SERVICE_KEYS = ("service_name", "uri_endpoint", "owner")
 SECRET_TARGET_KEYS = ("secret_access_key", "session_token")
 
 _ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
@@ -94,7 +109,8 @@ class TargetConfig:
 
     `world_given` is False when the file had no `world.cloudhsm` section: the
     adapter may then supply its own (the reference default world), never the
-    live `aws` adapter.
+    live `aws` adapter. `xks_given` says the same of `world.xks` (the in-process
+    reference then fills it with its own proxy double).
     """
 
     target: TargetSettings = field(default_factory=TargetSettings)
@@ -105,6 +121,7 @@ class TargetConfig:
     create_keys: bool = False  # run.create_keys
     run_workers: int | None = None  # `run.workers`: worker processes of a run (--workers overrides it)
     run: dict[str, Any] = field(default_factory=dict)  # the `run:` section (RUN_KEYS), checked
+    xks_given: bool = False
 
 
 def load_config(path: str | os.PathLike) -> TargetConfig:
@@ -135,7 +152,8 @@ def parse_config(data: Any, *, source: str = "<config>", base_dir: Path | None =
     world, world_given, timeouts_given = _parse_world(world_raw, where, base_dir)
     return TargetConfig(target=settings, world=world, world_given=world_given,
                         timeouts_given=timeouts_given, source=source, create_keys=create_keys,
-                        run_workers=_parse_run_workers(run_raw, where), run=_parse_run(run_raw, where))
+                        run_workers=_parse_run_workers(run_raw, where), run=_parse_run(run_raw, where),
+                        xks_given=world.xks.given)
 
 
 def _parse_run_workers(raw: dict, where: str) -> int | None:
@@ -266,13 +284,88 @@ def _parse_world(raw: dict, where: str, base_dir: Path | None) -> tuple[World, b
         seen[value] = role
     for key, value in timeouts_raw.items():
         setattr(world.timeouts, key, _number(value, f"world.timeouts.{key}", where))
+    world.xks = parse_xks(raw.get("xks") or {}, where)
     return world, bool(cloudhsm), bool(timeouts_raw)
+
+
+def parse_xks(raw: Any, where: str) -> XksWorld:
+    """`world.xks`: every key optional; a role left out makes only the cases needing it SKIPPED."""
+    p = "world.xks."
+    _expect_mapping(raw, "world.xks", where)
+    _reject_unknown(raw, XKS_KEYS, p, where)
+    xks = XksWorld()
+    for key in XKS_SCALAR_ROLES:
+        setattr(xks, key, _string(raw, key, p, where))
+    if xks.connectivity is not None and xks.connectivity not in XKS_CONNECTIVITIES:
+        raise ConfigError(f"{where}: {p}connectivity: {xks.connectivity!r} is not one of {', '.join(XKS_CONNECTIVITIES)}")
+    for key in ("uri_endpoint", "second_uri_endpoint", "vpc_uri_endpoint"):
+        _check_xks_endpoint(getattr(xks, key), f"{p}{key}", where)
+    for key in ("uri_path", "second_uri_path"):
+        _check_xks_path(getattr(xks, key), f"{p}{key}", where)
+    _check_account(xks.vpc_endpoint_service_owner, f"{p}vpc_endpoint_service_owner", where)
+    if xks.vpc_uri_endpoint is None and xks.connectivity == "VPC_ENDPOINT_SERVICE":
+        xks.vpc_uri_endpoint = xks.uri_endpoint  # the main endpoint is then the service's private DNS name
+
+    credential = raw.get("credential") or {}
+    _expect_mapping(credential, f"{p}credential", where)
+    _reject_unknown(credential, XKS_CREDENTIAL_KEYS, f"{p}credential.", where)
+    for key in XKS_CREDENTIAL_KEYS:
+        setattr(xks.credential, key, _string(credential, key, f"{p}credential.", where))
+    if bool(xks.credential.access_key_id) != bool(xks.credential.secret_access_key):
+        missing = "secret_access_key" if xks.credential.access_key_id else "access_key_id"
+        raise ConfigError(f"{where}: {p}credential.{missing}: required together with the other part of the credential")
+
+    for section, roles in (("keys", XKS_KEY_ROLES), ("faulty_paths", XKS_FAULTY_PATH_ROLES)):
+        table = raw.get(section) or {}
+        _expect_mapping(table, f"{p}{section}", where)
+        _reject_unknown(table, roles, f"{p}{section}.", where)
+        values = {role: _string(table, role, f"{p}{section}.", where) for role in roles if role in table}
+        if section == "faulty_paths":
+            for role, path in values.items():
+                _check_xks_path(path, f"{p}{section}.{role}", where)
+        setattr(xks, section, {k: v for k, v in values.items() if v})
+
+    services = raw.get("vpc_endpoint_services") or {}
+    _expect_mapping(services, f"{p}vpc_endpoint_services", where)
+    _reject_unknown(services, XKS_VPC_SERVICE_ROLES, f"{p}vpc_endpoint_services.", where)
+    for role, entry in services.items():
+        key = f"{p}vpc_endpoint_services.{role}"
+        if isinstance(entry, str):  # the service name alone
+            entry = {"service_name": entry}
+        _expect_mapping(entry, key, where)
+        _reject_unknown(entry, XKS_VPC_SERVICE_KEYS, f"{key}.", where)
+        service = XksVpcService(**{k: _string(entry, k, f"{key}.", where) for k in XKS_VPC_SERVICE_KEYS})
+        _check_xks_endpoint(service.uri_endpoint, f"{key}.uri_endpoint", where)
+        _check_account(service.owner, f"{key}.owner", where)
+        xks.vpc_endpoint_services[role] = service
+    return xks
+
+
+def _check_xks_endpoint(value: str | None, key: str, where: str) -> None:
+    """A proxy URI endpoint as a store names it: scheme and host only (KMS always uses port 443)."""
+    if value is None:
+        return
+    parts = urlsplit(value)
+    if parts.scheme not in ("https", "http") or not parts.hostname or parts.path not in ("", "/") or parts.query:
+        raise ConfigError(f"{where}: {key}: {value!r} is not a proxy URI endpoint (e.g. https://xks.example.com)")
+
+
+def _check_xks_path(value: str | None, key: str, where: str) -> None:
+    if value is not None and not value.startswith("/"):
+        raise ConfigError(f"{where}: {key}: {value!r} is not a URI path (e.g. /kms/xks/v1)")
+
+
+def _check_account(value: str | None, key: str, where: str) -> None:
+    if value is not None and not re.fullmatch(r"\d{12}", value):
+        raise ConfigError(f"{where}: {key}: {value!r} is not a 12-digit AWS account id (quote it in YAML)")
 
 
 def _register_secrets(target_raw: dict, world_raw: dict) -> None:
     cloudhsm = world_raw.get("cloudhsm") if isinstance(world_raw.get("cloudhsm"), dict) else {}
+    xks = world_raw.get("xks") if isinstance(world_raw.get("xks"), dict) else {}
+    credential = xks.get("credential") if isinstance(xks.get("credential"), dict) else {}
     for value in (target_raw.get("secret_access_key"), target_raw.get("session_token"),
-                  (cloudhsm or {}).get("kmsuser_password")):
+                  (cloudhsm or {}).get("kmsuser_password"), credential.get("secret_access_key")):
         if isinstance(value, str):
             resolved = _resolve_env(value)
             register_secret(resolved if resolved is not None else value)
@@ -288,7 +381,7 @@ def _string(raw: dict, key: str, prefix: str, where: str) -> str | None:
     if key not in raw or raw[key] is None:
         return None
     value = raw[key]
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and key.endswith("_id"):
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and (key.endswith("_id") or key.endswith("owner")):
         value = str(value)
     if not isinstance(value, str):
         raise ConfigError(f"{where}: {prefix}{key}: expected a string, got {type(value).__name__}")

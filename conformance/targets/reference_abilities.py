@@ -12,6 +12,7 @@ from conformance.abilities import ClusterSnapshot
 from conformance.errors import NotTriggerable
 from conformance.observation import Observation
 from conformance.reference import Cluster, ClusterWorld
+from conformance.reference.xks import change_vpc_service
 from conformance.targets.base import Target
 
 CONTROL_PREFIX = "ReferenceControl"
@@ -20,8 +21,10 @@ CONTROL_PREFIX = "ReferenceControl"
 class InProcessWorldControl:
     """World control straight on the in-process emulator's cluster world."""
 
-    def __init__(self, world: ClusterWorld):
+    def __init__(self, world: ClusterWorld, vpc_services: dict | None = None, region: str = "us-east-1"):
         self._world = world
+        self._vpc_services = vpc_services if vpc_services is not None else {}
+        self._region = region
 
     def snapshot(self, cluster_id: str) -> ClusterSnapshot:
         c = self._world.get(cluster_id)
@@ -41,6 +44,14 @@ class InProcessWorldControl:
 
     def remove_cluster(self, cluster_id: str) -> None:
         self._world.remove_cluster(cluster_id)
+
+    def set_vpc_endpoint_service(self, service_name: str, *, acceptance_required: bool | None = None,
+                                 kms_principal_allowed: bool | None = None) -> None:
+        with self._world.lock:
+            if not change_vpc_service(self._vpc_services, service_name, self._region,
+                                      acceptance_required=acceptance_required,
+                                      kms_principal_allowed=kms_principal_allowed):
+                raise NotTriggerable(f"the reference world has no VPC endpoint service {service_name}")
 
 
 class ControlSurface:
@@ -102,6 +113,15 @@ class ServedWorldControl:
 
     def remove_cluster(self, cluster_id: str) -> None:
         self._surface.do("RemoveCluster", {"ClusterId": cluster_id})
+
+    def set_vpc_endpoint_service(self, service_name: str, *, acceptance_required: bool | None = None,
+                                 kms_principal_allowed: bool | None = None) -> None:
+        params: dict = {"ServiceName": service_name}
+        if acceptance_required is not None:
+            params["AcceptanceRequired"] = acceptance_required
+        if kms_principal_allowed is not None:
+            params["KmsPrincipalAllowed"] = kms_principal_allowed
+        self._surface.do("SetVpcEndpointService", params)
 
 
 class ServedPendingDeletions:

@@ -62,7 +62,7 @@ def test_an_update_state_fault_blames_the_update_state_rules_never_create(tmp_pa
     assert result.verdict == Verdict.FAIL, result.detail
     failing = {rid for rid, e in result.blame.items() if e["verdict"] == "FAIL"}
     assert "UPD-036" in failing and failing <= {"UPD-036", "UPD-010", "UPD-011", "UPD-012", "UPD-014", "UPD-015"}, failing
-    assert result.requirements == list(stateful.REQUIREMENTS)  # the case's ids do not change
+    assert result.requirements == list(stateful.REQUIREMENTS + stateful.XKS_REQUIREMENTS)  # the case's ids do not change
 
 
 def test_answer_rules_follow_the_models_answer():
@@ -76,3 +76,22 @@ def test_answer_rules_follow_the_models_answer():
                  "FAILED", "2019-12") == ("UPD-036", "UPD-010")
     assert rules("DisconnectCustomKeyStore", {}, "CustomKeyStoreInvalidStateException", "DISCONNECTED", "current") == ("DIS-002",)
     assert rules("DescribeCustomKeyStores", {"CustomKeyStoreName": "n"}, None, None, "current") == ("DES-003",)
+
+
+def test_sequences_hold_external_key_stores_beside_cloudhsm_ones(tmp_path):
+    """The model reaches the reference's proxy double as the target does, so XKS stores join the sequences
+    (made, and answered like the model) beside CloudHSM ones."""
+    made = []
+    with reference_context(tmp_path, "current", options=SMALL) as ctx:
+        call = ctx.target.call
+
+        def spy(operation, params, **kw):
+            obs = call(operation, params, **kw)
+            if operation == "CreateCustomKeyStore" and obs.ok:
+                made.append(params.get("CustomKeyStoreType", "AWS_CLOUDHSM"))
+            return obs
+
+        ctx.target.call = spy
+        result = run(_case("current"), ctx)
+    assert result.verdict == Verdict.PASS, result.detail
+    assert "EXTERNAL_KEY_STORE" in made and "AWS_CLOUDHSM" in made, made

@@ -156,11 +156,24 @@ def test_each_value_violates_exactly_the_intended_constraint(edition):
             checked["type"] += 1
         elif label == "empty-object":
             assert params == {}
+        elif label == "required-for-external-key-store":  # the model leaves it optional; the store type needs it
+            assert pred is None and params["CustomKeyStoreType"] == "EXTERNAL_KEY_STORE", case.id
+            assert path not in params or params.get("XksProxyConnectivity") == "VPC_ENDPOINT_SERVICE", case.id
+            assert result.expected["error_code"] == "ValidationException"
+            checked["xks-required"] += 1
+        elif params.get("CustomKeyStoreType") == "EXTERNAL_KEY_STORE":  # valid on a proxy no one serves
+            assert pred is None, (case.id, pred and pred.message)
+            assert params["XksProxyUriEndpoint"].endswith(".invalid") or "XksProxyUriEndpoint/" in rest, case.id
+            assert "CloudHsmClusterId" not in params and "XksProxyVpcEndpointServiceName" not in params, case.id
+            assert result.expected["error_code"] == "XksProxyUriUnreachableException", case.id
+            checked["xks-valid"] += 1
         else:  # valid boundary values, enum values, unknown member: get past validation
             assert pred is None, (case.id, pred and pred.message)
             assert result.expected["error_code"] in ("CustomKeyStoreNotFoundException", "CloudHsmClusterNotFoundException"), case.id
             checked["valid"] += 1
     assert checked["invalid"] > 30 and checked["valid"] > 20 and checked["type"] > 40
+    if edition == "current":  # every XKS member's valid bounds on Create, and each member the store type needs
+        assert checked["xks-valid"] >= 17 and checked["xks-required"] == 5, checked
 
 
 def test_boundary_values_use_the_right_alphabet():

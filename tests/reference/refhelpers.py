@@ -49,10 +49,52 @@ class _Raw:
         yield self._data
 
 
+_XKS_PROXY = None
+
+
+def xks_proxy():
+    """One proxy double for the whole test process (ReferenceProxy: its world.xks and loopback map)."""
+    global _XKS_PROXY
+    if _XKS_PROXY is None:
+        from conformance.targets.reference_xks import ReferenceProxy
+
+        _XKS_PROXY = ReferenceProxy(None, "us-east-1", hang_s=2.0)
+    return _XKS_PROXY
+
+
+def xks_config() -> dict[str, Any]:
+    """ReferenceConfig keywords that let a reference reach the shared proxy double and its VPC services."""
+    from conformance.reference.xks import build_vpc_services
+
+    proxy = xks_proxy()
+    return {"xks_network": proxy.network, "xks_proxy_timeout_s": 0.5,
+            "xks_vpc_services": build_vpc_services(proxy.world, account_id="111122223333", region="us-east-1")}
+
+
+def xks_params(name: str = "xks-1", *, path: str | None = None, vpc: str | None = None, **extra: Any) -> dict:
+    """CreateCustomKeyStore for an external key store on the shared proxy (vpc: a vpc_endpoint_services role,
+    or "main" for the main service)."""
+    w = xks_proxy().world
+    p: dict[str, Any] = {"CustomKeyStoreName": name, "CustomKeyStoreType": "EXTERNAL_KEY_STORE",
+                         "XksProxyConnectivity": "PUBLIC_ENDPOINT", "XksProxyUriEndpoint": w.uri_endpoint,
+                         "XksProxyUriPath": path or w.uri_path,
+                         "XksProxyAuthenticationCredential": dict(w.credential.as_member() or {})}
+    if vpc is not None:
+        service = w.vpc_endpoint_services.get(vpc)
+        p.update(XksProxyConnectivity="VPC_ENDPOINT_SERVICE",
+                 XksProxyUriEndpoint=w.vpc_uri_endpoint if vpc == "main" else service.uri_endpoint,
+                 XksProxyVpcEndpointServiceName=w.vpc_endpoint_service_name if vpc == "main" else service.service_name)
+    p.update(extra)
+    return p
+
+
 class InProcess:
-    """The WSGI app behind boto3 (a before-send hook) and a raw signed sender, no sockets."""
+    """The WSGI app behind boto3 (a before-send hook) and a raw signed sender, no sockets.
+
+    Its XKS proxies are the process's shared proxy double (xks_proxy())."""
 
     def __init__(self, **config: Any):
+        config = {**xks_config(), **config}
         self.config = ReferenceConfig(**config)
         self.app = make_app(self.config)
         self.backend = self.app.backend

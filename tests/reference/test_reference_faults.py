@@ -11,7 +11,7 @@ import yaml
 
 from conformance.reference import FAULTS
 from conformance.reference.world import LINEAGE_B_CERT, Cluster
-from refhelpers import ANCHOR, ROLES, InProcess, create_params
+from refhelpers import ANCHOR, ROLES, InProcess, create_params, xks_params, xks_proxy
 
 UNRELATED = {"cluster": ROLES["unrelated_cluster_id"], "TrustAnchorCertificate": LINEAGE_B_CERT}
 
@@ -80,7 +80,51 @@ def expired(ref):
     return ref.raw("{}", when=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) - dt.timedelta(minutes=10))[0]
 
 
+def xks_store(ref, name="x", **kw):
+    status, body = answer(ref, "CreateCustomKeyStore", xks_params(name, **kw))
+    assert status == 200, body
+    return body["CustomKeyStoreId"]
+
+
+def xks_connected(ref, **kw):
+    sid = xks_store(ref, **kw)
+    assert call(ref, "ConnectCustomKeyStore", {"CustomKeyStoreId": sid})[0] == 200
+    return sid
+
+
+def xks_key(ref, sid, role="usable"):
+    return call(ref, "CreateKey", {"Origin": "EXTERNAL_KEY_STORE", "CustomKeyStoreId": sid,
+                                   "XksKeyId": xks_proxy().world.keys[role]})
+
+
+def xks_failed_connect(ref):
+    """A VPC store (no proxy call on Create) on the wrong-credential path: how its connect ends."""
+    sid = xks_connected(ref, vpc="main", path=xks_proxy().world.faulty_paths["wrong_credential"])
+    e = entry(ref, sid)
+    return e["ConnectionState"], e.get("ConnectionErrorCode")
+
+
+XKS_CHECKS = {
+    "xks-endpoint-change-while-connected": lambda r: call(r, "UpdateCustomKeyStore", {
+        "CustomKeyStoreId": xks_connected(r), "XksProxyUriEndpoint": xks_proxy().world.second_uri_endpoint}),
+    "xks-credential-part-alone": lambda r: call(r, "UpdateCustomKeyStore", {
+        "CustomKeyStoreId": xks_store(r), "XksProxyAuthenticationCredential": {"AccessKeyId": "XKSOTHERACCESSKEY234"}}),
+    "xks-secret-in-describe": lambda r: sorted(entry(r, xks_store(r))["XksProxyConfiguration"]),
+    "xks-uri-not-unique": lambda r: (xks_store(r, "a"), call(r, "CreateCustomKeyStore", xks_params("b")))[1],
+    "xks-vpc-service-not-unique": lambda r: (xks_store(r, "a", vpc="main"), call(r, "CreateCustomKeyStore", xks_params(
+        "b", vpc="main", XksProxyUriEndpoint=xks_proxy().world.vpc_endpoint_services["second"].uri_endpoint)))[1],
+    "xks-auth-failure-misreported": lambda r: call(r, "CreateCustomKeyStore", xks_params(
+        path=xks_proxy().world.faulty_paths["wrong_credential"])),
+    "xks-connect-ignores-proxy": xks_failed_connect,
+    "xks-connect-error-code-generic": xks_failed_connect,
+    "xks-create-skips-health-check": lambda r: call(r, "CreateCustomKeyStore", xks_params(
+        path=xks_proxy().world.faulty_paths["unknown_path"])),
+    "xks-key-reuse-allowed": lambda r: (lambda sid: (xks_key(r, sid), xks_key(r, sid))[1])(xks_connected(r)),
+    "xks-key-not-checked": lambda r: xks_key(r, xks_connected(r), "disabled"),
+}
+
 CHECKS = {
+    **XKS_CHECKS,
     "update-skips-state-check": lambda r: call(r, "UpdateCustomKeyStore", {"CustomKeyStoreId": connected(r), "KeyStorePassword": "new-password"}),
     "update-name-connected-rejected": lambda r: call(r, "UpdateCustomKeyStore", {"CustomKeyStoreId": connected(r), "NewCustomKeyStoreName": "n"}),
     "update-password-while-connected": lambda r: call(r, "UpdateCustomKeyStore", {"CustomKeyStoreId": connected(r), "KeyStorePassword": "new-password"}),

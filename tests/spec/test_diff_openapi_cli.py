@@ -222,3 +222,17 @@ def test_schemathesis_positive_bodies_pass_the_oracle(openapi_doc):
             assert prediction is None, (case.body, prediction.message)
 
         check()
+
+
+def test_diff_shows_every_xks_requirement_as_an_edition_difference(capsys):
+    from conformance.spec.diff import requirement_differences
+    from conformance.spec.requirements import load_requirements
+
+    rows = {d.where: (d.old, d.new) for d in requirement_differences("2019-12", "current")}
+    xks = [r.id for r in load_requirements() if r.preconditions.store_type == "EXTERNAL_KEY_STORE"]
+    assert xks and all(rows[rid] == ("absent", "applies") for rid in xks)
+    assert {d.where for d in requirement_differences("current", "current")} == set()
+    assert main(["spec", "diff", "2019-12", "current", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert {"where": "UPD-040", "kind": "requirement"}.items() <= next(
+        d for d in doc["differences"] if d["where"] == "UPD-040").items()

@@ -163,12 +163,19 @@ def test_shipped_example_config_loads(tmp_path, monkeypatch):
     (tmp_path / "customerCA.crt").write_text(CERT)
     (tmp_path / "otherCA.crt").write_text(CERT.replace("MII", "MIJ"))
     monkeypatch.setenv("KMSUSER_PASSWORD", "example-Pw-123")
+    monkeypatch.setenv("XKS_ACCESS_KEY_ID", "XKSEXAMPLEACCESSKEY2")
+    monkeypatch.setenv("XKS_SECRET_ACCESS_KEY", "x" * 43)
     cfg = load_config(copy)
     assert cfg.target.adapter == "aws" and not cfg.world.missing(
         ["active_cluster_id", "related_cluster_id", "unrelated_cluster_id", "inactive_cluster_id",
          "invalid_config_cluster_id", "trust_anchor_certificate", "unrelated_trust_anchor_certificate",
          "kmsuser_password"])
     assert cfg.world.unrelated_trust_anchor_certificate != cfg.world.trust_anchor_certificate
+    from conformance.world import XKS_ROLES
+
+    # Every XKS role is shown, except the private DNS name of the two services that have none.
+    assert cfg.world.missing(XKS_ROLES) == ["xks.vpc_endpoint_services.not_found.uri_endpoint",
+                                            "xks.vpc_endpoint_services.no_private_dns.uri_endpoint"]
 
 
 def test_unrelated_trust_anchor_role_must_be_pem(tmp_path):

@@ -265,3 +265,17 @@ def test_raw_headers_override_defaults_case_insensitively(target):
     assert lowered["content-type"] == "text/plain" and "x-amz-target" not in lowered
     assert sum(1 for k in req.headers if k.lower() == "content-type") == 1
     assert "content-type" in lowered["authorization"]  # still signed over the final headers
+
+
+def test_a_config_with_world_xks_alone_keeps_it_beside_the_default_cloudhsm_world():
+    """A served reference run with only `world.xks` in its config: the XKS cases get the proxy's roles."""
+    from conformance.reference.config import default_world
+    from conformance.targets.adapters import _world
+    from conformance.targets.config import parse_config
+    from conformance.world import Timeouts
+
+    config = parse_config({"target": {"adapter": "endpoint", "endpoint_url": "http://127.0.0.1:4599"},
+                           "world": {"xks": {"uri_endpoint": "https://xks.example.test", "uri_path": "/kms/xks/v1"}}})
+    world = _world(config, default_timeouts=Timeouts(), fallback=default_world())
+    assert world.get("xks.uri_endpoint") == "https://xks.example.test"
+    assert world.get("active_cluster_id") == default_world().active_cluster_id

@@ -17,9 +17,14 @@ from conformance.cases.scenarios import (
     update,
     update_states,
     workflows,
+    xks_connect,
+    xks_create,
+    xks_keys,
+    xks_update,
 )
 
-MODULES = (update, update_states, workflows, create, connection, describe, keys_and_delete, not_triggerable)
+MODULES = (update, update_states, workflows, create, connection, describe, keys_and_delete, not_triggerable,
+           xks_create, xks_update, xks_connect, xks_keys)
 
 
 def collect(cc: CollectContext) -> list[Case]:

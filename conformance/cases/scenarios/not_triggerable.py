@@ -1,8 +1,7 @@
 """Requirements no target can be made to show on demand: each becomes a NOT_TRIGGERABLE case.
 
-The reason comes from the catalogue (`not_triggerable`), so the report says why.
-XKS-only requirements (deferred to the external key store issue) are listed the
-same way until XKS stores exist.
+The reason comes from the catalogue (`not_triggerable`), so the report says why a requirement
+cannot be shown: a reason about the target or the service, never about the suite's own plans.
 """
 
 from __future__ import annotations
@@ -10,9 +9,6 @@ from __future__ import annotations
 from conformance.cases.base import Case, CollectContext
 from conformance.cases.scenarios.kit import Scenario, scenario
 from conformance.errors import NotTriggerable
-
-DEFAULT_REASON = "KMSInternalException cannot be provoked through the API: no request makes KMS fail internally"
-DEFERRED_REASON = "external key stores (XKS) come with a later issue; no XKS store can be made yet"
 
 
 def _field(req, name):
@@ -33,18 +29,13 @@ def collect(cc: CollectContext) -> list[Case]:
         editions = tuple(_field(req, "editions") or ())
         if editions and cc.edition not in editions:
             continue
+        reason = _field(req, "not_triggerable")
+        if not reason:
+            continue
         op = _field(req, "operation") or "*"
         op = "DescribeCustomKeyStores" if op == "*" else op
-        reason = _field(req, "not_triggerable")
-        deferred = _field(req, "deferred")
-        if reason:
-            why = str(reason)
-        elif deferred:
-            why = DEFERRED_REASON
-        else:
-            continue
         title = _field(req, "title") or rid
         cases.append(scenario(f"{op}/scenario/not-triggerable-{rid.lower()}", op, [rid],
-                              f"{title} (cannot be triggered)", _not_triggerable(why), editions=(cc.edition,),
+                              f"{title} (cannot be triggered)", _not_triggerable(str(reason)), editions=(cc.edition,),
                               needs_roles=(), needs_operations=(), schedule_group="stateless"))
     return cases
