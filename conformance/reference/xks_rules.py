@@ -62,7 +62,7 @@ PUBLIC, VPC = "PUBLIC_ENDPOINT", "VPC_ENDPOINT_SERVICE"
 XKS_MEMBERS = ("XksProxyUriEndpoint", "XksProxyUriPath", "XksProxyVpcEndpointServiceName",
                "XksProxyVpcEndpointServiceOwner", "XksProxyAuthenticationCredential", "XksProxyConnectivity")
 CLOUDHSM_MEMBERS = ("CloudHsmClusterId", "TrustAnchorCertificate", "KeyStorePassword")
-PROXY_MEMBERS = tuple(m for m in XKS_MEMBERS)  # a change to any of these is checked with the proxy
+PROXY_MEMBERS = XKS_MEMBERS  # a change to any of these is checked with the proxy
 
 # Create / Update: what a failed proxy check is answered with (XKS proxy API spec, error table).
 HEALTH_ERRORS: dict[str, tuple[type[KmsError], str]] = {
@@ -219,8 +219,7 @@ class XksRules:
     # ------------------------------------------------------------------ operations
     def xks_settings(self, p: dict, previous: XksSettings | None = None) -> XksSettings:
         """The store's settings after this request (a Create's, or an Update's merged over the old)."""
-        credential = p.get("XksProxyAuthenticationCredential")
-        old = previous
+        credential, old = p.get("XksProxyAuthenticationCredential"), previous
         connectivity = p.get("XksProxyConnectivity") or (old.connectivity if old else PUBLIC)
         switched_to_public = old is not None and connectivity == PUBLIC and old.connectivity != PUBLIC
         keep_vpc = old is not None and not switched_to_public
