@@ -36,6 +36,7 @@ class RunOptions:
     retry_tries: int = DEFAULT_TRIES  # tries per call for throttling, 5xx, resets, cut-off replies
     retry_budget: float = DEFAULT_RETRY_BUDGET_S  # total retry wait per run, in seconds
     progress: bool = True  # live progress bar and summary table on the terminal
+    operations: str | None = None  # model-wide structural run: `all`, names or globs (None: the custom key store suite)
     modules: tuple[str, ...] | None = None  # case modules to collect (None = all); tests narrow a run with it
     extra: dict = field(default_factory=dict)  # options passed through to the cases (tests shrink examples)
 
@@ -148,6 +149,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("retry_budget", ("--retry-budget",), "--kms-retry-budget",
            "total seconds a run may wait between retries; then failures are ERROR at once", metavar="S",
            type=float),
+    Option("operations", ("--operations",), "--kms-operations",
+           "model-wide structural cases for these operations instead of the custom key store suite: `all`, "
+           "names or globs, comma-separated (e.g. 'Create*,Encrypt'; config: run.operations)",
+           metavar="LIST", rerun=True),
     # pytest draws its own progress; the plugin always runs without ours.
     Option("progress", ("--no-progress",), None, "no progress bar or summary table", action="store_false"),
 )

@@ -17,6 +17,7 @@ from conformance import __version__
 from conformance.cases import collect_cases
 from conformance.cases.base import Case, CaseContext, CaseOptions
 from conformance.cases.kernel import run_case
+from conformance.cases.model_resources import release as release_resources
 from conformance.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNEXPECTED, UsageError
 from conformance.redact import scrub
 from conformance.report import expectations as ex
@@ -40,9 +41,13 @@ from conformance.targets import (
     require_kms_endpoint,
 )
 from conformance.spec import edition_model
+from conformance.spec.model_wide import model_requirements, select_operations
 from conformance.spec.requirements import load_requirements
 from conformance.steps import CaseResult
 from conformance.verdicts import UNEXPECTED, Verdict
+
+
+MODEL_WIDE_MODULE = "conformance.cases.model_wide"
 
 
 @dataclass
@@ -79,11 +84,19 @@ class RunSession:
         self.selected: int | None = None  # how many cases collect() selected ("421 of 532 cases")
         self._config = None  # the target config, read by check_inputs
         self.signals = StopSignals()  # SIGTERM / SIGHUP stop the run as Ctrl-C does (see signals.py)
+        self.operations: list[str] = []  # a model-wide run's operations (--operations / run.operations)
+        self.resource_notes: list[str] = []  # what the model-wide cases' shared resources left (cleanup)
 
     # -- setup -------------------------------------------------------------------------------
     def load_spec(self) -> None:
         self.model = edition_model(self.options.edition)
         self.requirements = list(load_requirements())
+        spec = self.options.operations
+        if spec is None and self.options.config:
+            spec = self.target_config().operations  # run.operations; --operations wins
+        self.operations = select_operations(self.model, spec)  # UsageError (exit 2) for an unknown one
+        if self.operations:
+            self.requirements += model_requirements(self.model, self.operations)
 
     def collect(self) -> list[Case]:
         """Cases for the edition, filtered by -k and ordered for the run (no target needed)."""
@@ -95,8 +108,9 @@ class RunSession:
             model=self.model,
             requirements=self.requirements,
             seed=self.options.seed,
-            options={"strictness": self.options.strictness, **self.options.extra},
-            modules=self.options.modules,
+            options={"strictness": self.options.strictness, **self.options.extra,
+                     **({"operations": self.operations} if self.operations else {})},
+            modules=(MODEL_WIDE_MODULE,) if self.operations else self.options.modules,
         )
         selected = select_for_run(cases, self.options.keyword, self.options.cases, self.options.edition)
         self.selected = len(selected)
@@ -152,6 +166,7 @@ class RunSession:
             "selected": self.selected,
             "faults": list(self.options.faults),
             "unimplemented_operations": sorted(self.target.capabilities.unimplemented),
+            **({"operations": list(self.operations)} if self.operations else {}),  # a model-wide run's scope
             "run_prefix": self.prefix,  # the name prefix of every store this run creates
             "ledger": str(self.driver.ledger.path) if self.driver else None,  # for `kms-conformance cleanup`
         }
@@ -215,6 +230,7 @@ class RunSession:
             return None
         self.signals.phase = "cleanup"
         try:
+            self.resource_notes = release_resources(self.target) if self.target is not None else []
             outcome = self.driver.cleanup()
         except KeyboardInterrupt:
             return f"cleanup skipped (second stop signal): run `{self.cleanup_command()}` to remove leftover stores"
@@ -234,6 +250,7 @@ class RunSession:
         if self.signals.received and self.signals.name != "SIGINT":
             notes = [*(notes or []), f"stopped by {self.signals.name}"]
         extra = {"interrupted": interrupted}
+        notes = [*(notes or []), *self.resource_notes]
         if notes:
             extra["notes"] = notes
         results = self.writer.finish(extra=extra) if self.writer else {}

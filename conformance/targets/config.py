@@ -44,6 +44,10 @@ TARGET_KEYS = {
                          "cleanup; false: never)",
 }
 WORLD_KEYS = ("cloudhsm", "timeouts")
+# Keys of the `run:` section: how the suite may use the target (not where it is).
+RUN_KEYS = {
+    "operations": "model-wide structural cases for these operations (same as --operations: all, names or globs)",
+}
 CLOUDHSM_KEYS = (CLUSTER_ROLES + CERTIFICATE_ROLES + tuple(f"{r}_file" for r in CERTIFICATE_ROLES)
                  + ("kmsuser_password",))
 TIMEOUT_KEYS = tuple(f.name for f in fields(Timeouts))
@@ -93,6 +97,7 @@ class TargetConfig:
     world_given: bool = False
     timeouts_given: bool = False
     source: str | None = None
+    operations: str | None = None  # run.operations
 
 
 def load_config(path: str | os.PathLike) -> TargetConfig:
@@ -106,18 +111,26 @@ def parse_config(data: Any, *, source: str = "<config>", base_dir: Path | None =
     """Check a config already parsed from YAML (also used by tests and `config_from_options`)."""
     where = source
     _expect_mapping(data, "(top level)", where)
-    _reject_unknown(data, ("target", "world"), "", where)
+    _reject_unknown(data, ("target", "world", "run"), "", where)
     target_raw = data.get("target") or {}
     world_raw = data.get("world") or {}
+    run_raw = data.get("run") or {}
     _expect_mapping(target_raw, "target", where)
     _expect_mapping(world_raw, "world", where)
+    _expect_mapping(run_raw, "run", where)
+    _reject_unknown(run_raw, tuple(RUN_KEYS), "run.", where)
+    operations = run_raw.get("operations")
+    if isinstance(operations, list) and all(isinstance(o, str) for o in operations):
+        operations = ",".join(operations)
+    if operations is not None and not (isinstance(operations, str) and operations.strip()):
+        raise ConfigError(f"{where}: run.operations: expected `all`, a name, a glob or a list of them, got {operations!r}")
     # Register secrets first: a later error about another key must not be able to echo them.
     _register_secrets(target_raw, world_raw)
 
     settings = _parse_target(target_raw, where)
     world, world_given, timeouts_given = _parse_world(world_raw, where, base_dir)
     return TargetConfig(target=settings, world=world, world_given=world_given,
-                        timeouts_given=timeouts_given, source=source)
+                        timeouts_given=timeouts_given, source=source, operations=operations)
 
 
 def config_from_options(
