@@ -82,16 +82,19 @@ class Resources:
 
     def release(self) -> list[str]:
         """Schedule every key made for deletion (the shortest window); lines saying what is left."""
-        notes = []
+        scheduled, failed = [], []
         for key_id in self.keys:
             obs = self.target.call("ScheduleKeyDeletion", {"KeyId": key_id, "PendingWindowInDays": PENDING_WINDOW_DAYS})
-            if obs.ok:
-                notes.append(f"model-wide key {key_id} scheduled for deletion in {PENDING_WINDOW_DAYS} days")
-            else:
-                notes.append(f"model-wide key {key_id} could not be scheduled for deletion: "
-                             f"{obs.status} {obs.error_code or ''}".rstrip())
+            (scheduled if obs.ok else failed).append(key_id if obs.ok else f"{key_id} ({obs.status} {obs.error_code or ''})".replace(" )", ")"))
         self.keys.clear()
         self.values.clear()
+        notes = []
+        if scheduled:
+            notes.append(f"model-wide run: {len(scheduled)} key(s) it made are scheduled for deletion in "
+                         f"{PENDING_WINDOW_DAYS} days")
+        if failed:
+            notes.append(f"model-wide run: {len(failed)} key(s) could not be scheduled for deletion: "
+                         + "; ".join(failed)[:300])
         return notes
 
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from conformance.errors import EXIT_UNREACHABLE, ConformanceError
-from conformance.observation import Observation
+from conformance.observation import IN_PROCESS_CRASH_HEADER, Observation
 
 THROTTLE_CODES = frozenset({"ThrottlingException", "Throttling", "ThrottledException", "TooManyRequestsException",
                             "RequestLimitExceeded", "SlowDown", "RequestThrottled"})
@@ -70,7 +70,7 @@ def transient_reason(obs: Observation, *, truncated: bool = False, transport_kin
     `transport_kind`: no response at all (TransportFailure.kind); a timeout is
     not retried (the circuit breaker deals with a hung target).
     """
-    if obs.unimplemented:
+    if obs.unimplemented or IN_PROCESS_CRASH_HEADER in (obs.headers or {}):
         return None
     if transport_kind is not None or (obs.status is None and obs.transport_error):
         if transport_kind in (None, "timeout"):
