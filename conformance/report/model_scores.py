@@ -146,9 +146,18 @@ def is_model_wide(results: dict[str, Any]) -> bool:
     return bool(results.get("operations"))
 
 
+def portable(line: str, results: dict[str, Any]) -> str:
+    """A reproduce line with the run's own endpoint (an emulator's port of the moment) as $KMS_ENDPOINT_URL."""
+    endpoint = ((results.get("target") or {}).get("endpoint") or "").rstrip("/")
+    if endpoint.startswith("http") and endpoint in line:
+        return line.replace(endpoint, "${KMS_ENDPOINT_URL}")
+    return line
+
+
 def deviation_lines(results: dict[str, Any], top: int | None = 5) -> Iterable[str]:
     """Markdown list items: the most common deviations, each with an example and its reproduce line."""
     for i, dev in enumerate(deviations(results, top), 1):
+        dev.reproduce = portable(dev.reproduce, results)
         ops = sorted(dev.operations)
         where = ", ".join(ops[:4]) + (f" and {len(ops) - 4} more" if len(ops) > 4 else "")
         yield f"{i}. **{dev.summary}** — {dev.count} case(s), {dev.verdict}, in {where}; e.g. `{dev.example}`"
@@ -159,4 +168,4 @@ def deviation_lines(results: dict[str, Any], top: int | None = 5) -> Iterable[st
 
 
 __all__ = ["Deviation", "Score", "deviation_lines", "deviations", "implemented_operations", "input_kind",
-           "is_model_wide", "scores"]
+           "is_model_wide", "portable", "scores"]
