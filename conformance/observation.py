@@ -6,6 +6,10 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+# Set by an in-process transport on the 500 it makes when the target's own handler raised: that
+# answer is the target's (the same request crashes it every time), never retried as infrastructure.
+IN_PROCESS_CRASH_HEADER = "x-kms-conformance-target-raised"
+
 
 def sanitize_error_code(raw: str | None) -> str | None:
     """Sanitise `__type` the way botocore does: drop `:...` suffix, then `...#` prefix."""

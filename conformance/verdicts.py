@@ -251,6 +251,8 @@ def _judge_one(exp: Any, obs: Any, strictness: str) -> Check:
     if exp.error_code is None:  # success expected
         if obs.status is None or not (200 <= obs.status < 300) or obs.error_code:
             return _status_or_code(exp, obs, want, got)
+        if exp.body == "" and obs.body is None and not (obs.raw_body or "").strip():
+            return as_expected  # an operation without output may answer an empty body (Smithy awsJson)
         if obs.body is None or not isinstance(obs.body, dict):
             what = "a non-JSON body" if obs.body is None else f"a JSON {type(obs.body).__name__}"
             return conclude("body", False, f"expected {want} with a JSON object body, observed {obs.status} with "

@@ -11,7 +11,7 @@ from types import ModuleType
 from typing import Any
 
 from conformance import EDITIONS
-from conformance.cases import auth, properties, protocol, scenarios, schemathesis_run, stateful, structural
+from conformance.cases import auth, model_wide, properties, protocol, scenarios, schemathesis_run, stateful, structural
 from conformance.cases.base import Case, CaseContext, CaseOptions, CollectContext
 from conformance.cases.kernel import run_case
 from conformance.steps import CaseResult, Expected, Step
@@ -20,7 +20,8 @@ __all__ = ["collect_cases", "run_case", "CASE_MODULES", "Case", "CaseContext", "
            "CollectContext", "Expected", "Step"]
 
 # Every module exports `collect(cc: CollectContext) -> list[Case]`.
-CASE_MODULES: tuple[ModuleType, ...] = (structural, protocol, auth, scenarios, properties, stateful, schemathesis_run)
+CASE_MODULES: tuple[ModuleType, ...] = (structural, protocol, auth, scenarios, properties, stateful, schemathesis_run,
+                                        model_wide)
 
 
 class CaseCollectionError(RuntimeError):

@@ -369,8 +369,15 @@ def load_results(path: str | os.PathLike) -> dict[str, Any]:
     p = Path(path)
     if p.is_dir():
         p = p / RESULTS_FILE
+        if not p.exists() and p.with_name(RESULTS_FILE + ".gz").exists():
+            p = p.with_name(RESULTS_FILE + ".gz")  # a large run kept compressed (the dashboard's model-wide runs)
     try:
-        data = json.loads(p.read_text(encoding="utf-8"))
+        if p.suffix == ".gz":
+            import gzip
+
+            data = json.loads(gzip.decompress(p.read_bytes()).decode("utf-8"))
+        else:
+            data = json.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise UsageError(f"results file not found: {p}") from None
     except (OSError, UnicodeDecodeError) as exc:

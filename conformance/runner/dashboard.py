@@ -32,6 +32,7 @@ from conformance import __version__
 from conformance.errors import EXIT_OK, EXIT_UNEXPECTED, UsageError
 from conformance.redact import scrub
 from conformance.reference import EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY
+from conformance.report.model_scores import deviation_lines, is_model_wide, scores
 from conformance.report.render import render_combined_html, render_results
 from conformance.report.results import load_results, write_results
 from conformance.targets import emulators as emulator_tools
@@ -45,6 +46,14 @@ EXAMPLE_CREDENTIALS = {
     "AWS_DEFAULT_REGION": "us-east-1",
 }
 RUN_TIMEOUT_S = 1800.0
+REFERENCE_OTHER_OPERATIONS = "CreateKey,DescribeKey,GenerateRandom,ScheduleKeyDeletion"
+# Tries per call in a model-wide run: local emulators do not throttle, and a crash that answers a
+# bare 500 must not be sent a dozen times per case.
+MODEL_WIDE_RETRY_TRIES = "2"
+# A model-wide run has thousands of cases (tens of MB of reports): its folder keeps the results
+# compressed (`kms-conformance compare`/`render` read them) and a short report.md.
+MODEL_WIDE_RESULTS = "results.json.gz"
+MODEL_WIDE_DROPPED = ("results.json", "report.html", "junit.xml")
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,7 @@ class DashboardTarget:
     edition: str = "current"
     emulator: str | None = None  # name in conformance/targets/emulators.py (served targets)
     version_of: str | None = None  # distribution whose version an in-process target reports
+    operations: str | None = None  # a model-wide run (`run --operations`): every operation's structural cases
 
 
 TARGETS: dict[str, DashboardTarget] = {
@@ -66,6 +76,19 @@ TARGETS: dict[str, DashboardTarget] = {
         DashboardTarget("moto-server", "moto server", "endpoint", emulator="moto-server"),
         DashboardTarget("localstack", "LocalStack (no Docker)", "endpoint", emulator="localstack"),
         DashboardTarget("ministack", "ministack", "endpoint", emulator="ministack"),
+        # Model-wide runs: the structural cases of every operation of the model, so the emulators
+        # that lack the custom key store operations get a real score (README: "Model-wide runs").
+        DashboardTarget("moto-model-wide", "moto (in-process), all operations", "moto", version_of="moto",
+                        operations="all"),
+        DashboardTarget("moto-server-model-wide", "moto server, all operations", "endpoint", emulator="moto-server",
+                        operations="all"),
+        DashboardTarget("localstack-model-wide", "LocalStack (no Docker), all operations", "endpoint",
+                        emulator="localstack", operations="all"),
+        DashboardTarget("ministack-model-wide", "ministack, all operations", "endpoint", emulator="ministack",
+                        operations="all"),
+        # The reference implements these besides the custom key store operations (their cases are the default run's).
+        DashboardTarget("reference-model-wide", "reference emulator, its other operations", "reference",
+                        operations=REFERENCE_OTHER_OPERATIONS),
     )
 }
 
@@ -171,13 +194,19 @@ def run_target(spec: DashboardTarget, folder: Path, *, run_args: list[str], runn
             config.write_text(yaml.safe_dump({"target": target}))
             argv = ["run", "--config", str(config), "--edition", spec.edition,
                     "--report-dir", str(folder)] + run_args
+            if spec.operations:
+                argv += ["--operations", spec.operations, "--retry-tries", MODEL_WIDE_RETRY_TRIES]
             code, said = runner(argv, _run_env())
         outcome.exit_code = code
         results_path = folder / "results.json"
+        if spec.operations:
+            (folder / (MODEL_WIDE_RESULTS)).unlink(missing_ok=True)  # an earlier run's, replaced below
         if code not in (0, 1) or not results_path.is_file():
             outcome.reason = scrub(f"`kms-conformance run` exited {code}" + (f": {said}" if said else " without results"))[:300]
             return outcome
         results = stamp_results(results_path, spec, outcome.version, endpoint)
+        if spec.operations:
+            compact_model_wide(folder, results)
         outcome.status = "ran"
         outcome.summary = dict(results.get("summary") or {})
         outcome.generated = results.get("finished") or results.get("started") or now
@@ -242,13 +271,16 @@ def write_overview(out: Path, manifest: dict[str, dict[str, Any]]) -> None:
     loaded: dict[str, dict[str, Any]] = {}
     for slug in ordered:
         path = out / slug / "results.json"
+        if not path.is_file() and (out / slug / MODEL_WIDE_RESULTS).is_file():
+            path = out / slug / MODEL_WIDE_RESULTS
         if manifest[slug].get("status") == "ran" and path.is_file():
             try:
                 loaded[slug] = load_results(path)
             except UsageError:
                 manifest[slug]["status"], manifest[slug]["reason"] = "not-run", "results.json unreadable"
-    if loaded:
-        render_combined_html([out / s / "results.json" for s in loaded], out / "index.html",
+    combined = [s for s in loaded if not is_model_wide(loaded[s])]  # model-wide runs: too large for one page
+    if combined:
+        render_combined_html([out / s / "results.json" for s in combined], out / "index.html",
                              title="kms-conformance dashboard")
     (out / "README.md").write_text(render_readme(ordered, manifest, loaded), encoding="utf-8")
 
@@ -294,9 +326,12 @@ def render_readme(order: list[str], manifest: dict[str, dict[str, Any]], loaded:
             f"| {m.get('title', slug)} | {(r.get('target') or {}).get('version') or '-'} | {r.get('edition') or '-'} "
             f"| {_date(r.get('finished') or r.get('started'))} | {s.get('total', 0)} | "
             + " | ".join(str(s.get(v, 0)) for v in shown)
-            + f" | [md]({slug}/report.md) · [html]({slug}/report.html) · [json]({slug}/results.json) |"
+            + (f" | [md]({slug}/report.md) · [json.gz]({slug}/{MODEL_WIDE_RESULTS}) |" if is_model_wide(r) else
+               f" | [md]({slug}/report.md) · [html]({slug}/report.html) · [json]({slug}/results.json) |")
         )
-    if loaded:
+    classic = {slug: r for slug, r in loaded.items() if not is_model_wide(r)}
+    if classic:
+        loaded_all, loaded = loaded, classic
         lines += ["", "## Requirements x targets", "",
                   "Each cell is the requirement's verdict on that target (its worst case's).", ""]
         slugs = list(loaded)
@@ -311,9 +346,67 @@ def render_readme(order: list[str], manifest: dict[str, dict[str, Any]], loaded:
               for slug in slugs}
         for rid in sorted(req_ids):
             lines.append(f"| {rid} | " + " | ".join(by[s].get(rid) or "-" for s in slugs) + " |")
+        loaded = loaded_all
+    lines += model_wide_section(order, loaded)
     lines += ["", f"_Generated by kms-conformance {__version__} on Python {sys.version.split()[0]}; "
               "emulator versions as installed by conformance/targets/emulators.py._", ""]
     return "\n".join(lines)
+
+
+def compact_model_wide(folder: Path, results: dict[str, Any]) -> None:
+    """Keep a model-wide run small: results.json.gz, and a report.md with its scores and every deviation."""
+    import gzip
+
+    raw = (folder / "results.json").read_bytes()
+    (folder / MODEL_WIDE_RESULTS).write_bytes(gzip.compress(raw, compresslevel=9, mtime=0))
+    for name in MODEL_WIDE_DROPPED:
+        (folder / name).unlink(missing_ok=True)
+    (folder / "report.md").write_text(model_wide_report(results), encoding="utf-8")
+
+
+def model_wide_report(results: dict[str, Any]) -> str:
+    target = results.get("target") or {}
+    total, per = scores(results)
+    lines = [f"# {target.get('name') or 'target'} {target.get('version') or ''}: model-wide structural run".rstrip(),
+             "", f"- {summary_line(results)}", f"- score: {total.text()} PASS among implemented operations",
+             f"- operations: {len(per)} run, {sum(1 for p in per.values() if p.judged)} implemented",
+             f"- full results: `results.json.gz` (`kms-conformance render {MODEL_WIDE_RESULTS} --out DIR` "
+             "renders report.html and junit.xml)", "", "## Score per operation", "",
+             "| operation | score | NON_STRICT | FAIL/ERROR | UNIMPLEMENTED |", "|---|---|---:|---:|---:|"]
+    for op, sc in per.items():
+        lines.append(f"| {op} | {sc.text()} | {sc.non_strict} | {sc.failed} | {sc.unimplemented} |")
+    lines += ["", "## Deviations, most common first", ""]
+    lines += list(deviation_lines(results, top=None)) or ["none"]
+    return "\n".join(lines) + "\n"
+
+
+def model_wide_section(order: list[str], loaded: dict[str, dict[str, Any]]) -> list[str]:
+    """Per-target scores, a score per operation and each target's five most common deviations."""
+    runs = [s for s in order if s in loaded and is_model_wide(loaded[s])]
+    if not runs:
+        return []
+    lines = ["", "## Model-wide runs", "",
+             "Structural cases for every operation of the model (`kms-conformance run --operations all`): required",
+             "members, bounds, patterns, enums, JSON types, unknown members. Score: PASS among the cases on",
+             "operations the target implements (UNIMPLEMENTED left out).", ""]
+    per_target = {}
+    for slug in runs:
+        total, per = scores(loaded[slug])
+        per_target[slug] = per
+        implemented = sum(1 for p in per.values() if p.judged)
+        lines.append(f"- **{loaded[slug].get('target', {}).get('name') or slug}**: {total.text()} PASS, "
+                     f"{total.non_strict} NON_STRICT, {total.failed} FAIL/ERROR; {implemented} of {len(per)} "
+                     f"operations implemented")
+    ops = sorted({op for per in per_target.values() for op in per})
+    lines += ["", "### Score per operation", "", "| operation | " + " | ".join(runs) + " |",
+              "|---|" + "---|" * len(runs)]
+    for op in ops:
+        lines.append(f"| {op} | " + " | ".join(per_target[s][op].text() if op in per_target[s] else "-"
+                                              for s in runs) + " |")
+    for slug in runs:
+        lines += ["", f"### Most common deviations: {loaded[slug].get('target', {}).get('name') or slug}", ""]
+        lines += list(deviation_lines(loaded[slug], 5)) or ["none"]
+    return lines
 
 
 # ---------------------------------------------------------------------------- helpers

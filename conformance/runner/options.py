@@ -41,6 +41,7 @@ class RunOptions:
     workers: int | None = None  # worker processes (None: the config's run.workers, else 1); runner/workers.py
     state_phases: str | None = None  # auto | on | off (None: the config's run.state_phases, else auto)
     stateful_transitions: int | None = None  # None: the config's run.stateful_transitions, else per target
+    operations: str | None = None  # model-wide structural run: `all`, names or globs (None: the custom key store suite)
     modules: tuple[str, ...] | None = None  # case modules to collect (None = all); tests narrow a run with it
     extra: dict = field(default_factory=dict)  # options passed through to the cases (tests shrink examples)
 
@@ -173,6 +174,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("stateful_transitions", ("--stateful-transitions",), "--kms-stateful-transitions",
            "connects + disconnects the stateful run may make (0: none; default: run.stateful_transitions, else 0 on "
            "aws, 2 on slow targets, unlimited elsewhere)", metavar="N", type=int, rerun=True),
+    Option("operations", ("--operations",), "--kms-operations",
+           "model-wide structural cases for these operations instead of the custom key store suite: `all`, "
+           "names or globs, comma-separated (e.g. 'Create*,Encrypt'; config: run.operations)",
+           metavar="LIST", rerun=True),
     # pytest draws its own progress; the plugin always runs without ours.
     Option("progress", ("--no-progress",), None, "no progress bar or summary table", action="store_false"),
 )

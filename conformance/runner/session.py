@@ -18,6 +18,7 @@ from conformance import SETTLES_TO, __version__
 from conformance.cases import collect_cases
 from conformance.cases.base import Case, CaseContext, CaseOptions
 from conformance.cases.kernel import run_case, run_case_steps
+from conformance.cases.model_resources import release as release_resources
 from conformance.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNEXPECTED, UsageError
 from conformance.redact import scrub
 from conformance.report import expectations as ex
@@ -43,9 +44,13 @@ from conformance.targets import (
     require_kms_endpoint,
 )
 from conformance.spec import edition_model
+from conformance.spec.model_wide import model_requirements, select_operations
 from conformance.spec.requirements import load_requirements
 from conformance.steps import CaseResult
 from conformance.verdicts import UNEXPECTED, Verdict
+
+
+MODEL_WIDE_MODULE = "conformance.cases.model_wide"
 
 
 @dataclass
@@ -85,11 +90,19 @@ class RunSession:
         self.held_notes: list[str] = []  # stores earlier runs left holding keys pending deletion (keys_pending.py)
         self.phases_note: dict[str, Any] = {}  # state phases: on/off and why (results.json `state_phases`)
         self._held: tuple | None = None  # (case, its steps, the Hold it yielded, phase marks) while parked
+        self.operations: list[str] = []  # a model-wide run's operations (--operations / run.operations)
+        self.resource_notes: list[str] = []  # what the model-wide cases' shared resources left (cleanup)
 
     # -- setup -------------------------------------------------------------------------------
     def load_spec(self) -> None:
         self.model = edition_model(self.options.edition)
         self.requirements = list(load_requirements())
+        spec = self.options.operations
+        if spec is None and self.options.config:
+            spec = self.target_config().operations  # run.operations; --operations wins
+        self.operations = select_operations(self.model, spec)  # UsageError (exit 2) for an unknown one
+        if self.operations:
+            self.requirements += model_requirements(self.model, self.operations)
 
     def collect(self) -> list[Case]:
         """Cases for the edition, filtered by -k and ordered for the run (no target needed)."""
@@ -101,8 +114,9 @@ class RunSession:
             model=self.model,
             requirements=self.requirements,
             seed=self.options.seed,
-            options={"strictness": self.options.strictness, **self.options.extra},
-            modules=self.options.modules,
+            options={"strictness": self.options.strictness, **self.options.extra,
+                     **({"operations": self.operations} if self.operations else {})},
+            modules=(MODEL_WIDE_MODULE,) if self.operations else self.options.modules,
         )
         selected = select_for_run(cases, self.options.keyword, self.options.cases, self.options.edition)
         self.selected = len(selected)
@@ -199,6 +213,7 @@ class RunSession:
             "selected": self.selected,
             "faults": list(self.options.faults),
             "unimplemented_operations": sorted(self.target.capabilities.unimplemented),
+            **({"operations": list(self.operations)} if self.operations else {}),  # a model-wide run's scope
             "run_prefix": self.prefix,  # the name prefix of every store this run creates
             "ledger": str(self.driver.ledger.path) if self.driver else None,  # for `kms-conformance cleanup`
         }
@@ -331,6 +346,7 @@ class RunSession:
             phases = self._ctx.phases if self._ctx is not None else None
             if phases is not None:
                 phases.release()
+            self.resource_notes = release_resources(self.target) if self.target is not None else []
             outcome = self.driver.cleanup()
         except KeyboardInterrupt:
             return f"cleanup skipped (second stop signal): run `{self.cleanup_command()}` to remove leftover stores"
@@ -356,6 +372,7 @@ class RunSession:
             extra["state_phases"] = {**self.phases_note, **(phases.summary() if phases is not None else {})}
             if phases is not None and phases.notes:
                 notes = [*(notes or []), *phases.notes]
+        notes = [*(notes or []), *self.resource_notes]
         if notes:
             extra["notes"] = notes
         results = self.writer.finish(extra=extra) if self.writer else {}

@@ -90,6 +90,7 @@ class Requirement:
     notes: str | None = None
     see_also: tuple[SourceRef, ...] = ()
     deferred: str | None = None  # belongs to a later issue (e.g. XKS stores)
+    generated: str | None = None  # "model": made from the model at load time (spec/model_wide.py), not the YAML
 
     @property
     def prefix(self) -> str:

@@ -63,6 +63,7 @@ RUN_KEYS = {
     "workers": "worker processes of a run (same as --workers)",
     "state_phases": "auto | on | off: share one store per connection state (auto: on for aws and slow targets)",
     "stateful_transitions": "connects + disconnects the stateful run may make (0: none; default 0 on aws)",
+    "operations": "model-wide structural cases for these operations (same as --operations: all, names or globs)",
 }
 STATE_PHASES = ("auto", "on", "off")
 CLOUDHSM_KEYS = (CLUSTER_ROLES + CERTIFICATE_ROLES + tuple(f"{r}_file" for r in CERTIFICATE_ROLES)
@@ -122,6 +123,7 @@ class TargetConfig:
     run_workers: int | None = None  # `run.workers`: worker processes of a run (--workers overrides it)
     run: dict[str, Any] = field(default_factory=dict)  # the `run:` section (RUN_KEYS), checked
     xks_given: bool = False
+    operations: str | None = None  # run.operations
 
 
 def load_config(path: str | os.PathLike) -> TargetConfig:
@@ -145,6 +147,11 @@ def parse_config(data: Any, *, source: str = "<config>", base_dir: Path | None =
     create_keys = run_raw.get("create_keys", False)
     if not isinstance(create_keys, bool):
         raise ConfigError(f"{where}: run.create_keys: expected true or false, got {create_keys!r}")
+    operations = run_raw.get("operations")
+    if isinstance(operations, list) and all(isinstance(o, str) for o in operations):
+        operations = ",".join(operations)
+    if operations is not None and not (isinstance(operations, str) and operations.strip()):
+        raise ConfigError(f"{where}: run.operations: expected `all`, a name, a glob or a list of them, got {operations!r}")
     # Register secrets first: a later error about another key must not be able to echo them.
     _register_secrets(target_raw, world_raw)
 
@@ -153,7 +160,7 @@ def parse_config(data: Any, *, source: str = "<config>", base_dir: Path | None =
     return TargetConfig(target=settings, world=world, world_given=world_given,
                         timeouts_given=timeouts_given, source=source, create_keys=create_keys,
                         run_workers=_parse_run_workers(run_raw, where), run=_parse_run(run_raw, where),
-                        xks_given=world.xks.given)
+                        xks_given=world.xks.given, operations=operations)
 
 
 def _parse_run_workers(raw: dict, where: str) -> int | None:

@@ -37,7 +37,9 @@ LOCALSTACK_REQUIREMENTS = [
     "cryptography>=41.0.5,<44",
     "service_identity",
 ]
-MINISTACK_REQUIREMENTS = ["ministack==1.5.33"]
+# ministack's KMS makes asymmetric and HMAC keys with `cryptography`, which only its "full" extra
+# pulls in (with Docker and database clients it does not need for KMS): installed on its own.
+MINISTACK_REQUIREMENTS = ["ministack==1.5.33", "cryptography>=41.0"]
 
 
 @dataclass

@@ -14,7 +14,8 @@ judged: a 500 where the contract wants a 4xx is a real finding (PROTO-005).
 
 The monitor also watches the outcome of every call: a target failing most
 calls (several in a row, or most of a recent window) is unusable, and the run
-stops early with exit 3 and a one-line diagnosis (runner/session.py).
+stops early with exit 3 and a one-line diagnosis (runner/session.py). A JSON
+500 that persists counts as an answer there, not as a failed call.
 
 Jitter comes from a seeded random generator and the run's retry budget counts
 the planned delays, not the wall clock, so no verdict depends on timing.
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from conformance.errors import EXIT_UNREACHABLE, ConformanceError
-from conformance.observation import Observation
+from conformance.observation import IN_PROCESS_CRASH_HEADER, Observation
 
 THROTTLE_CODES = frozenset({"ThrottlingException", "Throttling", "ThrottledException", "TooManyRequestsException",
                             "RequestLimitExceeded", "SlowDown", "RequestThrottled"})
@@ -70,7 +71,7 @@ def transient_reason(obs: Observation, *, truncated: bool = False, transport_kin
     `transport_kind`: no response at all (TransportFailure.kind); a timeout is
     not retried (the circuit breaker deals with a hung target).
     """
-    if obs.unimplemented:
+    if obs.unimplemented or IN_PROCESS_CRASH_HEADER in (obs.headers or {}):
         return None
     if transport_kind is not None or (obs.status is None and obs.transport_error):
         if transport_kind in (None, "timeout"):
@@ -228,7 +229,9 @@ class HealthMonitor:
                 self._degraded = attempts > 1 or self._degraded
                 if persists_as_infrastructure(obs, reason):
                     obs.infrastructure = f"{reason} after {attempts} {'try' if attempts == 1 else 'tries'}"
-                self.record(obs, failed=True)
+                # A JSON 500 that persists is the target's answer (judged), not a sign it is down: an
+                # emulator that crashes on one kind of request must not stop a run of thousands.
+                self.record(obs, failed=obs.infrastructure is not None)
                 return obs
             self.log.append(f"{obs.operation}: {reason}, retry {attempts} after {delay:.2f} s")
             self.sleep(delay)

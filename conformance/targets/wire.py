@@ -9,6 +9,7 @@ bytes, the same per-call timeout and the same failure handling.
 from __future__ import annotations
 
 import datetime
+import json
 import socket
 import time
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from botocore.auth import SIGV4_TIMESTAMP, SigV4Auth
 from botocore.awsrequest import AWSRequest, AWSResponse
 from botocore.credentials import Credentials
 
+from conformance.observation import IN_PROCESS_CRASH_HEADER
 from conformance.redact import scrub
 
 # AWS's documented example identities: used to build a key the target does not know.
@@ -201,6 +203,13 @@ class MotoTransport:
             resp = self._stub(f"before-send.{request.service}", request=prepared)
         except NotImplementedError as exc:
             raise Unimplemented(str(exc)) from None
+        except Exception as exc:  # noqa: BLE001 - moto's handler crashed on this request: the target's answer
+            # A 500 like moto server's, with the exception as a JSON error so it is judged (a crash on one
+            # request is a deterministic finding, not the infrastructure trouble a bare 500 may be).
+            body = json.dumps({"__type": "InternalFailure",
+                               "message": f"moto raised {type(exc).__name__}: {exc}"[:500]}).encode("utf-8", "replace")
+            headers = {"content-type": "application/x-amz-json-1.1", IN_PROCESS_CRASH_HEADER: type(exc).__name__}
+            return RawResponse(500, headers, body, time.monotonic() - started)
         if resp is None:
             raise TransportFailure("moto's mock is not active for this URL; refusing to send it anywhere")
         return RawResponse(resp.status_code, {k.lower(): v for k, v in resp.headers.items()}, resp.content or b"",

@@ -92,10 +92,11 @@ def test_rerun_args_repeat_every_target_and_verdict_option_and_nothing_else():
                     "--call-timeout", "2.5", "--report-dir", RERUN_REPORT_DIR]
     assert rerun_args(RunOptions()) == ("--edition", "current", "--strictness", "regex", "--seed", "0",
                                         "--report-dir", RERUN_REPORT_DIR)
-    # every option that selects the target or changes a verdict is repeated
+    # every option that selects the target or changes a verdict is repeated (and --operations: a model-wide
+    # case exists only in a run that asks for its operation)
     assert {o.field for o in OPTIONS if o.rerun} == {"target", "config", "endpoint_url", "edition", "strictness",
                                                      "seed", "faults", "expectations", "allow_live", "create_keys",
-                                                     "call_timeout"}
+                                                     "call_timeout", "stateful_transitions", "operations"}
 
 
 CASES = [case(cid=i) for i in ("A/structural/x", "A/structural/x-long", "B/scenario/y")]
