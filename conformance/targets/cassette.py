@@ -49,7 +49,7 @@ from conformance.redact import (
 )
 from conformance.targets.base import Capabilities, Identity, Target
 from conformance.targets.driving import RUN_PREFIX_ROOT
-from conformance.world import Timeouts, World
+from conformance.world import Timeouts, World, XksWorld
 
 CASSETTE_FORMAT = 1
 META_FILE = "meta.json"
@@ -355,8 +355,9 @@ def _world_to_dict(world: World | None, mask: SecretMask) -> dict[str, Any]:
 def world_from_dict(data: dict[str, Any]) -> World:
     data = dict(data or {})
     timeouts = Timeouts(**{k: v for k, v in (data.pop("timeouts", None) or {}).items() if k in Timeouts.__dataclass_fields__})
-    known = {f.name for f in fields(World)} - {"timeouts"}
-    return World(timeouts=timeouts, **{k: v for k, v in data.items() if k in known})
+    xks = XksWorld.from_dict(data.pop("xks", None))
+    known = {f.name for f in fields(World)} - {"timeouts", "xks"}
+    return World(timeouts=timeouts, xks=xks, **{k: v for k, v in data.items() if k in known})
 
 
 def _capabilities_to_dict(caps: Capabilities | None, mask: SecretMask) -> dict[str, Any]:
