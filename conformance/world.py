@@ -131,6 +131,20 @@ class XksWorld:
     def given(self) -> bool:
         return any(_lookup(self, r.split(".")[1:]) for r in XKS_ROLES)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> "XksWorld":
+        """The inverse of dataclasses.asdict (a recorded world read back); unknown keys are dropped."""
+        data = dict(data or {})
+        scalars = {k: data[k] for k in XKS_SCALAR_ROLES if k in data}
+        credential = data.get("credential") or {}
+        services = {role: XksVpcService(**{k: v for k, v in (entry or {}).items()
+                                           if k in ("service_name", "uri_endpoint", "owner")})
+                    for role, entry in (data.get("vpc_endpoint_services") or {}).items()}
+        return cls(**scalars, credential=XksCredential(credential.get("access_key_id"),
+                                                       credential.get("secret_access_key")),
+                   keys=dict(data.get("keys") or {}), faulty_paths=dict(data.get("faulty_paths") or {}),
+                   vpc_endpoint_services=services)
+
 
 @dataclass
 class World:

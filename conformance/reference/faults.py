@@ -502,7 +502,7 @@ _FAULTS = [
           "external key store.", ["UPD-081", "UPD-036"], hooks=_XksEndpointWhileConnected),
     Fault("xks-credential-part-alone",
           "An XksProxyAuthenticationCredential with only one of AccessKeyId and RawSecretAccessKey is accepted.",
-          ["CRE-069", "CRE-072", "UPD-069", "UPD-072"], "model", hooks=_XksCredentialPartAlone),
+          ["CRE-069", "CRE-072", "UPD-069", "UPD-072", "VAL-001", "VAL-009"], "model", hooks=_XksCredentialPartAlone),
     Fault("xks-secret-in-describe", "XksProxyConfiguration in Describe includes the RawSecretAccessKey.",
           ["DES-081"], hooks=_XksSecretInDescribe),
     Fault("xks-uri-not-unique",

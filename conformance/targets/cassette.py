@@ -49,7 +49,7 @@ from conformance.redact import (
 )
 from conformance.targets.base import Capabilities, Identity, Target
 from conformance.targets.driving import RUN_PREFIX_ROOT
-from conformance.world import Timeouts, World, XksCredential, XksVpcService, XksWorld
+from conformance.world import Timeouts, World, XksWorld
 
 CASSETTE_FORMAT = 1
 META_FILE = "meta.json"
@@ -355,25 +355,9 @@ def _world_to_dict(world: World | None, mask: SecretMask) -> dict[str, Any]:
 def world_from_dict(data: dict[str, Any]) -> World:
     data = dict(data or {})
     timeouts = Timeouts(**{k: v for k, v in (data.pop("timeouts", None) or {}).items() if k in Timeouts.__dataclass_fields__})
-    xks = data.pop("xks", None)
-    known = {f.name for f in fields(World)} - {"timeouts"}
-    world = World(timeouts=timeouts, **{k: v for k, v in data.items() if k in known})
-    if isinstance(xks, dict):
-        world.xks = _xks_from_dict(xks)
-    return world
-
-
-def _xks_from_dict(data: dict[str, Any]) -> XksWorld:
-    """world.xks as recorded (asdict), back into its dataclasses: a replayed XKS case finds every role."""
-    data = dict(data)
-    credential = data.pop("credential", None) or {}
-    services = data.pop("vpc_endpoint_services", None) or {}
-    xks = XksWorld(**{k: v for k, v in data.items() if k in {f.name for f in fields(XksWorld)}})
-    xks.credential = XksCredential(**{k: v for k, v in credential.items() if k in {f.name for f in fields(XksCredential)}})
-    xks.vpc_endpoint_services = {role: XksVpcService(**{k: v for k, v in s.items()
-                                                        if k in {f.name for f in fields(XksVpcService)}})
-                                 for role, s in services.items() if isinstance(s, dict)}
-    return xks
+    xks = XksWorld.from_dict(data.pop("xks", None))
+    known = {f.name for f in fields(World)} - {"timeouts", "xks"}
+    return World(timeouts=timeouts, xks=xks, **{k: v for k, v in data.items() if k in known})
 
 
 def _capabilities_to_dict(caps: Capabilities | None, mask: SecretMask) -> dict[str, Any]:
