@@ -94,7 +94,8 @@ def test_rerun_args_repeat_every_target_and_verdict_option_and_nothing_else():
                                         "--report-dir", RERUN_REPORT_DIR)
     # every option that selects the target or changes a verdict is repeated
     assert {o.field for o in OPTIONS if o.rerun} == {"target", "config", "endpoint_url", "edition", "strictness",
-                                                     "seed", "faults", "expectations", "allow_live", "call_timeout"}
+                                                     "seed", "faults", "expectations", "allow_live", "call_timeout",
+                                                     "stateful_transitions"}
 
 
 CASES = [case(cid=i) for i in ("A/structural/x", "A/structural/x-long", "B/scenario/y")]
