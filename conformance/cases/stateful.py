@@ -278,7 +278,9 @@ class StoreMachine(RuleBasedStateMachine):
         region = ctx.target.identity.region or "us-east-1"
         # The model reaches the target's XKS proxy the way the target does (only a reference target
         # says how: `xks_network`); elsewhere the sequences hold CloudHSM stores only.
-        self.xks_network = dict(getattr(ctx.target, "xks_network", None) or {})
+        # Only the target's own attribute: a recording or replaying wrapper sends the same sequences either way.
+        own = "xks_network" in dir(type(ctx.target))
+        self.xks_network = dict(ctx.target.xks_network or {}) if own else {}
         xks_kw = {"xks_network": self.xks_network} if self.xks_network else {}
         self.model = ReferenceBackend(ReferenceConfig.from_world(world, edition=ctx.edition, region=region, **xks_kw))
         self.t2m: dict[str, str] = {}

@@ -16,7 +16,7 @@ from conformance.cases.scenarios.kit import (
     require_key_cleanup,
     schedule_key_deletion,
 )
-from conformance.cases.scenarios.xks_kit import CONNECT_OPS, new_store, role, xks_scenario
+from conformance.cases.scenarios.xks_kit import CONNECT_OPS, new_store, role, store_params, xks_scenario
 
 OP = "CreateKey"
 KEY_OPS = CONNECT_OPS + ("CreateKey", "ScheduleKeyDeletion")
@@ -35,6 +35,7 @@ def _key_id(obs) -> str | None:
 
 
 def _connected_store(s: Scenario) -> str:
+    store_params(s)  # the world's proxy roles first: without them the case is SKIPPED, naming the role
     require_key_cleanup(s)
     sid = new_store(s)
     s.bring(sid, "CONNECTED")
@@ -96,6 +97,7 @@ def key_in_use(s: Scenario, made: list[str]) -> None:
 
 
 def refused_while_disconnected(s: Scenario, made: list[str]) -> None:
+    store_params(s)
     require_key_cleanup(s)
     sid = new_store(s)
     _create_key(s, "CreateKey in a DISCONNECTED external key store", sid, role(s, "keys.usable"),
