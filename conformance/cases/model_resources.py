@@ -1,6 +1,9 @@
 """The real resources a model-wide case's valid values name: a key of a given spec and usage, a
 ciphertext made by Encrypt. Made through the target the first time a case needs one, shared by
 every case of the run, and removed when the run ends (`release`, called by the runner's cleanup).
+Every key made (shared, or by a valid CreateKey case) is written to the run's cleanup ledger as
+soon as its id is known and marked released once it is scheduled for deletion, so a crashed or
+killed run leaves a record `kms-conformance cleanup` acts on (targets/sweep.py `cleanup_keys`).
 
 Why lazily: a run of three operations must not pay for keys it never uses, and a target that
 lacks CreateKey then fails only the cases that need a key (UNIMPLEMENTED / ERROR naming the setup
@@ -39,6 +42,17 @@ class Resources:
     values: dict[str, Any] = field(default_factory=dict)
     failures: dict[str, Exception] = field(default_factory=dict)
     keys: list[str] = field(default_factory=list)  # every key made, for release()
+    ledger: Any = None  # the run's cleanup ledger (targets/ledger.py), None when the run has no driver
+    unrecorded: list[str] = field(default_factory=list)  # keys the ledger could not take (not writable)
+
+    def track(self, key_id: str, resource: str) -> None:
+        """A key made on the target: released at the end, and in the ledger until then."""
+        self.keys.append(key_id)
+        if self.ledger is not None:
+            try:
+                self.ledger.key_created(key_id, resource)
+            except OSError as exc:  # the run goes on; release() still schedules it, and says so
+                self.unrecorded.append(f"{key_id} ({type(exc).__name__}: {exc})")
 
     def get(self, name: str) -> Any:
         if name in self.failures:
@@ -58,7 +72,7 @@ class Resources:
             key_id = ((obs.body or {}).get("KeyMetadata") or {}).get("KeyId")
             if not key_id:
                 raise SetupFailed(f"setup of {name}: CreateKey answered 200 without KeyMetadata.KeyId")
-            self.keys.append(key_id)
+            self.track(key_id, name)
             return key_id
         if name == CIPHERTEXT:
             key_id = self.get(KEY_SYMMETRIC)
@@ -81,20 +95,38 @@ class Resources:
         return obs
 
     def release(self) -> list[str]:
-        """Schedule every key made for deletion (the shortest window); lines saying what is left."""
-        scheduled, failed = [], []
-        for key_id in self.keys:
-            obs = self.target.call("ScheduleKeyDeletion", {"KeyId": key_id, "PendingWindowInDays": PENDING_WINDOW_DAYS})
-            (scheduled if obs.ok else failed).append(key_id if obs.ok else f"{key_id} ({obs.status} {obs.error_code or ''})".replace(" )", ")"))
+        """Schedule every key made for deletion (the shortest window); lines saying what is left.
+
+        A key scheduled, or found already pending deletion or gone, is marked released in the
+        ledger; one the target refused stays there for `kms-conformance cleanup`."""
+        from conformance.targets.sweep import schedule_key_deletion
+
+        scheduled, dropped, failed = [], [], []
+        for key_id in dict.fromkeys(self.keys):
+            what, words = schedule_key_deletion(self.target, key_id)
+            if what == "left":
+                failed.append(f"{key_id} ({words})")
+                continue
+            (scheduled if what == "scheduled" else dropped).append(key_id)
+            if self.ledger is not None:
+                try:
+                    self.ledger.key_released(key_id, note=words)
+                except OSError:
+                    pass  # the key is scheduled; a stale ledger line only makes `cleanup` find it pending
         self.keys.clear()
         self.values.clear()
         notes = []
+        if self.unrecorded:
+            notes.append("model-wide run: cleanup ledger not writable for " + "; ".join(self.unrecorded)[:300])
+            self.unrecorded.clear()
         if scheduled:
             notes.append(f"model-wide run: {len(scheduled)} key(s) it made are scheduled for deletion in "
                          f"{PENDING_WINDOW_DAYS} days")
+        if dropped:
+            notes.append(f"model-wide run: {len(dropped)} key(s) it made were already pending deletion or gone")
         if failed:
-            notes.append(f"model-wide run: {len(failed)} key(s) could not be scheduled for deletion: "
-                         + "; ".join(failed)[:300])
+            notes.append(f"model-wide run: {len(failed)} key(s) could not be scheduled for deletion (kept in the "
+                         "cleanup ledger for `kms-conformance cleanup`): " + "; ".join(failed)[:300])
         return notes
 
 
@@ -106,13 +138,15 @@ def resources_for(ctx: Any) -> Resources:
     found = _BY_TARGET.get(id(ctx.target))
     if found is None or found.target is not ctx.target:
         prefix = getattr(ctx.options, "run_prefix", "") or "kms-conformance"
-        found = _BY_TARGET[id(ctx.target)] = Resources(ctx.target, description=f"{prefix} model-wide run")
+        ledger = getattr(getattr(ctx, "driver", None), "ledger", None)
+        found = _BY_TARGET[id(ctx.target)] = Resources(ctx.target, description=f"{prefix} model-wide run",
+                                                       ledger=ledger)
     return found
 
 
 def track_key(ctx: Any, key_id: str) -> None:
-    """A key a case made (a valid CreateKey): released with the shared ones."""
-    resources_for(ctx).keys.append(key_id)
+    """A key a case made (a valid CreateKey): in the ledger, and released with the shared ones."""
+    resources_for(ctx).track(key_id, "CreateKey case")
 
 
 def release(target: Any) -> list[str]:

@@ -10,6 +10,13 @@ that `kms-conformance cleanup --config FILE` can act on. A name is written
 "deleted" line once the store is gone. Entries carry the target's
 fingerprint (adapter, endpoint, region, account) so cleanup never touches
 another target's stores.
+
+KMS keys a model-wide run makes (`cases/model_resources.py`) are written to the
+same file as lines of their own kind (`"kind": "key"`, events `key-created` and
+`key-released`): a key line is never read as a store and a store line never as
+a key. A key is written right after CreateKey returns its id and released once
+it is scheduled for deletion (or found already pending deletion or gone);
+`cleanup` schedules the deletion of the keys still outstanding.
 """
 
 from __future__ import annotations
@@ -74,6 +81,30 @@ class LedgerEntry:
     keys_until: float | None = None
 
 
+KEY_KIND = "key"  # the `kind` of a key line (store lines have none, as before keys were recorded)
+KEY_CREATED = "key-created"
+KEY_RELEASED = "key-released"
+KEY_EVENTS = (KEY_CREATED, KEY_RELEASED)
+
+
+def is_key_record(rec: dict[str, Any]) -> bool:
+    """A line about a KMS key (model-wide run), not about a store."""
+    return rec.get("kind") == KEY_KIND or rec.get("event") in KEY_EVENTS
+
+
+@dataclass
+class KeyEntry:
+    """A KMS key a run made and has not yet scheduled for deletion."""
+
+    key_id: str
+    target: dict[str, Any]
+    run_prefix: str
+    resource: str = ""  # what the run made it for ("key-symmetric", "CreateKey case", ...)
+    released: bool = False
+    note: str = ""
+    ledger_file: str = ""
+
+
 def target_fingerprint(target) -> dict[str, Any]:
     ident = getattr(target, "identity", None)
     caps = getattr(target, "capabilities", None)
@@ -123,13 +154,25 @@ class Ledger:
         """The store holds KMS keys pending deletion until `until` (epoch seconds): it cannot go before."""
         self._append("keys-pending", name=name, store_id=store_id, key_ids=key_ids, until=round(until, 3))
 
+    def key_created(self, key_id: str, resource: str = "") -> None:
+        """A KMS key the run made (written as soon as CreateKey returned its id)."""
+        self._append(KEY_CREATED, kind=KEY_KIND, key_id=key_id, resource=resource)
+
+    def key_released(self, key_id: str, note: str = "") -> None:
+        """The key is scheduled for deletion (or was found already pending deletion, or gone)."""
+        self._append(KEY_RELEASED, kind=KEY_KIND, key_id=key_id, note=note)
+
     def outstanding(self) -> list[LedgerEntry]:
         return outstanding_entries([self.path])
 
+    def outstanding_keys(self) -> list[KeyEntry]:
+        return outstanding_key_entries([self.path])
+
     def discard_if_settled(self) -> bool:
-        """Delete the ledger file when every store in it is gone (keeps the folder from growing)."""
+        """Delete the ledger file when every store and key in it is gone (keeps the folder from growing)."""
         with self._lock:
-            if self.path.exists() and not outstanding_entries([self.path]):
+            if self.path.exists() and not outstanding_entries([self.path]) \
+                    and not outstanding_key_entries([self.path]):
                 try:
                     self.path.unlink()
                 except OSError:
@@ -147,20 +190,27 @@ def ledger_files(ledger_dir: str | os.PathLike) -> list[Path]:
     return sorted(d.glob("*.jsonl")) if d.is_dir() else []
 
 
+def _records(path: Path) -> Iterable[dict[str, Any]]:
+    """The ledger's lines as records (a torn last line after a crash, or an unreadable file, is skipped)."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return
+    for line in lines:
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(rec, dict):
+            yield rec
+
+
 def outstanding_entries(paths: Iterable[Path]) -> list[LedgerEntry]:
-    """Stores written down and not yet recorded as deleted, oldest first."""
+    """Stores written down and not yet recorded as deleted, oldest first (key lines are not stores)."""
     entries: dict[tuple[str, str], LedgerEntry] = {}
     for path in paths:
-        try:
-            lines = Path(path).read_text(encoding="utf-8").splitlines()
-        except OSError:
-            continue
-        for line in lines:
-            try:
-                rec = json.loads(line)
-            except ValueError:
-                continue  # a torn last line after a crash
-            if not isinstance(rec, dict):
+        for rec in _records(path):
+            if is_key_record(rec):
                 continue
             name = rec.get("name")
             key = (str(path), name or rec.get("store_id") or "")
@@ -180,6 +230,30 @@ def outstanding_entries(paths: Iterable[Path]) -> list[LedgerEntry]:
             if isinstance(rec.get("until"), (int, float)):
                 entry.keys_until = max(entry.keys_until or 0.0, float(rec["until"]))
     return [e for e in entries.values() if not e.deleted]
+
+
+def outstanding_key_entries(paths: Iterable[Path]) -> list[KeyEntry]:
+    """KMS keys written down and not yet recorded as released, oldest first (store lines are not keys)."""
+    entries: dict[tuple[str, str], KeyEntry] = {}
+    for path in paths:
+        for rec in _records(path):
+            key_id = rec.get("key_id")
+            if not is_key_record(rec) or not isinstance(key_id, str) or not key_id:
+                continue
+            entry = entries.get((str(path), key_id))
+            if entry is None:
+                entry = entries[(str(path), key_id)] = KeyEntry(
+                    key_id=key_id, target=rec.get("target") or {}, run_prefix=rec.get("run_prefix", ""),
+                    ledger_file=str(path))
+            if rec.get("resource"):
+                entry.resource = str(rec["resource"])
+            if rec.get("event") == KEY_RELEASED:
+                entry.released = True
+            elif rec.get("event") == KEY_CREATED:
+                entry.released = False
+            if rec.get("note"):
+                entry.note = str(rec["note"])
+    return [e for e in entries.values() if not e.released]
 
 
 def keys_pending_entries(ledger_dir: str | os.PathLike, target_fp: dict[str, Any]) -> list[LedgerEntry]:
