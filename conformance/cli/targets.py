@@ -38,7 +38,8 @@ def register(subparsers) -> None:
                    help="connects + disconnects the stateful run may make, as `run --stateful-transitions`")
     p.set_defaults(func=cmd_plan)
 
-    c = subparsers.add_parser("cleanup", help="remove custom key stores a crashed run left (from the ledger)")
+    c = subparsers.add_parser("cleanup", help="remove custom key stores a crashed run left (from the ledger) "
+                                              "and schedule the deletion of its model-wide keys")
     _target_arguments(c)
     c.add_argument("--ledger-dir", metavar="DIR", default=None,
                    help="cleanup ledger folder (default: this target's folder in the per-user state directory, "
@@ -120,6 +121,17 @@ HSMS_PER_CLUSTER = {"active_cluster_id": 2, "related_cluster_id": 2, "unrelated_
 # Cases that put a key in a store: on live AWS they end NOT_TRIGGERABLE before making one (the key's
 # deletion waits 7-30 days) unless the run opts in with --create-keys / run.create_keys.
 KEY_GROUP = "with-keys"
+# External key store cases are tagged so; those that may leave a key in a store all refuse (NOT_TRIGGERABLE)
+# before they make their store on live AWS without --create-keys, as the KEY_GROUP cases do, though they keep
+# the connect group (their stores hold no cluster lineage).
+XKS_TAG = "xks"
+
+
+def needs_a_key(case: Any) -> bool:
+    """Whether the case puts a KMS key in a store (on live AWS NOT_TRIGGERABLE unless the run opts in)."""
+    from conformance.cases.scenarios.kit import MAY_LEAVE_KEY
+
+    return case.schedule_group == KEY_GROUP or (XKS_TAG in case.tags and MAY_LEAVE_KEY in case.tags)
 
 
 def plan_phases(mode: str, config: Any, live: bool) -> tuple[bool | None, str]:
@@ -146,7 +158,7 @@ def case_cost(case: Any, *, live: bool, stateful_budget: int | None, create_keys
     if case.kind == "stateful" and stateful_budget is not None:
         cycles = min(int(case.connect_cycles or 0), (stateful_budget + 1) // 2)
         return cycles, cycles
-    if live and not create_keys and case.schedule_group == KEY_GROUP:
+    if live and not create_keys and needs_a_key(case):
         return 0, 0
     cycles = int(case.connect_cycles or 0)
     return cycles, cycles
@@ -194,8 +206,16 @@ def render_plan(config: Any, cases: Iterable[Any], *, edition: str, brief: bool 
 
     runnable: list[Any] = []
     skipped: list[tuple[Any, list[str]]] = []
+    from conformance.world import XKS_ROLES
+
+    # The in-process reference serves its own XKS proxy double and names it in world.xks when it opens.
+    own_proxy = s.adapter == "reference" and not s.endpoint_url
+    no_xks = not own_proxy and len(world.missing(XKS_ROLES)) == len(XKS_ROLES)
     for case in cases:
         missing = world.missing(case.needs_roles) if case.needs_roles else []
+        if not missing and no_xks and XKS_TAG in case.tags and case.connect_cycles:
+            # XKS cases check their roles as they run; every one that makes a store needs some world.xks role.
+            missing = ["world.xks"]
         (skipped.append((case, missing)) if missing else runnable.append(case))
     missing_roles = sorted({r for _, m in skipped for r in m})
     if missing_roles:
@@ -253,7 +273,9 @@ def render_plan(config: Any, cases: Iterable[Any], *, edition: str, brief: bool 
 
     chosen = estimate(use_phases)
     naive = estimate(False)
-    lines.append(f"  connect/disconnect cycles: {chosen[0]} (worst case {chosen[1] / 60:.0f} min at "
+    xks_cycles = sum(cost(c, use_phases)[0] for c in runnable if XKS_TAG in c.tags)
+    xks_note = f"; {xks_cycles} of them external key stores, which use no HSM" if xks_cycles else ""
+    lines.append(f"  connect/disconnect cycles: {chosen[0]}{xks_note} (worst case {chosen[1] / 60:.0f} min at "
                  f"connect {timeouts.connect_s:g} s + disconnect {timeouts.disconnect_s:g} s each, plus "
                  f"{CALL_ESTIMATE_S:g} s per other API call)")
     lines.append("  cost by order             cycles   wall time (worst case)   billable HSM-hours")
@@ -296,12 +318,13 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
     from conformance.targets.driving import CleanupOutcome, cleanup_ledger, target_fingerprint
     from conformance.targets.ledger import DEFAULT_LEDGER_DIR, ledger_dir_for
     from conformance.targets.live import is_live
-    from conformance.targets.sweep import SweepError, run_prefix_of, suite_stores, sweep_stores
+    from conformance.targets.sweep import SweepError, cleanup_keys, run_prefix_of, suite_stores, sweep_stores
 
     config = config_from_options(target=args.target, config_path=args.config, endpoint_url=args.endpoint_url)
     live = is_live(config)
     target = open_target(config, allow_live=args.allow_live)  # refuses live AWS without --allow-live
     outcome = CleanupOutcome()
+    keys = CleanupOutcome()  # KMS keys a model-wide run made (ledger only: never looked for on the target)
     unlisted: list[dict] = []
     try:
         if args.ledger_dir:
@@ -310,6 +333,9 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
             dirs = [ledger_dir_for(target_fingerprint(target))]
             dirs += [DEFAULT_LEDGER_DIR] if DEFAULT_LEDGER_DIR.is_dir() else []
         for ledger_dir in dirs:
+            found = cleanup_keys(target, ledger_dir)
+            keys.removed += found.removed
+            keys.left += found.left
             found = cleanup_ledger(target, ledger_dir)
             outcome.removed += found.removed
             outcome.left += found.left
@@ -329,14 +355,17 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
                 outcome.left += found.left
     finally:
         target.close()
+    for line in keys.removed:
+        print(f"key     {line.removeprefix('key ')}")
     for line in outcome.removed:
         print(f"removed {line}")
-    for line in outcome.left:
+    for line in keys.left + outcome.left:
         print(f"LEFT    {line}")
     for entry in unlisted:
         print(f"FOUND   {entry.get('CustomKeyStoreName')} ({entry.get('CustomKeyStoreId')}): not in a ledger; on "
               f"live AWS remove it with --run-prefix {run_prefix_of(entry.get('CustomKeyStoreName') or '')}")
-    if not outcome.removed and not outcome.left and not unlisted:
-        print("nothing to clean up: no outstanding store for this target in the ledger"
-              + ("" if args.no_scan else " or on the target"))
-    return EXIT_OK if outcome.ok and not unlisted else EXIT_UNEXPECTED  # stores remain: say so in the exit code
+    if not outcome.removed and not outcome.left and not keys.removed and not keys.left and not unlisted:
+        print("nothing to clean up: no outstanding store or key for this target in the ledger"
+              + ("" if args.no_scan else ", no suite store on the target"))
+    # Stores or keys remain: say so in the exit code.
+    return EXIT_OK if outcome.ok and keys.ok and not unlisted else EXIT_UNEXPECTED

@@ -9,22 +9,13 @@ import threading
 from typing import Any
 
 from conformance.errors import UsageError
-from conformance.reference.server import PortUnavailable
-from conformance.targets.config import load_config
-from conformance.xksproxy import (
-    DEFAULT_KEYS,
-    EXAMPLE_XKS_ACCESS_KEY_ID,
-    MODES,
-    PROXY_HOST,
-    SECOND_PROXY_HOST,
-    ExternalKey,
-    ProxyConfig,
-    ProxyServer,
-    XksProxyApp,
-    proxy_world,
-    world_block,
-)
-from conformance.xksproxy.world import CREDENTIAL_ENV
+
+# Only the proxy's plain data here: `kms-conformance --help` registers this command, and the app, its
+# server (werkzeug) and the config loader are imported where the proxy is started.
+from conformance.xksproxy.config import EXAMPLE_XKS_ACCESS_KEY_ID, ProxyConfig
+from conformance.xksproxy.keys import DEFAULT_KEYS, ExternalKey
+from conformance.xksproxy.modes import MODES
+from conformance.xksproxy.world import CREDENTIAL_ENV, PROXY_HOST, SECOND_PROXY_HOST, proxy_world, world_block
 
 DEFAULT_PORT = 4600
 
@@ -60,6 +51,8 @@ def build_proxy_config(args: argparse.Namespace) -> tuple[ProxyConfig, str]:
         kw.update(access_key_id=env[0], secret_access_key=env[1])
         source = f"${CREDENTIAL_ENV[0]} / ${CREDENTIAL_ENV[1]}"
     if args.config:
+        from conformance.targets.config import load_config
+
         xks = load_config(args.config).world.xks  # ConfigError (exit 2) names the bad key
         if xks.credential.access_key_id:
             kw.update(access_key_id=xks.credential.access_key_id,
@@ -100,6 +93,10 @@ def cmd_xks_proxy(args: argparse.Namespace) -> int:
         for name, text in MODES.items():
             print(f"{name:<{width}}  {text}")
         return 0
+    from conformance.reference.server import PortUnavailable
+    from conformance.xksproxy.app import XksProxyApp
+    from conformance.xksproxy.server import ProxyServer
+
     config, source = build_proxy_config(args)
     app = XksProxyApp(config)
     try:

@@ -6,7 +6,8 @@ reaches it over plain HTTP on 127.0.0.1, `kms-conformance xks-proxy` serves it f
 each, on its bare path (`--mode`) and on `/<mode>/kms/xks/v1`.
 """
 
-from conformance.xksproxy.app import XksProxyApp, aad_for
+from typing import Any
+
 from conformance.xksproxy.config import (
     EXAMPLE_XKS_ACCESS_KEY_ID,
     EXAMPLE_XKS_SECRET_ACCESS_KEY,
@@ -15,8 +16,22 @@ from conformance.xksproxy.config import (
 )
 from conformance.xksproxy.keys import DEFAULT_KEYS, ExternalKey
 from conformance.xksproxy.modes import API_PATH, DEFAULT_MODE, FAULTY_PATH_MODES, MODES, mode_path
-from conformance.xksproxy.server import ProxyServer, running_proxy
 from conformance.xksproxy.world import PROXY_HOST, SECOND_PROXY_HOST, proxy_world, world_block
+
+
+def __getattr__(name: str) -> Any:
+    """The app and its server on first use (PEP 562): they load the WSGI stack (werkzeug), which
+    `kms-conformance --help` must not, though it reads the modes and host names above."""
+    if name in ("XksProxyApp", "aad_for"):
+        from conformance.xksproxy import app
+
+        return getattr(app, name)
+    if name in ("ProxyServer", "running_proxy"):
+        from conformance.xksproxy import server
+
+        return getattr(server, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "API_PATH",

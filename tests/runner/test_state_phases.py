@@ -12,7 +12,7 @@ import json
 import pytest
 
 from conformance.cases import collect_cases
-from conformance.cases.scenarios.kit import left_state, phase_state
+from conformance.cases.scenarios.kit import MAY_LEAVE_KEY, left_state, phase_state
 from conformance.reference.backend import ReferenceBackend
 from conformance.runner import RunOptions, run_suite
 from conformance.runner.schedule import PHASE_ORDER, order_cases, tour_transitions
@@ -68,10 +68,14 @@ def test_the_tour_opens_each_phase_with_its_own_transition_and_ends_it_with_the_
     # The estimate plan prints: the opening connect serves CONNECTING and (waited out) CONNECTED, the opening
     # disconnect DISCONNECTING, one failed connect FAILED, one connect the disconnect-while-CONNECTING case.
     assert sum(c for _, c, _ in tour_transitions(tour)) == 3
-    # The tour runs after every other group but the tail of cases that may leave a key.
+    # The tour runs after every other group but the tail of cases that may leave a key (which has connect
+    # cases too: CreateKey in a connected external key store).
     ordered = order_cases(CURRENT, phased=True)
     assert ordered.index(tour[0]) > max(ordered.index(c) for c in CURRENT
-                                        if c.schedule_group == "connect" and c not in tour)
+                                        if c.schedule_group == "connect" and c not in tour
+                                        and MAY_LEAVE_KEY not in c.tags)
+    assert ordered.index(tour[-1]) < min(ordered.index(c) for c in CURRENT if MAY_LEAVE_KEY in c.tags
+                                         and c not in tour)
 
 
 def test_phases_share_one_store_and_every_state_case_still_passes(tmp_path, in_tmp, transitions):
@@ -123,6 +127,8 @@ def test_plan_prices_the_phased_and_the_naive_order_of_the_example_live_config(m
         raw["world"]["cloudhsm"].pop(f"{role}_file")
         raw["world"]["cloudhsm"][role] = pem
     monkeypatch.setenv("KMSUSER_PASSWORD", "kmsuser-pw")
+    monkeypatch.setenv("XKS_ACCESS_KEY_ID", "KMSCONFORMANCEPLANID2")  # the example's world.xks credential
+    monkeypatch.setenv("XKS_SECRET_ACCESS_KEY", "a" * 43)
     lines = render_plan(parse_config(raw), CURRENT, edition="current", brief=True)
     text = "\n".join(lines)
     assert "state phases: on (auto: live AWS)" in text
@@ -136,3 +142,17 @@ def test_plan_prices_the_phased_and_the_naive_order_of_the_example_live_config(m
     assert row["phased"] == 3 + others == sum(n for _, n in blocks)
     naive = sum(case_cost(c, live=True, stateful_budget=0)[0] for c in CURRENT)
     assert row["naive"] == naive > row["phased"]
+    # CreateKey in an external key store refuses (NOT_TRIGGERABLE) before its connect on live AWS unless the
+    # run opts in, as the CloudHSM key cases do; the other XKS connects count as cycles (though no HSM is used).
+    xks_keys = [c for c in CURRENT if "xks" in c.tags and MAY_LEAVE_KEY in c.tags and c.connect_cycles]
+    assert xks_keys and all(case_cost(c, live=True, stateful_budget=0) == (0, 0) for c in xks_keys)
+    assert all(case_cost(c, live=True, stateful_budget=0, create_keys=True)[0] == c.connect_cycles for c in xks_keys)
+    xks_cycles = sum(case_cost(c, live=True, stateful_budget=0)[0] for c in CURRENT if "xks" in c.tags)
+    assert xks_cycles and f"; {xks_cycles} of them external key stores, which use no HSM" in text
+    # A world without world.xks: the XKS cases that make a store are SKIPPED (they check their roles as they
+    # run), so they cost nothing.
+    raw["world"].pop("xks")
+    bare = "\n".join(render_plan(parse_config(raw), CURRENT, edition="current", brief=True))
+    skipped = [c for c in CURRENT if "xks" in c.tags and c.connect_cycles]
+    assert f"world roles missing: world.xks -> {len(skipped)} case(s) SKIPPED" in bare
+    assert "external key stores" not in bare
