@@ -54,6 +54,10 @@ from conformance.world import Timeouts, World, XksWorld
 CASSETTE_FORMAT = 1
 META_FILE = "meta.json"
 INTERACTIONS_FILE = "interactions.jsonl"
+# meta.json: whether the recorded target tracked the keys CreateKey made (`created_keys`, see driving._retire_keys).
+CREATED_KEYS_META = "tracks_created_keys"
+# meta.json: the stores the recorded run held at its start (its ledger's keys pending deletion), and its notes.
+HELD_META = "held_at_start"
 # Requests made outside any case (capability probing, end-of-run cleanup).
 RUN_SCOPE = "__run__"
 # An interaction whose request the adapter refused with ValueError: replay raises it again.
@@ -447,7 +451,16 @@ class RecordingTarget(Target):
         self._file = open(self.cassette_dir / INTERACTIONS_FILE, "w", encoding="utf-8")
         self._abilities: tuple[Abilities, Abilities] | None = None  # (the inner target's, the recording ones)
         self._last_meta: str | None = None
+        # What the run found at its start in this machine's cleanup ledger (keys_pending.hold_pending_stores):
+        # a replay holds the same stores, whatever the replaying machine's ledger says.
+        self.held: dict[str, Any] = {}
         self.write_meta()
+
+    def note_held(self, notes: list[str], stores: list[dict[str, Any]]) -> None:
+        """Keep the stores held (quarantined) at the run's start, and its notes, in meta.json."""
+        with self._lock:
+            self.held = {"notes": list(notes), "stores": list(stores)} if notes or stores else {}
+            self.write_meta()
 
     # -- forwarded attributes (settable, so probing can fill the inner target's capabilities)
 
@@ -595,8 +608,12 @@ class RecordingTarget(Target):
             "world": _world_to_dict(getattr(self._inner, "world", None), self._mask),
             "capabilities": _capabilities_to_dict(getattr(self._inner, "capabilities", None), self._mask),
             "abilities": ability_names(getattr(self._inner, "abilities", None)),
+            # Whether the target kept the keys CreateKey made (the driver's cleanup schedules their deletion
+            # instead of scanning ListKeys): a replay keeps them too, so its cleanup sends the same requests.
+            CREATED_KEYS_META: getattr(self._inner, "created_keys", None) is not None,
             # Hypothesis-driven cases replay only under the same string hashing (see import_suite_modules).
             "python_hash_seed": os.environ.get("PYTHONHASHSEED"),
+            **({HELD_META: self._mask.mask(self.held)} if getattr(self, "held", None) else {}),
         }
         text = json.dumps(meta, indent=1, sort_keys=True) + "\n"
         if text != self._last_meta:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import asdict
 from typing import Any
 
 from conformance.redact import scrub
@@ -57,9 +58,10 @@ def hold_pending_stores(driver: StoreDriver) -> list[str]:
 
     Never raises (Ctrl-C aside): a store that cannot be checked is left to the cases, as before.
     """
-    notes: list[str] = []
     if getattr(driver.target.identity, "adapter", None) == "replay":
-        return notes  # a replay serves a recorded conversation: there is no store to look at
+        return _held_as_recorded(driver)
+    notes: list[str] = []
+    before = set(driver.quarantine)
     entries = [e for e in keys_pending_entries(driver.ledger.dir, driver.ledger.target_fp)
                if e.run_prefix != driver.run_prefix]
     can_end: bool | None = None  # asked once, when a store is still there
@@ -94,7 +96,20 @@ def hold_pending_stores(driver: StoreDriver) -> list[str]:
         notes.append(f"{label} holds cluster {cluster} (and its lineage) until {until_text(entry.keys_until or 0.0)}: "
                      f"its KMS keys are pending deletion (left by run {entry.run_prefix}); cases that need that "
                      f"lineage are NOT_TRIGGERABLE; {CLEANUP_AFTER}")
+    if hasattr(type(driver.target), "note_held"):  # a recording: its replay must hold the same stores
+        held = [asdict(q) for sid, q in driver.quarantine.items() if sid not in before]
+        driver.target.note_held(notes, held)
     return notes
+
+
+def _held_as_recorded(driver: StoreDriver) -> list[str]:
+    """A replay holds what its recording held at the start (never what this machine's ledger says)."""
+    held = getattr(driver.target, "held_at_start", None) or {}
+    for store in held.get("stores") or []:
+        q = Quarantined(**{k: store.get(k) for k in ("store_id", "name", "cluster_id", "why")},
+                        retries=int(store.get("retries", QUARANTINE_RETRIES)))
+        driver.quarantine[q.store_id] = q
+    return [str(n) for n in held.get("notes") or []]
 
 
 def _drop(driver: StoreDriver, store_id: str) -> None:

@@ -31,6 +31,8 @@ from conformance.observation import Observation
 from conformance.targets.base import Identity, Target
 from conformance.targets.cassette import (
     ABILITY_PROTOCOLS,
+    CREATED_KEYS_META,
+    HELD_META,
     RAISED,
     RUN_SCOPE,
     Cassette,
@@ -91,6 +93,11 @@ class ReplayTarget(Target):
         self._normaliser = self._new_normaliser()
         self._mask = SecretMask()
         self.misses: list[str] = []  # every request the cassette could not answer (for reports/tests)
+        # Keys CreateKey made, by store, where the recorded target kept them (as WireTarget does): the
+        # driver's cleanup reads them (driving._retire_keys), so a replay must offer what the recording had.
+        self.created_keys: dict[str, str] | None = {} if meta.get(CREATED_KEYS_META) else None
+        # The stores the recorded run held at its start, from its machine's ledger (keys_pending.py).
+        self.held_at_start: dict[str, Any] = dict(meta.get(HELD_META) or {})
         recorded_seed, seed = meta.get("python_hash_seed"), os.environ.get("PYTHONHASHSEED")
         self._seed_hint = "" if recorded_seed not in (None, "random") and recorded_seed == seed else (
             f" (Hypothesis-driven cases replay only under the recording's PYTHONHASHSEED: recorded with "
@@ -113,7 +120,12 @@ class ReplayTarget(Target):
             self._normaliser = self._new_normaliser()
 
     def call(self, operation: str, params: dict[str, Any] | None = None, *, service: str = "kms") -> Observation:
-        return self._serve(describe_call(operation, params, service), operation)
+        obs = self._serve(describe_call(operation, params, service), operation)
+        if self.created_keys is not None and operation == "CreateKey" and obs.ok and isinstance(obs.body, dict):
+            meta = obs.body.get("KeyMetadata") or {}
+            if isinstance(meta, dict) and meta.get("CustomKeyStoreId") and meta.get("KeyId"):
+                self.created_keys[meta["KeyId"]] = meta["CustomKeyStoreId"]
+        return obs
 
     def send_raw(self, body, *, amz_target, content_type="application/x-amz-json-1.1", headers=None,
                  signing="valid", method="POST", path="/") -> Observation:

@@ -6,6 +6,8 @@ cassette lacks is an ERROR (not a crash), and a bad cassette is a one-line exit 
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,10 @@ import yaml
 from conformance import cli
 from redaction_scan import misplaced_markers_in
 
-from conformance.targets.cassette import INTERACTIONS_FILE, META_FILE, load_cassette
+from conformance.targets.adapters import open_target
+from conformance.targets.cassette import INTERACTIONS_FILE, META_FILE, RecordingTarget, load_cassette
+from conformance.targets.config import load_config
+from conformance.targets.driving import StoreDriver, make_run_prefix
 from conformance.targets.replay import MISSING
 from conformance.report.compare import compare_files
 from conformance.report.results import load_results
@@ -30,7 +35,7 @@ def _configs(root: Path) -> tuple[Path, Path]:
     world = default_world()
     cloudhsm = {role: getattr(world, role) for role in (
         "active_cluster_id", "related_cluster_id", "unrelated_cluster_id", "inactive_cluster_id",
-        "invalid_config_cluster_id", "trust_anchor_certificate")}
+        "invalid_config_cluster_id", "trust_anchor_certificate", "unrelated_trust_anchor_certificate")}
     cloudhsm["kmsuser_password"] = KMSUSER_PASSWORD
     live_config = root / "reference.yaml"
     live_config.write_text(yaml.safe_dump({
@@ -55,6 +60,7 @@ def test_record_replay_of_the_default_suite_round_trips_with_no_difference_and_n
     a, b = load_results(tmp_path / "live"), load_results(tmp_path / "replayed")
     verdicts = {c["id"]: c["verdict"] for c in a["cases"]}
     assert a["summary"]["ERROR"] == b["summary"]["ERROR"] == 0 and a["summary"]["FAIL"] == 0
+    assert a["summary"]["SKIPPED"] == 0  # every world role given: the whole default suite is recorded
     assert {"scenario", "structural", "protocol", "property", "stateful", "schemathesis"} <= {c["kind"] for c in a["cases"]}
     assert {c["id"]: c["verdict"] for c in b["cases"]} == verdicts
     assert not [c["id"] for c in b["cases"] if MISSING in str(c)]
@@ -108,3 +114,66 @@ def test_a_missing_cassette_is_one_line_and_exit_2(tmp_path, capsys):
     assert code == 2
     assert "target.cassette" in err and "not a cassette" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def _leave_a_key_then_delete_the_store(target, ledger_dir: Path) -> StoreDriver:
+    """A store holding a key its case did not delete: the driver's cleanup retires the key, then deletes it."""
+    target.begin_case("DeleteCustomKeyStore/scenario/cleanup-retires-keys")
+    driver = StoreDriver(target, ledger_dir, make_run_prefix())
+    sid = driver.create_store()
+    driver.bring_to_state(sid, "CONNECTED")
+    made = target.call("CreateKey", {"Origin": "AWS_CLOUDHSM", "CustomKeyStoreId": sid})
+    assert made.ok, made.to_dict()
+    driver.delete_store(sid)
+    return driver
+
+
+def test_the_cleanup_of_a_store_holding_a_key_replays_the_requests_it_recorded(tmp_path):
+    """The driver's cleanup finds a store's keys through the target's `created_keys`: a recording wrapper
+    forwards the recorded target's, so a replay keeps its own from what it serves, or its cleanup asks
+    otherwise (a miss, the store quarantined, and every later case on that cluster lineage an ERROR)."""
+    live_config, replay_config = _configs(tmp_path)
+    recorder = RecordingTarget(open_target(load_config(live_config)), tmp_path / "cassette")
+    live = _leave_a_key_then_delete_the_store(recorder, tmp_path / "ledger")
+    recorder.close()
+    assert any(s.label == "cleanup: schedule key deletion" for s in live.steps)  # the path under test was taken
+    replay = open_target(load_config(replay_config))
+    replayed = _leave_a_key_then_delete_the_store(replay, tmp_path / "ledger")
+    assert replay.misses == [] and replayed.quarantine == {}
+    assert [s.label for s in replayed.steps] == [s.label for s in live.steps]
+
+
+@contextlib.contextmanager
+def serve_wsgi(app):
+    """The app on 127.0.0.1:<free port> in a thread (as tests/targets/targethelpers.py does); yields the URL."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_store_the_recording_machine_held_at_the_start_is_held_on_replay_too(tmp_path, monkeypatch):
+    """A recorded run found, in its machine's cleanup ledger, a store holding a key pending deletion: the
+    cases on its lineage were NOT_TRIGGERABLE. The replay (another machine: no such ledger) holds it too."""
+    from conformance.reference import ReferenceConfig, make_app
+
+    monkeypatch.setenv("KMS_CONFORMANCE_STATE_DIR", str(tmp_path / "state"))
+    cases = ("DeleteCustomKeyStore/scenario/has-keys", "ConnectCustomKeyStore/scenario/connects")
+    with serve_wsgi(make_app(ReferenceConfig())) as url:  # no control surface: the waiting period stays
+        run_suite(RunOptions(endpoint_url=url, report_dir=str(tmp_path / "r1"), cases=cases, progress=False))
+        run_suite(RunOptions(endpoint_url=url, report_dir=str(tmp_path / "r2"), cases=cases, progress=False,
+                             record=str(tmp_path / "cassette")))
+    _, replay_config = _configs(tmp_path)
+    monkeypatch.setenv("KMS_CONFORMANCE_STATE_DIR", str(tmp_path / "elsewhere"))  # the replaying machine's own
+    run_suite(RunOptions(config=str(replay_config), report_dir=str(tmp_path / "replayed"), cases=cases,
+                         progress=False))
+    recorded, replayed = load_results(tmp_path / "r2"), load_results(tmp_path / "replayed")
+    assert {c["verdict"] for c in recorded["cases"]} == {"NOT_TRIGGERABLE"}  # held by run 1's store
+    assert {c["id"]: (c["verdict"], c["detail"]) for c in replayed["cases"]} == \
+        {c["id"]: (c["verdict"], c["detail"]) for c in recorded["cases"]}
+    assert replayed.get("notes") == recorded.get("notes") and recorded.get("notes")
