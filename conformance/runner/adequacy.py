@@ -14,7 +14,8 @@ Cases are collected once; runs are independent, so they go to worker processes (
 multiprocessing pool), forked from the collecting process so each worker starts with the cases
 already built.
 `kms-conformance adequacy` (cli/adequacy.py) is the command; tests/reference/test_reference_faults.py
-runs `check_fault` for every fault, which is how CI proves adequacy.
+runs `check_fault` for every fault, narrowed to the cases that can observe it (`observing_cases`),
+which is how CI proves adequacy.
 """
 
 from __future__ import annotations
@@ -162,13 +163,37 @@ def applies(fault: str, plan: Plan) -> bool:
     return any(rid in plan.edition_requirements for rid in FAULTS[fault].breaks)
 
 
-def check_fault(plan: Plan, fault: str, control: dict[str, Any] | None = None) -> FaultOutcome:
-    """Run the plan with one fault and judge it (no control: every failure counts as the fault's)."""
+def observing_cases(plan: Plan, fault: str) -> list[Case]:
+    """The plan's cases that can observe `fault`, in plan order: those of an operation one of its breaks belongs
+    to, or citing one of its breaks, plus the protocol and auth cases when a break is cross-cutting (operation
+    "*": PROTO, AUTH, VAL).
+
+    Why: a fault only changes the answers of the operations whose rules it breaks, so the other operations'
+    cases pass with or without it; skipping them keeps detection and blame-beyond-breaks among the cases that
+    exercise those operations (cross-operation blame is left to the full run, `kms-conformance adequacy`).
+    """
+    breaks = set(FAULTS[fault].breaks)
+    operation = {r.id: r.operation for r in plan.requirements}
+    operations = {operation.get(rid) for rid in breaks} - {None, "*"}
+    cross_cutting = any(operation.get(rid) == "*" for rid in breaks)
+    return [case for case in plan.cases
+            if case.operation in operations or breaks.intersection(case.requirements)
+            or (cross_cutting and case.kind in ("protocol", "auth"))]
+
+
+def check_fault(plan: Plan, fault: str, control: dict[str, Any] | None = None, *,
+                narrow: bool = False) -> FaultOutcome:
+    """Run the plan with one fault and judge it (no control: every failure counts as the fault's).
+
+    narrow: run only the cases that can observe the fault (`observing_cases`), not the whole plan.
+    """
     started = time.monotonic()
     if not applies(fault, plan):
         out = FaultOutcome(fault=fault, description=FAULTS[fault].description, breaks=list(FAULTS[fault].breaks),
                            applies=False)
         return out
+    if narrow:
+        plan = dataclasses.replace(plan, cases=observing_cases(plan, fault))
     results = run_once(plan, fault)
     out = judge(fault, results, control, plan)
     out.results_path = results.get("_source")
