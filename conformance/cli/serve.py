@@ -219,6 +219,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
                             if "in use" in str(exc) else "")) from None
     host = f"[{args.host}]" if ":" in args.host else args.host
     endpoint = f"http://{host}:{server.server_port}"
+    serve_until_signalled(server, banner(config, endpoint, args.config), "kms-conformance reference target stopped")
+    return 0
+
+
+def serve_until_signalled(server: Any, banner_text: str, stopped_text: str) -> None:
+    """Serve until SIGINT/SIGTERM, then close: the one stop rule of `serve` and `xks-proxy`."""
 
     def stop(signum: int, _frame: Any) -> None:
         # shutdown() waits for serve_forever to return: call it off the serving thread.
@@ -226,12 +232,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     # Handlers first: whoever reads the banner may signal at once.
     previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
-    print(banner(config, endpoint, args.config), flush=True)
+    print(banner_text, flush=True)
     try:
         server.serve_forever()
     finally:
         server.server_close()
         for s, h in previous.items():
             signal.signal(s, h)
-    print("kms-conformance reference target stopped", flush=True)
-    return 0
+    print(stopped_text, flush=True)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import threading
 from typing import Any
 
+from conformance.cli.serve import serve_until_signalled
 from conformance.errors import UsageError
 
 # Only the proxy's plain data here: `kms-conformance --help` registers this command, and the app, its
@@ -103,17 +102,6 @@ def cmd_xks_proxy(args: argparse.Namespace) -> int:
         server = ProxyServer("127.0.0.1", args.port, app)  # type: ignore[arg-type]
     except (PortUnavailable, OSError) as exc:
         raise UsageError(f"cannot listen on 127.0.0.1:{args.port}: {exc}") from None
-
-    def stop(signum: int, _frame: Any) -> None:
-        threading.Thread(target=server.shutdown, daemon=True).start()
-
-    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
-    print(banner(config, server.server_port, args.host_name, source), flush=True)
-    try:
-        server.serve_forever()
-    finally:
-        server.server_close()
-        for s, h in previous.items():
-            signal.signal(s, h)
-    print("kms-conformance XKS proxy double stopped", flush=True)
+    serve_until_signalled(server, banner(config, server.server_port, args.host_name, source),
+                          "kms-conformance XKS proxy double stopped")
     return 0
